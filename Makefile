@@ -1,0 +1,53 @@
+# Every routine task has one short name here. The venv is built from the hashed lock file.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test check lint typecheck fmt unit pg-test bench lock migrate verify clean schema
+
+$(STAMP): pyproject.toml requirements-dev.lock
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+## run: create and migrate the embedded SQLite database, load history, serve
+run: $(STAMP)
+	$(BIN)/sco-registry serve
+
+## test: the whole suite (lint, types, tests on in-memory, SQLite and PostgreSQL)
+test: $(STAMP) lint typecheck
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/ruff format --check src tests bench migrations
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff format src tests bench migrations
+	$(BIN)/ruff check --fix src tests bench migrations
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+migrate: $(STAMP)
+	$(BIN)/sco-registry migrate
+
+verify: $(STAMP)
+	$(BIN)/sco-registry verify
+
+## bench: benchmarks against eventsourcing and raw SQL; writes bench/results.json, docs/benchmarks.md
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## lock: refresh the hashed lock file from pyproject.toml (needs uv)
+lock:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The pure core: value types, the error tree, stream families, norms. Standard library only."""

@@ -1,0 +1,44 @@
+"""Errors of the event log, part of the one error tree (`sco_registry.domain.errors`)."""
+
+from __future__ import annotations
+
+from sco_registry.domain.errors import RegistryError
+
+
+class StoreError(RegistryError):
+    code = "store.error"
+
+
+class WrongExpectedVersion(StoreError):
+    """An append's expected version did not hold; nothing was appended."""
+
+    code = "store.wrong_expected_version"
+
+    def __init__(self, stream_id: str, expected: object, actual: int | None) -> None:
+        super().__init__(
+            f"stream {stream_id!r}: expected version {expected}, actual "
+            f"{'no stream' if actual is None else actual}",
+            details={"stream_id": stream_id, "expected": str(expected), "actual": actual},
+        )
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+class IdempotencyConflict(StoreError):
+    """An idempotency key was used before with different content."""
+
+    code = "store.idempotency_conflict"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} was already used for a different append",
+            details={"idempotency_key": key},
+        )
+        self.key = key
+
+
+class AppendOnlyViolation(StoreError):
+    """The database refused to change or remove a recorded event."""
+
+    code = "store.append_only"

@@ -1,0 +1,88 @@
+"""Shared fixtures: the PostgreSQL server under test and fresh databases on it.
+
+The server comes from one variable, SCO_REGISTRY_TEST_PG_URL (for example
+`postgresql://postgres@127.0.0.1:5432/test`). A fresh database is created per test session
+and dropped at its end. Under CI (CI=true) an unset variable or an unreachable server is an
+error; elsewhere the PostgreSQL tests skip with one line that says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_ENV = "SCO_REGISTRY_TEST_PG_URL"
+
+
+def _plain_pg_url(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def _with_database(url: str, database: str) -> str:
+    base, _, _ = _plain_pg_url(url).rpartition("/")
+    return f"{base}/{database}"
+
+
+async def _admin(url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_plain_pg_url(url), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    url = os.environ.get(PG_ENV)
+    in_ci = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+    if not url:
+        if in_ci:
+            pytest.fail(f"{PG_ENV} is not set: PostgreSQL tests must run in CI")
+        pytest.skip(f"PostgreSQL tests skipped: {PG_ENV} is not set")
+    try:
+        asyncio.run(_admin(url, "SELECT 1"))
+    except Exception as e:  # any connection failure means no server here
+        if in_ci:
+            pytest.fail(f"PostgreSQL at {url} is not reachable in CI: {e}")
+        pytest.skip(f"PostgreSQL tests skipped: no server at {url} ({e.__class__.__name__})")
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_database_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh, empty database for this test session (asyncpg SQLAlchemy URL)."""
+    name = f"sco_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(pg_server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield _with_database(pg_server_url, name).replace(
+            "postgresql://", "postgresql+asyncpg://", 1
+        )
+    finally:
+        asyncio.run(_admin(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def fresh_pg_database(pg_server_url: str) -> Iterator[str]:
+    """A fresh database for one test (for tests that need an empty schema)."""
+    name = f"sco_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(pg_server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield _with_database(pg_server_url, name).replace(
+            "postgresql://", "postgresql+asyncpg://", 1
+        )
+    finally:
+        asyncio.run(_admin(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
+
+
