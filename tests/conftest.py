@@ -16,26 +16,7 @@ from pathlib import Path
 
 import pytest
 
-PG_ENV = "SCO_REGISTRY_TEST_PG_URL"
-
-
-def _plain_pg_url(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-def _with_database(url: str, database: str) -> str:
-    base, _, _ = _plain_pg_url(url).rpartition("/")
-    return f"{base}/{database}"
-
-
-async def _admin(url: str, sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(_plain_pg_url(url), timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+from tests.pg import PG_ENV, admin_execute, with_database
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +28,7 @@ def pg_server_url() -> str:
             pytest.fail(f"{PG_ENV} is not set: PostgreSQL tests must run in CI")
         pytest.skip(f"PostgreSQL tests skipped: {PG_ENV} is not set")
     try:
-        asyncio.run(_admin(url, "SELECT 1"))
+        asyncio.run(admin_execute(url, "SELECT 1"))
     except Exception as e:  # any connection failure means no server here
         if in_ci:
             pytest.fail(f"PostgreSQL at {url} is not reachable in CI: {e}")
@@ -59,30 +40,28 @@ def pg_server_url() -> str:
 def pg_database_url(pg_server_url: str) -> Iterator[str]:
     """A fresh, empty database for this test session (asyncpg SQLAlchemy URL)."""
     name = f"sco_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(pg_server_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_execute(pg_server_url, f'CREATE DATABASE "{name}"'))
     try:
-        yield _with_database(pg_server_url, name).replace(
+        yield with_database(pg_server_url, name).replace(
             "postgresql://", "postgresql+asyncpg://", 1
         )
     finally:
-        asyncio.run(_admin(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
 def fresh_pg_database(pg_server_url: str) -> Iterator[str]:
     """A fresh database for one test (for tests that need an empty schema)."""
     name = f"sco_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(pg_server_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_execute(pg_server_url, f'CREATE DATABASE "{name}"'))
     try:
-        yield _with_database(pg_server_url, name).replace(
+        yield with_database(pg_server_url, name).replace(
             "postgresql://", "postgresql+asyncpg://", 1
         )
     finally:
-        asyncio.run(_admin(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
-
-

@@ -166,21 +166,21 @@ class ChainVerifier:
         if self.report is not None:
             return False
         if event.position != self.expected_position:
-            self._break(
+            self.fail(
                 self.expected_position,
                 f"expected position {self.expected_position}, found {event.position}",
             )
             return False
         expected_hash = chain_hash(self.prev_hash, envelope_of(event))
         if expected_hash != event.hash:
-            self._break(event.position, "hash does not match the event and its predecessor")
+            self.fail(event.position, "hash does not match the event and its predecessor")
             return False
         self.prev_hash = event.hash
         self.expected_position += 1
         self.checked += 1
         return True
 
-    def _break(self, position: int, reason: str) -> None:
+    def fail(self, position: int, reason: str) -> None:
         self.report = ChainReport(
             ok=False,
             checked=self.checked,

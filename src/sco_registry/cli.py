@@ -1,0 +1,137 @@
+"""The operator's command line, `sco-registry`: migrate, verify, export, import, run.
+
+Exit codes: 0 success; 1 the log's chain is broken (verify); 2 bad input or a refused
+operation (the message carries the error's stable code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sco_registry.config import Settings, load_settings
+from sco_registry.domain.errors import RegistryError
+from sco_registry.store.chain import (
+    ChainReport,
+    ChainVerifier,
+    averify_events,
+    from_export_record,
+    to_export_line,
+)
+
+EXIT_OK = 0
+EXIT_BROKEN = 1
+EXIT_INVALID = 2
+
+
+def _print_report(report: ChainReport, what: str) -> int:
+    if report.ok:
+        print(f"ok: {what}: {report.checked} events, chain intact, head {report.head_hash}")
+        return EXIT_OK
+    print(
+        f"BROKEN: {what}: first broken position {report.broken_at}: {report.reason} "
+        f"({report.checked} events verified before it)",
+        file=sys.stderr,
+    )
+    return EXIT_BROKEN
+
+
+def verify_file(path: Path, *, expected_head: str | None = None) -> ChainReport:
+    """Verify an exported NDJSON file with no database. A line that cannot be read as an
+    event breaks the chain at the position where that event was due."""
+    verifier = ChainVerifier()
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            try:
+                event = from_export_record(json.loads(line))
+            except (ValueError, KeyError, TypeError, RegistryError) as e:
+                verifier.fail(verifier.expected_position, f"unreadable event line: {e}")
+                break
+            if not verifier.feed(event):
+                break
+    return verifier.finish(expected_head=expected_head)
+
+
+async def _migrate(settings: Settings) -> int:
+    from sco_registry.db import migrate
+
+    await migrate(settings.database_url)
+    print(f"migrated: {settings.database_url}")
+    return EXIT_OK
+
+
+async def _verify(settings: Settings, args: argparse.Namespace) -> int:
+    if args.file:
+        return _print_report(verify_file(Path(args.file), expected_head=args.head), args.file)
+    from sco_registry.bootstrap import open_store
+
+    async with open_store(settings) as store:
+        report = await averify_events(store.iter_all(), expected_head=args.head)
+    return _print_report(report, settings.database_url)
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from sco_registry.bootstrap import open_store
+
+    out = Path(args.out)
+    tmp = out.with_name(out.name + ".partial")
+    count = 0
+    async with open_store(settings) as store:
+        with tmp.open("w", encoding="utf-8") as f:
+            async for event in store.iter_all():
+                f.write(to_export_line(event))
+                f.write("\n")
+                count += 1
+            f.flush()
+            os.fsync(f.fileno())
+    tmp.replace(out)  # never leave a half-written export under the real name
+    print(f"exported {count} events to {out}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sco-registry",
+        description="Event-sourced registry of the Shanghai Cooperation Organization's history.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+    verify = sub.add_parser("verify", help="check the log's hash chain")
+    verify.add_argument("--file", help="verify an exported NDJSON file instead of the database")
+    verify.add_argument("--head", help="also require this head hash (kept elsewhere)")
+    export = sub.add_parser("export-events", help="write the log as NDJSON, one event a line")
+    export.add_argument("--out", required=True, help="file to write")
+    return parser
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "migrate":
+        return await _migrate(settings)
+    if args.command == "verify":
+        return await _verify(settings, args)
+    if args.command == "export-events":
+        return await _export(settings, args)
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return asyncio.run(_dispatch(args, load_settings()))
+    except RegistryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as e:
+        print(f"error: [io.error] {e}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())
