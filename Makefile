@@ -50,6 +50,7 @@ bench: $(STAMP)
 ## lock: refresh the hashed lock file from pyproject.toml (needs uv)
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q -o requirements-dev.lock
+	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
