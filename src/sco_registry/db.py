@@ -1,0 +1,120 @@
+"""Database engines (SQLite and PostgreSQL, async) and running the Alembic migrations.
+
+SQLite connections are set up for one writer and many readers across processes:
+
+* ``journal_mode=WAL``: readers never block the writer and the writer never blocks readers.
+* ``busy_timeout``: a writer that finds the write lock taken waits this long instead of
+  failing at once with "database is locked".
+* ``synchronous=NORMAL``: in WAL mode a commit survives a crash of the application; after a
+  power loss or OS crash the last few commits may be rolled back (never corrupted). FULL
+  would fsync on every commit, several times slower for each append.
+* ``foreign_keys=ON``: SQLite leaves foreign keys off unless asked, per connection.
+* Write transactions start with ``BEGIN IMMEDIATE``: the write lock is taken at BEGIN, so the
+  busy timeout applies there. A deferred BEGIN would take a read snapshot first and then fail
+  with SQLITE_BUSY, without waiting, when it tries to write after another writer committed.
+
+The sqlite3 driver's own transaction handling (it emits BEGIN only before DML, never before
+SELECT or DDL) is switched off and SQLAlchemy emits BEGIN itself: the recipe from the
+SQLAlchemy SQLite dialect docs ("Serializable isolation / Savepoints / Transactional DDL").
+An engine derived with `read_only_engine` begins plain deferred transactions instead (on
+PostgreSQL it runs in autocommit: one statement per read needs no BEGIN/ROLLBACK).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+# Execution option read by the SQLite "begin" hook: the BEGIN statement to emit.
+SQLITE_BEGIN_OPTION = "sco_sqlite_begin"
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def create_engine(
+    url: str, *, sqlite_busy_timeout_ms: int = 30_000, echo: bool = False
+) -> AsyncEngine:
+    """An async engine for `url` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``)."""
+    engine = create_async_engine(url, echo=echo)
+    if engine.dialect.name == "sqlite":
+        _setup_sqlite(engine, sqlite_busy_timeout_ms)
+    return engine
+
+
+def read_only_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine and pool, for single-statement reads: a deferred BEGIN on SQLite (no
+    write lock), autocommit on PostgreSQL (no BEGIN/ROLLBACK round trips)."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN"})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _setup_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        # Disable the driver's BEGIN handling entirely; the "begin" hook below emits it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            # busy_timeout first, so that switching to WAL waits for a busy file too.
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(
+            conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "BEGIN IMMEDIATE")
+        )
+
+
+def migrations_dir() -> Path:
+    """The Alembic script folder, found from this file (never from the working directory)."""
+    path = _REPO_ROOT / "migrations"
+    if not (path / "env.py").is_file():
+        raise RuntimeError(
+            f"the migrations folder was not found at {path}: run from a source checkout "
+            "or an image that ships `migrations/` beside `src/`"
+        )
+    return path
+
+
+def alembic_config(url: str) -> Config:
+    """The Alembic configuration for `url`: alembic.ini when present, absolute script path."""
+    ini = _REPO_ROOT / "alembic.ini"
+    config = Config(str(ini)) if ini.is_file() else Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    # ConfigParser interpolation would choke on a `%` in a URL-encoded password.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+async def migrate(url: str) -> None:
+    """Upgrade the database at `url` to the newest schema (Alembic ``upgrade head``).
+
+    Safe inside a running event loop: Alembic runs on our own async connection through
+    `run_sync`, and migrations/env.py uses the connection it is handed."""
+    config = alembic_config(url)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+
+            def upgrade(sync_conn: Connection) -> None:
+                config.attributes["connection"] = sync_conn
+                command.upgrade(config, "head")
+
+            await conn.run_sync(upgrade)
+    finally:
+        await engine.dispose()
