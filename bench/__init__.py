@@ -1,0 +1,15 @@
+"""Benchmarks of the event log against the `eventsourcing` library and raw SQL.
+
+Run with `python -m bench` (or `make bench`); `--quick` is a smoke run. One run measures,
+on SQLite and PostgreSQL, three subjects side by side on the same events:
+
+* `sco_registry`: this project's `SqlEventStore` (bench/subject_sco.py);
+* `eventsourcing`: the eventsourcing 9.5 persistence layer (bench/subject_eventsourcing.py);
+* `raw_sql`: plain inserts into the same table, the ceiling (bench/subject_raw.py);
+
+over five workloads (bench/plan.py): W1 one event per transaction to new streams, W2
+batches of 100 to one stream, W3 reading the whole log decoded, W4 loading a stream of
+1,000 events, W5 four concurrent optimistic writers on eight streams. It writes
+`bench/results.json` and `docs/benchmarks.md` (bench/report.py). Benchmarks are never
+tests: nothing here is collected by pytest.
+"""

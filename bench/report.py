@@ -1,0 +1,312 @@
+"""Results: `bench/results.json` and `docs/benchmarks.md`, regenerated from one run.
+
+The Markdown keeps the hand-written analysis between the ANALYSIS_START and ANALYSIS_END
+markers across regenerations; everything else in it is generated.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SUBJECTS = ("sco_registry", "eventsourcing", "raw_sql")
+BACKENDS = ("sqlite", "postgresql")
+WORKLOADS = {
+    "W1": "one event per transaction, each to a new stream",
+    "W2": "batches of 100 events to one stream",
+    "W3": "read the whole log in order, decoded",
+    "W4": "load one stream of 1,000 events",
+    "W5": "4 concurrent writers, 8 shared streams, optimistic concurrency",
+}
+UNITS = {"W1": "events/s", "W2": "events/s", "W3": "events/s", "W4": "ms", "W5": "events/s"}
+RAW_TARGET_WORKLOADS = ("W2", "W3")
+ES_TARGET = 1.0
+RAW_TARGET = 0.5
+
+ANALYSIS_START = "<!-- analysis:start (hand-written; kept when this file is regenerated) -->"
+ANALYSIS_END = "<!-- analysis:end -->"
+ANALYSIS_PLACEHOLDER = "_Not written yet: write the analysis of the latest full run here._"
+
+
+@dataclass
+class Measurement:
+    """The per-run values of one (workload, backend, subject) and their median."""
+
+    workload: str
+    backend: str
+    subject: str
+    runs: list[float] = field(default_factory=list)
+    conflicts: list[int] = field(default_factory=list)
+
+    @property
+    def unit(self) -> str:
+        return UNITS[self.workload]
+
+    @property
+    def value(self) -> float:
+        return median(self.runs)
+
+    def row(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "workload": self.workload,
+            "backend": self.backend,
+            "subject": self.subject,
+            "value": round(self.value, 3 if self.unit == "ms" else 1),
+            "unit": self.unit,
+        }
+        if self.conflicts:
+            out["conflicts"] = int(median([float(c) for c in self.conflicts]))
+        return out
+
+
+def median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    n = len(ordered)
+    if n == 0:
+        raise ValueError("no values")
+    mid = n // 2
+    return ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def ratio(ours: dict[str, Any] | None, other: dict[str, Any] | None) -> float | None:
+    """ours/other for throughput, other/ours for times: above 1 means we are better."""
+    if ours is None or other is None or not ours["value"] or not other["value"]:
+        return None
+    if ours["unit"] == "ms":
+        return float(other["value"]) / float(ours["value"])
+    return float(ours["value"]) / float(other["value"])
+
+
+def write_results(path: Path, machine: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    path.write_text(json.dumps({"machine": machine, "results": rows}, indent=2) + "\n")
+
+
+def _fmt_value(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return "—"
+    if row["unit"] == "ms":
+        return f"{row['value']:,.1f} ms"
+    return f"{row['value']:,.0f}"
+
+
+def _fmt_ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}x"
+
+
+def _index(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    return {(r["workload"], r["backend"], r["subject"]): r for r in rows}
+
+
+def targets(rows: list[dict[str, Any]]) -> list[tuple[str, str, str, float | None, float, bool]]:
+    """(backend, workload, against, ratio, target, met) for every target of issue 2."""
+    idx = _index(rows)
+    out = []
+    for backend in BACKENDS:
+        for w in WORKLOADS:
+            ours = idx.get((w, backend, "sco_registry"))
+            if ours is None:
+                continue
+            r = ratio(ours, idx.get((w, backend, "eventsourcing")))
+            out.append(
+                (backend, w, "eventsourcing", r, ES_TARGET, r is not None and r >= ES_TARGET)
+            )
+            if w in RAW_TARGET_WORKLOADS:
+                r = ratio(ours, idx.get((w, backend, "raw_sql")))
+                out.append(
+                    (backend, w, "raw_sql", r, RAW_TARGET, r is not None and r >= RAW_TARGET)
+                )
+    return out
+
+
+def results_tables(rows: list[dict[str, Any]]) -> str:
+    """One Markdown table per backend: values and the two ratios."""
+    idx = _index(rows)
+    parts: list[str] = []
+    for backend in BACKENDS:
+        if not any(r["backend"] == backend for r in rows):
+            continue
+        parts.append(f"### {'SQLite' if backend == 'sqlite' else 'PostgreSQL'}\n")
+        parts.append(
+            "| Workload | Unit | sco_registry | eventsourcing | raw_sql "
+            "| sco/eventsourcing | sco/raw_sql | W5 conflicts (sco / es / raw) |"
+        )
+        parts.append("|---|---|--:|--:|--:|--:|--:|--|")
+        for w, what in WORKLOADS.items():
+            cells = [idx.get((w, backend, s)) for s in SUBJECTS]
+            ours = cells[0]
+            conflicts = (
+                " / ".join(str(c["conflicts"]) if c and "conflicts" in c else "—" for c in cells)
+                if w == "W5"
+                else ""
+            )
+            parts.append(
+                f"| {w}: {what} | {UNITS[w]} | "
+                + " | ".join(_fmt_value(c) for c in cells)
+                + f" | {_fmt_ratio(ratio(ours, cells[1]))} | {_fmt_ratio(ratio(ours, cells[2]))}"
+                + f" | {conflicts} |"
+            )
+        parts.append("")
+    parts.append(
+        "Ratios are sco_registry over the other subject for events/s, and the other subject "
+        "over sco_registry for milliseconds (W4): above 1.00x, this store is faster.\n"
+    )
+    return "\n".join(parts)
+
+
+def targets_table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| Backend | Workload | Against | Ratio | Target | Verdict |",
+        "|---|---|---|--:|--:|---|",
+    ]
+    for backend, w, against, r, target, met in targets(rows):
+        verdict = "met" if met else ("**not met**" if r is not None else "not measured")
+        lines.append(
+            f"| {backend} | {w} | {against} | {_fmt_ratio(r)} | >= {target:.1f}x | {verdict} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _settings_section(machine: dict[str, Any]) -> str:
+    lines = []
+    m = machine
+    lines.append(
+        f"- Machine: {m.get('cpu')}, {m.get('cores')} cores, {m.get('platform')}; "
+        f"load average at start {m.get('loadavg_at_start')} (shared machine)."
+    )
+    lines.append(
+        f"- Python {m.get('python')}; packages: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(m.get("packages", {}).items()))
+        + "."
+    )
+    run = m.get("run", {})
+    lines.append(
+        f"- Run: {run.get('events')} events per workload, median of {run.get('runs')} run(s), "
+        f"seed {run.get('seed')}, started {run.get('started')}, took {run.get('duration_s')} s; "
+        f"payload JSON data {run.get('payload_bytes')} bytes."
+    )
+    sq = m.get("sqlite")
+    if sq:
+        lines.append(
+            f"- SQLite {sq.get('version')}: a temporary file per subject and run. "
+            "Per subject, as read back from its own connections:"
+        )
+        for subject, settings in sq.get("subjects", {}).items():
+            lines.append(f"  - {subject}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+    pg = m.get("postgresql")
+    if pg:
+        server = pg.get("server", {})
+        lines.append(
+            f"- PostgreSQL {server.get('server_version')} on {pg.get('host')} "
+            "(a fresh database per subject and run): "
+            + ", ".join(f"{k}={v}" for k, v in server.items() if k != "server_version")
+            + "."
+        )
+        for subject, settings in pg.get("subjects", {}).items():
+            lines.append(f"  - {subject}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+    return "\n".join(lines) + "\n"
+
+
+def read_analysis(doc: Path) -> str:
+    if not doc.is_file():
+        return ANALYSIS_PLACEHOLDER
+    m = re.search(
+        re.escape(ANALYSIS_START) + r"\n(.*?)\n?" + re.escape(ANALYSIS_END), doc.read_text(), re.S
+    )
+    return m.group(1).strip() if m else ANALYSIS_PLACEHOLDER
+
+
+HOW_TO_RUN = """\
+```sh
+make bench                          # = .venv/bin/python -m bench (20,000 events, 3 runs)
+make bench BENCH_ARGS="--quick"     # smoke run: 1,000 events, 1 run, writes nothing
+.venv/bin/python -m bench --events 5000 --runs 1 --backends sqlite
+.venv/bin/python -m bench --help
+```
+
+PostgreSQL comes from `--pg-url`, else `SCO_REGISTRY_BENCH_PG_URL`, else
+`SCO_REGISTRY_TEST_PG_URL`, else `postgresql://postgres@127.0.0.1:5432/test`; the benchmark
+creates one database per subject and run on that server and drops it afterwards. A full run
+writes `bench/results.json` and regenerates this file (except the analysis).
+"""
+
+METHOD = """\
+Three subjects, side by side in the same process and the same run, each on a fresh database
+(runs are interleaved: run 1 of every subject, then run 2, with the subject order rotated):
+
+- **sco_registry**: this project's `SqlEventStore` (SQLAlchemy 2 async Core; aiosqlite /
+  asyncpg) under asyncio, through its public API: hash chain, expected-version checks,
+  full envelope. W5: 4 asyncio tasks sharing the store, each append taking its own
+  connection from the engine's pool.
+- **eventsourcing** 9.5.x: its persistence layer directly (`SQLiteApplicationRecorder`,
+  `PostgresApplicationRecorder`, `StoredEvent`; `insert_events`, `select_events`,
+  `select_notifications`). It is synchronous and runs so: plain calls; W5 uses 4 threads
+  sharing one datastore. The event state is the same JSON (data, valid time, sources).
+- **raw_sql**: the ceiling. The same `events` table (created from `store/schema.py`, no
+  triggers), plain INSERT / `executemany`, no hashing, no checks; stdlib `sqlite3` and
+  `asyncpg`. Positions from the rowid / an identity column. W5: 4 connections, the unique
+  (stream_id, stream_version) constraint detects conflicts.
+
+Workloads (N events each, default 20,000; every subject writes the same events, same ids
+and payload bytes: ~300-500 bytes of JSON data, a partial-date valid time, one source):
+
+- **W1** N appends of one event, each to a new stream ("no stream" expected). events/s.
+- **W2** N events to one stream in appends of 100 (exact expected version). events/s.
+- **W3** the whole log (2N + 1,000 events by then) read in position order and decoded:
+  `iter_all` pages of 1,000 / `select_notifications` pages of 1,000 + `json.loads` / one
+  SELECT + `json.loads` of the JSON columns. events/s.
+- **W4** one stream of 1,000 events (written untimed, between W2 and W3) loaded and
+  decoded; median of 5 loads per run. ms, lower is better.
+- **W5** 4 concurrent writers, N events in total, one event per append to one of 8 shared
+  streams (chosen by a seeded RNG): read the stream's version, append with it as the
+  expected version, on a conflict count it and retry. events/s, and the conflicts.
+
+Each workload's value is the median over the runs. Every run checks the counts (W3 reads
+every event, W4 all 1,000, the final log holds 3N + 1,000), so no subject can win by
+dropping work. SQLite runs in WAL mode for every subject, with the `synchronous` level
+this store uses applied to the other two as well (equal durability; listed below).
+"""
+
+
+def render_doc(machine: dict[str, Any], rows: list[dict[str, Any]], analysis: str) -> str:
+    return "\n".join(
+        [
+            "# Benchmarks: the event log against `eventsourcing` and raw SQL",
+            "",
+            "<!-- Generated by `python -m bench` (bench/report.py); edit only the analysis. -->",
+            "",
+            "## How to run",
+            "",
+            HOW_TO_RUN,
+            "## Method",
+            "",
+            METHOD,
+            "## Settings and versions",
+            "",
+            _settings_section(machine),
+            "## Results",
+            "",
+            results_tables(rows),
+            "## Targets",
+            "",
+            "This store at least 1.0x `eventsourcing` on every workload on both backends, and at "
+            "least 0.5x the raw-SQL ceiling on W2 and W3 (issue 2).",
+            "",
+            targets_table(rows),
+            "## Analysis",
+            "",
+            ANALYSIS_START,
+            analysis,
+            ANALYSIS_END,
+            "",
+        ]
+    )
+
+
+def write_doc(doc: Path, machine: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    analysis = read_analysis(doc)
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(render_doc(machine, rows, analysis))

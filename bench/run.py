@@ -1,0 +1,317 @@
+"""The benchmark driver: build the plan, run every subject on every backend, write results.
+
+Runs are interleaved (run 1 of each subject, then run 2, ...) with the subject order
+rotated each run, so a burst of load from other work on a shared machine does not land on
+one subject only. Each (subject, run) gets a fresh database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import os
+import platform
+import sqlite3
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.payloads import payload_size_stats
+from bench.plan import W4_LOADS, W4_STREAM_LENGTH, Plan, build_plan
+from bench.report import Measurement
+from bench.subject import BenchError, Subject, check_count
+from bench.targets import (
+    DEFAULT_PG_URL,
+    POSTGRESQL,
+    SQLITE,
+    PgParts,
+    PgServer,
+    Target,
+    fresh_sqlite,
+    plain_pg_url,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = ROOT / "bench" / "results.json"
+DEFAULT_DOC = ROOT / "docs" / "benchmarks.md"
+SEED = 2001
+PACKAGES = (
+    "sco-registry",
+    "sqlalchemy",
+    "aiosqlite",
+    "asyncpg",
+    "eventsourcing",
+    "psycopg",
+    "psycopg-binary",
+    "psycopg-pool",
+    "alembic",
+)
+
+SubjectFactory = Callable[..., Subject]
+
+
+def subject_factories() -> dict[str, SubjectFactory]:
+    from bench.subject_eventsourcing import EventsourcingSubject
+    from bench.subject_raw import raw_subject
+    from bench.subject_sco import ScoRegistrySubject
+
+    return {
+        "sco_registry": ScoRegistrySubject,
+        "eventsourcing": EventsourcingSubject,
+        "raw_sql": raw_subject,
+    }
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark the event log against eventsourcing and raw SQL "
+        "(SQLite and PostgreSQL); writes bench/results.json and docs/benchmarks.md.",
+    )
+    p.add_argument("--events", type=int, default=20_000, help="events per workload (20000)")
+    p.add_argument("--runs", type=int, default=3, help="runs per subject; medians (3)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 1,000 events, 1 run; writes no files unless --out/--doc are given",
+    )
+    p.add_argument("--backends", default="sqlite,postgresql", help="comma-separated")
+    p.add_argument(
+        "--subjects", default="sco_registry,eventsourcing,raw_sql", help="comma-separated"
+    )
+    p.add_argument(
+        "--pg-url",
+        default=os.environ.get("SCO_REGISTRY_BENCH_PG_URL")
+        or os.environ.get("SCO_REGISTRY_TEST_PG_URL")
+        or DEFAULT_PG_URL,
+        help="PostgreSQL server to create the bench databases on",
+    )
+    p.add_argument(
+        "--sqlite-synchronous",
+        default="match",
+        choices=["match", "OFF", "NORMAL", "FULL", "EXTRA"],
+        help="PRAGMA synchronous for eventsourcing and raw_sql on SQLite; 'match' (default) "
+        "uses the level sco_registry's connections report",
+    )
+    p.add_argument("--out", type=Path, default=None, help=f"results JSON ({DEFAULT_OUT})")
+    p.add_argument("--doc", type=Path, default=None, help=f"Markdown report ({DEFAULT_DOC})")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.events, args.runs = 1_000, 1
+    else:
+        args.out = args.out or DEFAULT_OUT
+        args.doc = args.doc or DEFAULT_DOC
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    args.subjects = [s.strip() for s in args.subjects.split(",") if s.strip()]
+    for b in args.backends:
+        if b not in report.BACKENDS:
+            p.error(f"unknown backend {b!r}")
+    for s in args.subjects:
+        if s not in report.SUBJECTS:
+            p.error(f"unknown subject {s!r}")
+    if args.runs < 1 or args.events < 100:
+        p.error("--runs must be >= 1 and --events >= 100")
+    return args
+
+
+def log(message: str) -> None:
+    print(f"[{dt.datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+def run_subject(
+    subject: Subject, plan: Plan, results: dict[str, Measurement], label: str
+) -> dict[str, Any]:
+    """All workloads, in order, on one fresh database; returns the subject's settings."""
+    subject.open()
+    try:
+        settings = subject.settings()
+        n = plan.events
+
+        elapsed = subject.w1(plan)
+        results["W1"].runs.append(len(plan.w1) / elapsed)
+
+        elapsed = subject.w2(plan)
+        results["W2"].runs.append(sum(map(len, plan.w2_batches)) / elapsed)
+
+        subject.setup_w4(plan)
+
+        elapsed, read = subject.w3(plan)
+        check_count(label, "W3", plan.log_size_before_w5, read)
+        results["W3"].runs.append(read / elapsed)
+
+        loads = []
+        for _ in range(W4_LOADS):
+            elapsed, loaded = subject.w4(plan)
+            check_count(label, "W4", W4_STREAM_LENGTH, loaded)
+            loads.append(elapsed * 1000)
+        results["W4"].runs.append(report.median(loads))
+
+        elapsed, conflicts = subject.w5(plan)
+        results["W5"].runs.append(plan.w5_events / elapsed)
+        results["W5"].conflicts.append(conflicts)
+
+        check_count(label, "final log", plan.log_size_before_w5 + plan.w5_events, subject.count())
+        log(
+            f"  {label}: "
+            + ", ".join(
+                f"{w} {m.runs[-1]:,.1f}{' ms' if m.unit == 'ms' else '/s'}"
+                for w, m in results.items()
+            )
+            + f" (W5 conflicts {conflicts}; N={n})"
+        )
+        return settings
+    finally:
+        subject.close()
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def targets_for(
+    backend: str, pg: PgServer | None
+) -> Callable[[str], AbstractContextManager[Target]]:
+    if backend == SQLITE:
+        return fresh_sqlite
+    assert pg is not None
+    return pg.fresh_database
+
+
+def probe_sqlite_synchronous(factories: dict[str, SubjectFactory]) -> str:
+    """The PRAGMA synchronous level sco_registry runs SQLite with (FULL if unavailable)."""
+    from bench.subject_sco import ScoRegistrySubject
+
+    with fresh_sqlite("probe") as target:
+        subject = factories["sco_registry"](target, sqlite_synchronous="FULL")
+        assert isinstance(subject, ScoRegistrySubject)
+        subject.open()
+        try:
+            return subject.sqlite_synchronous_level()
+        finally:
+            subject.close()
+
+
+def rotated(items: list[str], by: int) -> Iterator[str]:
+    k = by % len(items)
+    yield from items[k:] + items[:k]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    factories = subject_factories()
+    started = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+
+    sync_level = args.sqlite_synchronous
+    if SQLITE in args.backends and sync_level == "match":
+        sync_level = (
+            probe_sqlite_synchronous(factories) if "sco_registry" in args.subjects else "FULL"
+        )
+
+    pg: PgServer | None = None
+    machine: dict[str, Any] = {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "packages": package_versions(),
+    }
+    if SQLITE in args.backends:
+        machine["sqlite"] = {
+            "version": sqlite3.sqlite_version,
+            "synchronous_applied_to_others": sync_level,
+            "subjects": {},
+        }
+    if POSTGRESQL in args.backends:
+        pg = PgServer(args.pg_url)
+        parts = PgParts.parse(plain_pg_url(args.pg_url))
+        machine["postgresql"] = {
+            "host": f"{parts.host}:{parts.port}",
+            "server": pg.settings(),
+            "subjects": {},
+        }
+
+    log(
+        f"building the plan: {args.events} events per workload, {args.runs} run(s), "
+        f"backends {args.backends}, subjects {args.subjects}"
+    )
+    plan = build_plan(args.events, SEED)
+    sizes = payload_size_stats([spec for _, spec in plan.w1])
+    machine["run"] = {
+        "events": args.events,
+        "runs": args.runs,
+        "seed": SEED,
+        "started": started.isoformat(timespec="seconds"),
+        "payload_bytes": sizes,
+        "argv": sys.argv[1:] if argv is None else argv,
+    }
+
+    measurements: dict[tuple[str, str], dict[str, Measurement]] = {}
+    failures: list[str] = []
+    for backend in args.backends:
+        fresh = targets_for(backend, pg)
+        for run in range(args.runs):
+            log(f"{backend}: run {run + 1}/{args.runs}")
+            for name in rotated(args.subjects, run):
+                per = measurements.setdefault(
+                    (backend, name),
+                    {w: Measurement(w, backend, name) for w in report.WORKLOADS},
+                )
+                label = f"{backend}/{name}/run{run + 1}"
+                try:
+                    with fresh(name) as target:
+                        subject = factories[name](target, sqlite_synchronous=sync_level)
+                        settings = run_subject(subject, plan, per, label)
+                    machine[backend]["subjects"][name] = settings
+                except (BenchError, Exception) as e:
+                    failures.append(f"{label}: {e!r}")
+                    log(f"  {label} FAILED: {e!r}")
+                    traceback.print_exc()
+
+    rows = [
+        m.row()
+        for backend in report.BACKENDS
+        for name in report.SUBJECTS
+        for m in measurements.get((backend, name), {}).values()
+        if m.runs and len(m.runs) == args.runs
+    ]
+    machine["run"]["duration_s"] = round(time.perf_counter() - t0, 1)
+    if failures:
+        machine["run"]["failures"] = failures
+
+    print()
+    print(report.results_tables(rows))
+    print(report.targets_table(rows))
+    if args.out is not None:
+        report.write_results(args.out, machine, rows)
+        log(f"wrote {args.out}")
+    if args.doc is not None:
+        report.write_doc(args.doc, machine, rows)
+        log(f"wrote {args.doc}")
+    if failures:
+        log(f"{len(failures)} failure(s):\n  " + "\n  ".join(failures))
+        return 1
+    return 0
