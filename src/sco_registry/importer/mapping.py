@@ -172,7 +172,9 @@ def _commands(
             state=r.state,
             date=r.date,
             change=membership.MembershipChange(r.change.value),
-            status_after=membership.MembershipStatus(r.status_after.value),
+            status_after=(
+                None if r.status_after is None else membership.MembershipStatus(r.status_after)
+            ),
             meeting=r.meeting,
             document=r.document,
             sources=src,

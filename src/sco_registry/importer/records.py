@@ -221,7 +221,7 @@ class MembershipRecord(Record):
     organization: str
     date: PartialDate
     change: MembershipChange
-    status_after: MembershipStatus
+    status_after: MembershipStatus | None  # None only after `withdrew`
     meeting: str | None
     document: str | None
 
