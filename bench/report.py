@@ -183,10 +183,12 @@ def _settings_section(machine: dict[str, Any]) -> str:
         + "."
     )
     run = m.get("run", {})
+    sizes = run.get("payload_bytes", {})
     lines.append(
         f"- Run: {run.get('events')} events per workload, median of {run.get('runs')} run(s), "
         f"seed {run.get('seed')}, started {run.get('started')}, took {run.get('duration_s')} s; "
-        f"payload JSON data {run.get('payload_bytes')} bytes."
+        f"event data JSON {sizes.get('min')}-{sizes.get('max')} bytes "
+        f"(mean {sizes.get('mean')}) plus valid time and one source."
     )
     sq = m.get("sqlite")
     if sq:
@@ -195,7 +197,9 @@ def _settings_section(machine: dict[str, Any]) -> str:
             "Per subject, as read back from its own connections:"
         )
         for subject, settings in sq.get("subjects", {}).items():
-            lines.append(f"  - {subject}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+            lines.append(
+                f"  - {subject}: " + ", ".join(_sqlite_setting(k, v) for k, v in settings.items())
+            )
     pg = m.get("postgresql")
     if pg:
         server = pg.get("server", {})
@@ -208,6 +212,15 @@ def _settings_section(machine: dict[str, Any]) -> str:
         for subject, settings in pg.get("subjects", {}).items():
             lines.append(f"  - {subject}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
     return "\n".join(lines) + "\n"
+
+
+_SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+
+
+def _sqlite_setting(name: str, value: Any) -> str:
+    if name == "synchronous" and value in _SYNCHRONOUS:
+        return f"synchronous={value} ({_SYNCHRONOUS[value]})"
+    return f"{name}={value}"
 
 
 def read_analysis(doc: Path) -> str:
