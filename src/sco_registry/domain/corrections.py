@@ -8,12 +8,14 @@ Command names and fields are stable; a change is noted here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sco_registry.domain.errors import IntegrityViolation, InvalidValue, NotFound, RegistryError
+from sco_registry.domain.events import Event
 from sco_registry.domain.time import PartialDate
-from sco_registry.domain.values import Sources
+from sco_registry.domain.values import Sources, require_sources
 
 # --- commands ---------------------------------------------------------------------------------
 
@@ -42,3 +44,152 @@ class RetractEvent:
     reason: str
     sources: Sources
     record_id: str | None = None
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EventCorrected(Event):
+    stream_id: str
+    event_id: uuid.UUID
+    reason: str
+    changes: Mapping[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EventRetracted(Event):
+    stream_id: str
+    event_id: uuid.UUID
+    reason: str
+
+
+CORRECTION_TYPES = frozenset({"EventCorrected", "EventRetracted"})
+
+# --- the stream as stored, and the stream as it now holds ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event of a stream in its JSON form (upcast to the current schema)."""
+
+    event_id: uuid.UUID
+    type: str
+    data: Mapping[str, Any]
+
+
+def effective(events: Sequence[StoredEvent]) -> list[StoredEvent]:
+    """The stream as the registry now holds it: retracted events left out, corrected events
+    with their corrected fields, corrections themselves consumed. Pure; loading a stream for
+    `decide` and rebuilding read models both go through it."""
+    changes: dict[uuid.UUID, dict[str, Any]] = {}
+    retracted: set[uuid.UUID] = set()
+    for e in events:
+        if e.type == "EventCorrected":
+            target = uuid.UUID(str(e.data["event_id"]))
+            changes.setdefault(target, {}).update(e.data["changes"])
+        elif e.type == "EventRetracted":
+            retracted.add(uuid.UUID(str(e.data["event_id"])))
+    return [
+        replace(e, data={**e.data, **changes.get(e.event_id, {})})
+        for e in events
+        if e.type not in CORRECTION_TYPES and e.event_id not in retracted
+    ]
+
+
+# --- decide -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionState:
+    """Nothing is kept between corrections: the facts carry the stream as stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionFacts:
+    """The target stream's events as stored (with corrections not yet applied)."""
+
+    events: Sequence[StoredEvent] = ()
+
+
+def decide(
+    command: CorrectEvent | RetractEvent, state: CorrectionState, facts: CorrectionFacts
+) -> list[Event]:
+    require_sources(command.sources)
+    if not command.reason.strip():
+        raise InvalidValue("a correction needs a reason", code="correction.missing_reason")
+    by_id = {e.event_id: e for e in facts.events}
+    target = by_id.get(command.event_id)
+    details = {"stream_id": command.stream_id, "event_id": str(command.event_id)}
+    if target is None:
+        raise NotFound(
+            f"no event {command.event_id} in {command.stream_id}",
+            code="correction.unknown_event",
+            details=details,
+        )
+    if target.type in CORRECTION_TYPES:
+        raise IntegrityViolation(
+            "a correction is not itself corrected; record a new correction of the original",
+            code="correction.of_correction",
+            details=details,
+        )
+    current = {e.event_id: e for e in effective(facts.events)}.get(command.event_id)
+    if current is None:
+        raise IntegrityViolation(
+            f"event {command.event_id} is already retracted",
+            code="correction.already_retracted",
+            details=details,
+        )
+    raw_valid = current.data.get("valid_time")
+    valid = PartialDate.parse(raw_valid) if isinstance(raw_valid, str) else None
+    if isinstance(command, RetractEvent):
+        return [
+            EventRetracted(
+                valid_time=valid,
+                sources=command.sources,
+                stream_id=command.stream_id,
+                event_id=command.event_id,
+                reason=command.reason,
+            )
+        ]
+    changes = dict(command.changes)
+    if not changes:
+        raise InvalidValue("a correction needs changes", code="correction.empty")
+    unknown = sorted(set(changes) - set(current.data))
+    if unknown:
+        raise InvalidValue(
+            f"{target.type} has no fields {unknown}",
+            code="correction.unknown_field",
+            details={**details, "fields": unknown},
+        )
+    _check_parses(target.type, {**current.data, **changes}, details)
+    new_valid = changes.get("valid_time", raw_valid)
+    return [
+        EventCorrected(
+            valid_time=command.valid_time
+            or (PartialDate.parse(new_valid) if isinstance(new_valid, str) else None),
+            sources=command.sources,
+            stream_id=command.stream_id,
+            event_id=command.event_id,
+            reason=command.reason,
+            changes=changes,
+        )
+    ]
+
+
+def _check_parses(event_type: str, data: dict[str, Any], details: dict[str, str]) -> None:
+    # Imported here: the catalog knows every family, this one included.
+    from sco_registry.domain.catalog import from_json
+
+    try:
+        from_json(event_type, data)
+    except (RegistryError, KeyError, TypeError, ValueError) as e:
+        raise InvalidValue(
+            f"the corrected {event_type} would not be valid: {e}",
+            code="correction.invalid",
+            details=details,
+        ) from None
+
+
+def evolve(state: CorrectionState, event: Event) -> CorrectionState:
+    return state

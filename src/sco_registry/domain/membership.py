@@ -13,9 +13,19 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import ClassVar
 
+from sco_registry.domain.errors import IntegrityViolation
+from sco_registry.domain.events import Event
 from sco_registry.domain.time import PartialDate
-from sco_registry.domain.values import Sources
+from sco_registry.domain.values import (
+    Sources,
+    check_id,
+    check_state_code,
+    require_known,
+    require_known_states,
+    require_sources,
+)
 
 
 class MembershipChange(enum.StrEnum):
@@ -88,3 +98,233 @@ class AdmitMember:
     document: str | None = None
     sources: Sources
     record_id: str | None = None
+
+
+def stream_id(state: str) -> str:
+    return f"membership/{state}"
+
+
+# --- events: one type per change, all of one shape ---------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MembershipChanged(Event):
+    """The shape every membership event shares; its type says what changed."""
+
+    CHANGE: ClassVar[MembershipChange]
+
+    organization_id: str
+    state: str
+    status_after: MembershipStatus | None
+    meeting: str | None
+    document: str | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ParticipationBegan(MembershipChanged):
+    CHANGE = MembershipChange.PARTICIPATION_BEGAN
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FoundingMemberJoined(MembershipChanged):
+    CHANGE = MembershipChange.FOUNDING_MEMBER
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ApplicationFiled(MembershipChanged):
+    CHANGE = MembershipChange.APPLICATION_FILED
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AdmissionProcedureStarted(MembershipChanged):
+    CHANGE = MembershipChange.ADMISSION_PROCEDURE_STARTED
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ObligationsMemorandumSigned(MembershipChanged):
+    CHANGE = MembershipChange.OBLIGATIONS_MEMORANDUM_SIGNED
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MemberAdmitted(MembershipChanged):
+    CHANGE = MembershipChange.ADMITTED
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StatusGranted(MembershipChanged):
+    CHANGE = MembershipChange.STATUS_GRANTED
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StatusMemorandumSigned(MembershipChanged):
+    CHANGE = MembershipChange.STATUS_MEMORANDUM_SIGNED
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StatusChanged(MembershipChanged):
+    CHANGE = MembershipChange.STATUS_CHANGED
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MemberWithdrew(MembershipChanged):
+    CHANGE = MembershipChange.WITHDREW
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MembershipSuspended(MembershipChanged):
+    CHANGE = MembershipChange.SUSPENDED
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MembershipEnded(MembershipChanged):
+    CHANGE = MembershipChange.ENDED
+
+
+EVENT_FOR_CHANGE: dict[MembershipChange, type[MembershipChanged]] = {
+    cls.CHANGE: cls
+    for cls in (
+        ParticipationBegan,
+        FoundingMemberJoined,
+        ApplicationFiled,
+        AdmissionProcedureStarted,
+        ObligationsMemorandumSigned,
+        MemberAdmitted,
+        StatusGranted,
+        StatusMemorandumSigned,
+        StatusChanged,
+        MemberWithdrew,
+        MembershipSuspended,
+        MembershipEnded,
+    )
+}
+
+# The status a change must leave; None: any (a step of a procedure keeps the status it had).
+_REQUIRED_STATUS: dict[MembershipChange, frozenset[MembershipStatus | None]] = {
+    MembershipChange.PARTICIPATION_BEGAN: frozenset({MembershipStatus.SHANGHAI_FIVE_PARTICIPANT}),
+    MembershipChange.FOUNDING_MEMBER: frozenset({MembershipStatus.FOUNDING_MEMBER}),
+    MembershipChange.ADMITTED: frozenset({MembershipStatus.MEMBER}),
+    MembershipChange.STATUS_GRANTED: frozenset(
+        {MembershipStatus.OBSERVER, MembershipStatus.DIALOGUE_PARTNER, MembershipStatus.PARTNER}
+    ),
+}
+_ADMISSIONS = frozenset({MembershipChange.FOUNDING_MEMBER, MembershipChange.ADMITTED})
+_MEMBER_STATUSES = frozenset({MembershipStatus.FOUNDING_MEMBER, MembershipStatus.MEMBER})
+_ENDINGS = frozenset({MembershipChange.WITHDREW, MembershipChange.ENDED})
+
+# --- state and facts --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedChange:
+    organization_id: str
+    change: MembershipChange
+    status_after: MembershipStatus | None
+    date: PartialDate | None
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipState:
+    """A state's changes across organizations, in the order they were recorded."""
+
+    changes: tuple[RecordedChange, ...] = ()
+
+    def status_at(self, organization_id: str, date: PartialDate) -> MembershipStatus | None:
+        """The status after the last change (in valid-time order) that may have happened on
+        or before `date`. Ties and overlaps keep recording order, so a change recorded with
+        a coarser date never hides a later, more precise one."""
+        relevant = [
+            (c.date.sort_key if c.date else None, i, c)
+            for i, c in enumerate(self.changes)
+            if c.organization_id == organization_id
+            and (c.date is None or c.date.lower <= date.upper)
+        ]
+        if not relevant:
+            return None
+        relevant.sort(key=lambda t: (t[0] is not None, t[0] or (), t[1]))
+        return relevant[-1][2].status_after
+
+    def statuses_at(self, date: PartialDate) -> frozenset[MembershipStatus]:
+        orgs = {c.organization_id for c in self.changes}
+        found = {self.status_at(org, date) for org in orgs}
+        return frozenset(s for s in found if s is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipFacts:
+    known_states: frozenset[str] = frozenset()
+    known_ids: frozenset[str] = frozenset()  # organizations, meetings, documents referred to
+
+
+MembershipCommand = RecordMembershipChange | AdmitMember
+
+
+def decide(
+    command: MembershipCommand, state: MembershipState, facts: MembershipFacts
+) -> list[Event]:
+    if isinstance(command, AdmitMember):
+        command = RecordMembershipChange(
+            organization_id=command.organization_id,
+            state=command.state,
+            date=command.date,
+            change=MembershipChange.ADMITTED,
+            status_after=MembershipStatus.MEMBER,
+            meeting=command.meeting,
+            document=command.document,
+            sources=command.sources,
+            record_id=command.record_id,
+        )
+    org = check_id(command.organization_id, "organization/")
+    check_state_code(command.state)
+    require_sources(command.sources)
+    require_known_states([command.state], facts.known_states, field="state")
+    require_known(org, org in facts.known_ids, kind="organization", field="organization_id")
+    for kind, ref in (("meeting", command.meeting), ("document", command.document)):
+        require_known(ref, ref in facts.known_ids, kind=kind, field=kind)
+    change, after = command.change, command.status_after
+    allowed = _REQUIRED_STATUS.get(change)
+    if allowed is not None and after not in allowed:
+        raise IntegrityViolation(
+            f"{change} cannot leave the status {after}",
+            code="membership.inconsistent_status",
+            details={"change": str(change), "status_after": str(after)},
+        )
+    current = state.status_at(org, command.date)
+    details = {"state": command.state, "organization": org, "status": str(current)}
+    if change in _ADMISSIONS and current in _MEMBER_STATUSES:
+        raise IntegrityViolation(
+            f"{command.state} is already a member of {org} on {command.date}",
+            code="membership.already_member",
+            details=details,
+        )
+    if change is MembershipChange.STATUS_GRANTED and current == after:
+        raise IntegrityViolation(
+            f"{command.state} already holds the status {after} in {org} on {command.date}",
+            code="membership.status_already_granted",
+            details=details,
+        )
+    if change in _ENDINGS | {MembershipChange.SUSPENDED} and current is None:
+        raise IntegrityViolation(
+            f"{command.state} holds no status in {org} on {command.date} to end or suspend",
+            code="membership.no_status",
+            details=details,
+        )
+    return [
+        EVENT_FOR_CHANGE[change](
+            valid_time=command.date,
+            sources=command.sources,
+            organization_id=org,
+            state=command.state,
+            status_after=after,
+            meeting=command.meeting,
+            document=command.document,
+        )
+    ]
+
+
+def evolve(state: MembershipState, event: Event) -> MembershipState:
+    if isinstance(event, MembershipChanged):
+        change = RecordedChange(
+            event.organization_id, event.CHANGE, event.status_after, event.valid_time
+        )
+        return MembershipState((*state.changes, change))
+    return state

@@ -7,9 +7,12 @@ Command names and fields are stable; a change is noted here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from sco_registry.domain.values import Citation, Sources
+from sco_registry.domain.errors import InvalidValue
+from sco_registry.domain.events import Event
+from sco_registry.domain.values import Citation, Sources, check_state_code, require_sources
 
 STREAM_ID = "reference/states"
 ISO_3166 = Citation(
@@ -28,3 +31,46 @@ class RegisterState:
     name: str
     sources: Sources = (ISO_3166,)
     record_id: str | None = None
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StateRegistered(Event):
+    """A state code with its name. Reference data: no valid time of its own."""
+
+    code: str
+    name: str
+
+
+# --- state ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KnownStates:
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def codes(self) -> frozenset[str]:
+        return frozenset(self.names)
+
+
+def decide(command: RegisterState, state: KnownStates) -> list[Event]:
+    check_state_code(command.code)
+    require_sources(command.sources)
+    if not command.name.strip():
+        raise InvalidValue("a state needs a name", code="state.missing_name")
+    if state.names.get(command.code) == command.name:
+        return []  # already known under this name: nothing new to record
+    return [
+        StateRegistered(
+            valid_time=None, sources=command.sources, code=command.code, name=command.name
+        )
+    ]
+
+
+def evolve(state: KnownStates, event: Event) -> KnownStates:
+    if isinstance(event, StateRegistered):
+        return KnownStates({**state.names, event.code: event.name})
+    return state
