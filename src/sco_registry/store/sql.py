@@ -183,6 +183,11 @@ class SqlEventStore:
     """`EventStore` on SQLite (aiosqlite) or PostgreSQL (asyncpg), same semantics as the
     in-memory store. Build the engine with `sco_registry.db.create_engine`."""
 
+    # How often `wait_for_events` also looks at the head: (first interval, longest interval)
+    # in seconds, doubling in between; rarely while LISTEN carries other processes' appends.
+    poll_seconds: tuple[float, float] = (0.05, 1.0)
+    listening_poll_seconds: tuple[float, float] = (1.0, 5.0)
+
     def __init__(self, engine: AsyncEngine, *, clock: Callable[[], dt.datetime] = utc_now) -> None:
         self._engine = engine
         self._reader = read_only_engine(engine)
@@ -411,7 +416,7 @@ class SqlEventStore:
         """Woken by this process's appends at once, by other processes' through LISTEN on
         PostgreSQL; polls the head as well (with a backoff) in case a signal is missed."""
         listening = self._postgres and await self._listen()
-        poll, poll_max = (1.0, 5.0) if listening else (0.05, 1.0)
+        poll, poll_max = self.listening_poll_seconds if listening else self.poll_seconds
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         # Registered before the first look at the head, so no append falls in between.
