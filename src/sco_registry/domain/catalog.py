@@ -163,7 +163,7 @@ def _lookup(name: str) -> EventType:
 
 
 def to_json(event: Event) -> JSON:
-    return {f.name: _encode(getattr(event, f.name)) for f in fields(event)}
+    return {f.name: encode(getattr(event, f.name)) for f in fields(event)}
 
 
 def from_json(type_name: str, data: Mapping[str, Any], schema_version: int | None = None) -> Event:
@@ -176,7 +176,8 @@ def from_json(type_name: str, data: Mapping[str, Any], schema_version: int | Non
     return entry.cls(**kwargs)
 
 
-def _encode(value: Any) -> Any:
+def encode(value: Any) -> Any:
+    """The JSON form of one value of an event or command field."""
     if isinstance(value, PartialDate):
         return str(value)
     if isinstance(value, enum.Enum):
@@ -186,9 +187,9 @@ def _encode(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, tuple | list):
-        return [_encode(v) for v in value]
+        return [encode(v) for v in value]
     if isinstance(value, Mapping):
-        return {str(k): _encode(v) for k, v in value.items()}
+        return {str(k): encode(v) for k, v in value.items()}
     return value
 
 

@@ -1,0 +1,167 @@
+"""The command bus: find a command's handler, append what it decided in one transaction,
+retry a bounded number of times on a concurrency conflict, and honour idempotency keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import fields
+from typing import Any
+
+from sco_registry.application import handlers as h
+from sco_registry.application.context import CommandContext, CommandResult
+from sco_registry.application.handlers import Decision, primary_stream, stream_of
+from sco_registry.domain import catalog, commands
+from sco_registry.domain.commands import Command
+from sco_registry.domain.events import Event
+from sco_registry.domain.values import Citation
+from sco_registry.store.base import EventStore, NewEvent, RecordedEvent, Source, StreamAppend
+from sco_registry.store.errors import IdempotencyConflict, WrongExpectedVersion
+
+Handler = Callable[[Any, EventStore], Awaitable[Decision]]
+
+HANDLERS: dict[type[Any], Handler] = {
+    commands.RegisterState: h.register_state,
+    commands.FoundOrganization: h.found_organization,
+    commands.RecordFoundingDocument: h.record_founding_document,
+    commands.AdoptPrinciples: h.adopt_principles,
+    commands.RecordMembershipChange: h.record_membership_change,
+    commands.AdmitMember: h.admit_member,
+    commands.RecordBody: h.record_body,
+    commands.EstablishBody: h.establish_body,
+    commands.RelocateSeat: h.relocate_seat,
+    commands.RenameBody: h.rename_body,
+    commands.DissolveBody: h.dissolve_body,
+    commands.ApproveBodyRules: h.approve_body_rules,
+    commands.RecordMeeting: h.record_meeting,
+    commands.ScheduleMeeting: h.schedule_meeting,
+    commands.HoldMeeting: h.hold_meeting,
+    commands.PostponeMeeting: h.postpone_meeting,
+    commands.MoveMeeting: h.move_meeting,
+    commands.CancelMeeting: h.cancel_meeting,
+    commands.MandateDrafting: h.mandate_drafting,
+    commands.RecordDraft: h.record_draft,
+    commands.RecordDocument: h.record_document,
+    commands.RatifyDocument: h.ratify_document,
+    commands.BringDocumentIntoForce: h.bring_document_into_force,
+    commands.SupersedeDocument: h.supersede_document,
+    commands.RecordOfficeTerm: h.record_office_term,
+    commands.EndOfficeTerm: h.end_office_term,
+    commands.RecordMandate: h.record_mandate,
+    commands.FulfilMandate: h.fulfil_mandate,
+    commands.CorrectEvent: h.correct_event,
+    commands.RetractEvent: h.retract_event,
+}
+
+MAX_ATTEMPTS = 3
+
+
+def fingerprint(command: Command) -> str:
+    """What the command is about, independent of who runs it: a re-run with the same
+    idempotency key but another content is a conflict, not a replay."""
+    body = {fl.name: catalog.encode(getattr(command, fl.name)) for fl in fields(command)}
+    text = json.dumps([type(command).__name__, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def handle(command: Command, store: EventStore, ctx: CommandContext) -> CommandResult:
+    """Decide and append `command`. Integrity violations (RegistryError) propagate with
+    nothing appended; a concurrency conflict is retried with freshly read state, up to
+    MAX_ATTEMPTS, after which WrongExpectedVersion propagates."""
+    handler = HANDLERS[type(command)]
+    fp = fingerprint(command)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        if ctx.idempotency_key is not None:
+            replay = await _replay(store, primary_stream(command), ctx.idempotency_key, fp)
+            if replay is not None:
+                return replay
+        decision = await handler(command, store)
+        if not decision.events:
+            return CommandResult((decision.primary,), None, None, replayed=False)
+        batches = _batches(command, decision, ctx, fp)
+        try:
+            result = await store.append_many(batches, idempotency_key=ctx.idempotency_key)
+        except WrongExpectedVersion:
+            if attempt == MAX_ATTEMPTS:
+                raise
+            continue
+        return CommandResult(
+            tuple(b.stream_id for b in batches),
+            result.first_position,
+            result.last_position,
+            replayed=result.replayed,
+            events_appended=0
+            if result.replayed
+            else result.last_position - result.first_position + 1,
+        )
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+async def _replay(store: EventStore, stream_id: str, key: str, fp: str) -> CommandResult | None:
+    """The first outcome of a command already run with this key, read from its own stream.
+
+    Checked before appending because the command's decision may differ the second time
+    (an admission decided again is refused as a double admission), and the store's
+    idempotency only sees appends."""
+    recorded = await store.read_stream(stream_id)
+    mine = [r for r in recorded if r.metadata.get("idempotency_key") == key]
+    if not mine:
+        return None
+    if mine[0].metadata.get("command_fingerprint") != fp:
+        raise IdempotencyConflict(key)
+    return CommandResult(
+        (stream_id,), mine[0].position, mine[-1].position, replayed=True, events_appended=0
+    )
+
+
+def _batches(
+    command: Command, decision: Decision, ctx: CommandContext, fp: str
+) -> list[StreamAppend]:
+    by_stream: dict[str, list[NewEvent]] = {decision.primary: []}
+    for event in decision.events:
+        by_stream.setdefault(stream_of(event), []).append(_new_event(event, command, ctx, fp))
+    return [
+        StreamAppend(stream, events, decision.versions.get(stream, 0))
+        for stream, events in by_stream.items()
+        if events
+    ]
+
+
+def _new_event(event: Event, command: Command, ctx: CommandContext, fp: str) -> NewEvent:
+    name = catalog.type_name(event)
+    return NewEvent(
+        type=name,
+        data=catalog.to_json(event),
+        valid_time=event.valid_time,
+        schema_version=catalog.schema_version_of(name),
+        metadata={
+            "actor": ctx.actor,
+            "correlation_id": str(ctx.correlation_id),
+            "causation_id": None if ctx.causation_id is None else str(ctx.causation_id),
+            "idempotency_key": ctx.idempotency_key,
+            "command": type(command).__name__,
+            "command_fingerprint": fp,
+            "record_id": command.record_id,
+        },
+        sources=_sources(event.sources),
+        actor=ctx.actor,
+        correlation_id=ctx.correlation_id,
+        causation_id=ctx.causation_id,
+    )
+
+
+def _sources(citations: Sequence[Citation]) -> tuple[Source, ...]:
+    # The store's citation has a title and a URL; an article goes into the title so that the
+    # envelope alone answers "why does the registry say this?" (the data keeps it apart).
+    return tuple(
+        Source(
+            title=c.title if not c.article else f"{c.title or ''}, {c.article}".lstrip(", "),
+            url=c.url,
+        )
+        for c in citations
+    )
+
+
+def recorded_positions(events: Sequence[RecordedEvent]) -> tuple[int, int]:
+    return events[0].position, events[-1].position

@@ -1,0 +1,402 @@
+"""One handler per command: load the stream(s), gather the facts, decide. Each returns the
+batches to append; the bus (`bus.handle`) appends them in one transaction and retries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sco_registry.application import facts as f
+from sco_registry.application.loading import load, stored_events
+from sco_registry.domain import (
+    bodies,
+    corrections,
+    documents,
+    mandates,
+    meetings,
+    membership,
+    offices,
+    organization,
+    states,
+)
+from sco_registry.domain.commands import (
+    AdmitMember,
+    AdoptPrinciples,
+    ApproveBodyRules,
+    BringDocumentIntoForce,
+    CancelMeeting,
+    Command,
+    CorrectEvent,
+    DissolveBody,
+    EndOfficeTerm,
+    EstablishBody,
+    FoundOrganization,
+    FulfilMandate,
+    HoldMeeting,
+    MandateDrafting,
+    MoveMeeting,
+    PostponeMeeting,
+    RatifyDocument,
+    RecordBody,
+    RecordDocument,
+    RecordDraft,
+    RecordFoundingDocument,
+    RecordMandate,
+    RecordMeeting,
+    RecordMembershipChange,
+    RecordOfficeTerm,
+    RegisterState,
+    RelocateSeat,
+    RenameBody,
+    RetractEvent,
+    ScheduleMeeting,
+    SupersedeDocument,
+)
+from sco_registry.domain.events import Event
+from sco_registry.domain.values import check_id
+from sco_registry.store.base import EventStore
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What a command decided: the events per stream, each stream with the version it had
+    when it was read. The first stream is the command's own."""
+
+    primary: str
+    versions: dict[str, int]
+    events: Sequence[Event]
+
+
+def _route(event: Event) -> str:
+    """The stream an event belongs to (its aggregate's record id)."""
+    if isinstance(event, states.StateRegistered):
+        return states.STREAM_ID
+    if isinstance(event, membership.MembershipChanged):
+        return membership.stream_id(event.state)
+    if isinstance(event, corrections.EventCorrected | corrections.EventRetracted):
+        return event.stream_id
+    if isinstance(
+        event,
+        organization.OrganizationFounded
+        | organization.FoundingDocumentRecorded
+        | organization.OrganizationSucceeded
+        | organization.PurposesAdopted
+        | organization.ShanghaiSpiritAdopted
+        | organization.PrinciplesAdopted,
+    ):
+        return event.organization_id
+    for attr in ("term_id", "mandate_id", "meeting_id", "document_id", "body_id"):
+        value = getattr(event, attr, None)
+        if isinstance(value, str):
+            return value
+    value = getattr(event, "organization_id", None)
+    assert isinstance(value, str), f"no stream for {type(event).__name__}"
+    return value
+
+
+def _decision(primary: str, versions: dict[str, int], events: Sequence[Event]) -> Decision:
+    return Decision(primary, versions, events)
+
+
+def stream_of(event: Event) -> str:
+    return _route(event)
+
+
+def primary_stream(command: Command) -> str:
+    """The command's own stream: where its first event goes, and where a re-run looks for
+    the outcome of its idempotency key."""
+    if isinstance(command, RegisterState):
+        return states.STREAM_ID
+    if isinstance(command, RecordMembershipChange | AdmitMember):
+        return membership.stream_id(command.state)
+    if isinstance(command, CorrectEvent | RetractEvent):
+        return command.stream_id
+    if isinstance(command, FoundOrganization | RecordFoundingDocument | AdoptPrinciples):
+        return command.organization_id
+    for attr in ("term_id", "mandate_id", "meeting_id", "document_id", "body_id"):
+        value = getattr(command, attr, None)
+        if isinstance(value, str):
+            return value
+    raise AssertionError(f"no stream for {type(command).__name__}")
+
+
+# --- states -----------------------------------------------------------------------------------
+
+
+async def register_state(command: RegisterState, store: EventStore) -> Decision:
+    loaded = await load(store, states.STREAM_ID, states.evolve, states.KnownStates())
+    events = states.decide(command, loaded.state)
+    return _decision(states.STREAM_ID, {states.STREAM_ID: loaded.version}, events)
+
+
+# --- organization -----------------------------------------------------------------------------
+
+
+async def _organization(
+    command: FoundOrganization | RecordFoundingDocument | AdoptPrinciples, store: EventStore
+) -> Decision:
+    org_id = check_id(command.organization_id, "organization/")
+    loaded = await load(store, org_id, organization.evolve, organization.OrganizationState())
+    versions = {org_id: loaded.version}
+    refs: list[str | None] = []
+    predecessor = None
+    members: tuple[str, ...] = ()
+    if isinstance(command, FoundOrganization):
+        refs.append(command.founding_document)
+        members = command.founding_members
+        if command.predecessor is not None:
+            pred = await load(
+                store, command.predecessor, organization.evolve, organization.OrganizationState()
+            )
+            predecessor, versions[pred.stream_id] = pred.state, pred.version
+    elif isinstance(command, RecordFoundingDocument):
+        refs.append(command.document_id)
+    else:
+        refs.append(command.document)
+    facts = organization.OrganizationFacts(
+        known_states=await f.known_states(store) if members else frozenset(),
+        known_ids=await f.known_ids(store, refs),
+        predecessor=predecessor,
+    )
+    return _decision(org_id, versions, organization.decide(command, loaded.state, facts))
+
+
+async def found_organization(command: FoundOrganization, store: EventStore) -> Decision:
+    return await _organization(command, store)
+
+
+async def record_founding_document(command: RecordFoundingDocument, store: EventStore) -> Decision:
+    return await _organization(command, store)
+
+
+async def adopt_principles(command: AdoptPrinciples, store: EventStore) -> Decision:
+    return await _organization(command, store)
+
+
+# --- membership -------------------------------------------------------------------------------
+
+
+async def _membership(command: RecordMembershipChange | AdmitMember, store: EventStore) -> Decision:
+    stream = membership.stream_id(command.state)
+    loaded = await load(store, stream, membership.evolve, membership.MembershipState())
+    facts = membership.MembershipFacts(
+        known_states=await f.known_states(store),
+        known_ids=await f.known_ids(
+            store, [command.organization_id, command.meeting, command.document]
+        ),
+    )
+    events = membership.decide(command, loaded.state, facts)
+    return _decision(stream, {stream: loaded.version}, events)
+
+
+async def record_membership_change(command: RecordMembershipChange, store: EventStore) -> Decision:
+    return await _membership(command, store)
+
+
+async def admit_member(command: AdmitMember, store: EventStore) -> Decision:
+    return await _membership(command, store)
+
+
+# --- bodies -----------------------------------------------------------------------------------
+
+
+async def _body(command: bodies.BodyCommand, store: EventStore) -> Decision:
+    body_id = check_id(command.body_id, "body/")
+    loaded = await load(store, body_id, bodies.evolve, bodies.BodyState())
+    refs: list[str | None] = []
+    if isinstance(command, RecordBody):
+        refs += [command.organization_id, command.parent]
+    elif isinstance(command, ApproveBodyRules):
+        refs += [command.approved_by, command.document]
+    facts = bodies.BodyFacts(
+        known_states=await f.known_states(store), known_ids=await f.known_ids(store, refs)
+    )
+    events = bodies.decide(command, loaded.state, facts)
+    return _decision(body_id, {body_id: loaded.version}, events)
+
+
+async def record_body(command: RecordBody, store: EventStore) -> Decision:
+    return await _body(command, store)
+
+
+async def establish_body(command: EstablishBody, store: EventStore) -> Decision:
+    return await _body(command, store)
+
+
+async def relocate_seat(command: RelocateSeat, store: EventStore) -> Decision:
+    return await _body(command, store)
+
+
+async def rename_body(command: RenameBody, store: EventStore) -> Decision:
+    return await _body(command, store)
+
+
+async def dissolve_body(command: DissolveBody, store: EventStore) -> Decision:
+    return await _body(command, store)
+
+
+async def approve_body_rules(command: ApproveBodyRules, store: EventStore) -> Decision:
+    return await _body(command, store)
+
+
+# --- meetings ---------------------------------------------------------------------------------
+
+
+async def _meeting(command: meetings.MeetingCommand, store: EventStore) -> Decision:
+    meeting_id = check_id(command.meeting_id, "meeting/")
+    loaded = await load(store, meeting_id, meetings.evolve, meetings.MeetingState())
+    body_id = getattr(command, "body_id", None) or loaded.state.body_id
+    docs: tuple[str, ...] = getattr(command, "documents", ())
+    body = await f.body_state(store, body_id) if body_id else bodies.BodyState()
+    facts = meetings.MeetingFacts(
+        known_states=await f.known_states(store),
+        known_ids=await f.known_ids(store, [body_id, *docs]),
+        body_dissolved=body.dissolved,
+        body_dissolved_on=body.dissolved_on,
+        body_expires_on=body.expires_on,
+    )
+    events = meetings.decide(command, loaded.state, facts)
+    return _decision(meeting_id, {meeting_id: loaded.version}, events)
+
+
+async def record_meeting(command: RecordMeeting, store: EventStore) -> Decision:
+    return await _meeting(command, store)
+
+
+async def schedule_meeting(command: ScheduleMeeting, store: EventStore) -> Decision:
+    return await _meeting(command, store)
+
+
+async def hold_meeting(command: HoldMeeting, store: EventStore) -> Decision:
+    return await _meeting(command, store)
+
+
+async def postpone_meeting(command: PostponeMeeting, store: EventStore) -> Decision:
+    return await _meeting(command, store)
+
+
+async def move_meeting(command: MoveMeeting, store: EventStore) -> Decision:
+    return await _meeting(command, store)
+
+
+async def cancel_meeting(command: CancelMeeting, store: EventStore) -> Decision:
+    return await _meeting(command, store)
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+async def _document(command: documents.DocumentCommand, store: EventStore) -> Decision:
+    doc_id = check_id(command.document_id, "document/")
+    loaded = await load(store, doc_id, documents.evolve, documents.DocumentState())
+    versions = {doc_id: loaded.version}
+    facts = documents.DocumentFacts(known_states=await f.known_states(store))
+    if isinstance(command, RecordDocument):
+        amended = None
+        if command.amends is not None and command.amends != doc_id:
+            other = await load(store, command.amends, documents.evolve, documents.DocumentState())
+            amended, versions[other.stream_id] = other.state, other.version
+        facts = documents.DocumentFacts(
+            known_states=facts.known_states,
+            signatory_statuses=await f.signatory_statuses(
+                store, command.parties or (), command.signed_on
+            ),
+            meeting=await f.meeting_fact(store, command.meeting),
+            amended=amended,
+        )
+    elif isinstance(command, MandateDrafting):
+        refs = [command.mandated_by, command.mandated_to, command.due_meeting]
+        facts = documents.DocumentFacts(
+            known_ids=await f.known_ids(store, [*refs, command.mandate_document])
+        )
+    elif isinstance(command, RecordDraft):
+        facts = documents.DocumentFacts(known_ids=await f.known_ids(store, [command.drafted_by]))
+    elif isinstance(command, SupersedeDocument):
+        facts = documents.DocumentFacts(known_ids=await f.known_ids(store, [command.superseded_by]))
+    events = documents.decide(command, loaded.state, facts)
+    return _decision(doc_id, versions, events)
+
+
+async def mandate_drafting(command: MandateDrafting, store: EventStore) -> Decision:
+    return await _document(command, store)
+
+
+async def record_draft(command: RecordDraft, store: EventStore) -> Decision:
+    return await _document(command, store)
+
+
+async def record_document(command: RecordDocument, store: EventStore) -> Decision:
+    return await _document(command, store)
+
+
+async def ratify_document(command: RatifyDocument, store: EventStore) -> Decision:
+    return await _document(command, store)
+
+
+async def bring_document_into_force(command: BringDocumentIntoForce, store: EventStore) -> Decision:
+    return await _document(command, store)
+
+
+async def supersede_document(command: SupersedeDocument, store: EventStore) -> Decision:
+    return await _document(command, store)
+
+
+# --- offices and mandates ---------------------------------------------------------------------
+
+
+async def _office(command: RecordOfficeTerm | EndOfficeTerm, store: EventStore) -> Decision:
+    term_id = check_id(command.term_id, "office/")
+    loaded = await load(store, term_id, offices.evolve, offices.OfficeTermState())
+    refs = [command.body_id] if isinstance(command, RecordOfficeTerm) else []
+    facts = offices.OfficeFacts(
+        known_states=await f.known_states(store), known_ids=await f.known_ids(store, refs)
+    )
+    return _decision(
+        term_id, {term_id: loaded.version}, offices.decide(command, loaded.state, facts)
+    )
+
+
+async def record_office_term(command: RecordOfficeTerm, store: EventStore) -> Decision:
+    return await _office(command, store)
+
+
+async def end_office_term(command: EndOfficeTerm, store: EventStore) -> Decision:
+    return await _office(command, store)
+
+
+async def _mandate(command: RecordMandate | FulfilMandate, store: EventStore) -> Decision:
+    mandate_id = check_id(command.mandate_id, "mandate/")
+    loaded = await load(store, mandate_id, mandates.evolve, mandates.MandateState())
+    refs: list[str | None] = [command.document]
+    if isinstance(command, RecordMandate):
+        refs += [command.by_body, command.to_body, command.due_meeting]
+    facts = mandates.MandateFacts(known_ids=await f.known_ids(store, refs))
+    events = mandates.decide(command, loaded.state, facts)
+    return _decision(mandate_id, {mandate_id: loaded.version}, events)
+
+
+async def record_mandate(command: RecordMandate, store: EventStore) -> Decision:
+    return await _mandate(command, store)
+
+
+async def fulfil_mandate(command: FulfilMandate, store: EventStore) -> Decision:
+    return await _mandate(command, store)
+
+
+# --- corrections ------------------------------------------------------------------------------
+
+
+async def _correction(command: CorrectEvent | RetractEvent, store: EventStore) -> Decision:
+    recorded = await store.read_stream(command.stream_id)
+    version = recorded[-1].stream_version if recorded else 0
+    facts = corrections.CorrectionFacts(events=stored_events(recorded))
+    events = corrections.decide(command, corrections.CorrectionState(), facts)
+    return _decision(command.stream_id, {command.stream_id: version}, events)
+
+
+async def correct_event(command: CorrectEvent, store: EventStore) -> Decision:
+    return await _correction(command, store)
+
+
+async def retract_event(command: RetractEvent, store: EventStore) -> Decision:
+    return await _correction(command, store)
