@@ -220,6 +220,8 @@ class RecordedChange:
     change: MembershipChange
     status_after: MembershipStatus | None
     date: PartialDate | None
+    meeting: str | None = None
+    document: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +326,12 @@ def decide(
 def evolve(state: MembershipState, event: Event) -> MembershipState:
     if isinstance(event, MembershipChanged):
         change = RecordedChange(
-            event.organization_id, event.CHANGE, event.status_after, event.valid_time
+            event.organization_id,
+            event.CHANGE,
+            event.status_after,
+            event.valid_time,
+            event.meeting,
+            event.document,
         )
         return MembershipState((*state.changes, change))
     return state

@@ -1,0 +1,237 @@
+"""The declaration's norms, evaluated and never enforced: a pure function over facts that
+reports, per year and body, where history met or departed from them.
+
+Norms (code, article):
+
+* `annual_heads_of_state_meeting` (Art. 3): each year from the founding on, at least one
+  meeting of the Council of Heads of State held (a year-only date counts for its year).
+* `rotation` (Art. 3), for each council in `NormFacts.rotating_bodies`: a meeting departs
+  when its host hosts again before every other state that is a member on the meeting's date
+  has hosted since the host's previous turn (consecutive hosting is the plainest case). A
+  host's first turn meets the norm; a meeting without a recorded host is not applicable.
+* `admission_by_consensus` (Art. 7): an admission meets the norm when its decision is
+  recorded (a meeting or a document); without one it departs. Years without admissions are
+  not applicable.
+* `charter_signed_2002` (final part): the Charter (category `charter`) signed at a held
+  heads-of-state meeting of 2002; signed otherwise, or not at all, departs.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from sco_registry.domain.time import PartialDate
+
+
+class FindingStatus(enum.StrEnum):
+    MET = "met"
+    DEPARTED = "departed"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    norm: str
+    article: str
+    year: int
+    body: str
+    status: FindingStatus
+    explanation: str
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HeldMeeting:
+    meeting_id: str
+    body_id: str
+    start_date: PartialDate
+    host_state: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberTerm:
+    """A state's membership of the organization: from admission (or founding) to its end."""
+
+    state: str
+    since: PartialDate
+    until: PartialDate | None = None
+
+    def covers(self, date: PartialDate) -> bool:
+        # A rule is broken only when dates prove it: a member "possibly" on the date counts.
+        started = self.since.lower <= date.upper
+        return started and (self.until is None or not self.until.definitely_before(date))
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    state: str
+    date: PartialDate
+    meeting: str | None
+    document: str | None
+    evidence: str  # the stream (or record) that holds the admission
+
+
+@dataclass(frozen=True, slots=True)
+class SignedDocument:
+    document_id: str
+    category: str
+    signed_on: PartialDate
+    meeting: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NormFacts:
+    founded_on: PartialDate | None
+    meetings: tuple[HeldMeeting, ...] = ()
+    members: tuple[MemberTerm, ...] = ()
+    admissions: tuple[Admission, ...] = ()
+    documents: tuple[SignedDocument, ...] = ()
+    until_year: int | None = None  # the last year to report; default: the last year with facts
+    organization_id: str = "organization/sco"
+    heads_of_state_body: str = "body/heads_of_state_council"
+    rotating_bodies: tuple[str, ...] = (
+        "body/heads_of_state_council",
+        "body/heads_of_government_council",
+    )
+
+
+def evaluate(facts: NormFacts) -> list[Finding]:
+    if facts.founded_on is None:
+        return []
+    first = facts.founded_on.year
+    years = [m.start_date.year for m in facts.meetings] + [a.date.year for a in facts.admissions]
+    last = facts.until_year or max([first, *years])
+    findings = [
+        *_annual(facts, first, last),
+        *_rotation(facts),
+        *_admissions(facts, first, last),
+        *_charter(facts, last),
+    ]
+    return sorted(findings, key=lambda f: (f.year, f.body, f.norm, f.evidence))
+
+
+def _annual(facts: NormFacts, first: int, last: int) -> list[Finding]:
+    body = facts.heads_of_state_body
+    out = []
+    for year in range(first, last + 1):
+        held = [m for m in facts.meetings if m.body_id == body and m.start_date.year == year]
+        ids = tuple(m.meeting_id for m in held)
+        if held:
+            status, text = FindingStatus.MET, f"{len(held)} meeting(s) held in {year}"
+        else:
+            status, text = FindingStatus.DEPARTED, f"no meeting of heads of state held in {year}"
+        out.append(
+            Finding("annual_heads_of_state_meeting", "Art. 3", year, body, status, text, ids)
+        )
+    return out
+
+
+def _members_on(facts: NormFacts, date: PartialDate) -> set[str]:
+    return {t.state for t in facts.members if t.covers(date)}
+
+
+def _rotation(facts: NormFacts) -> list[Finding]:
+    out = []
+    for body in facts.rotating_bodies:
+        held = sorted((m for m in facts.meetings if m.body_id == body), key=lambda m: m.start_date)
+        for i, m in enumerate(held):
+            year = m.start_date.year
+            if m.host_state is None:
+                out.append(
+                    Finding(
+                        "rotation",
+                        "Art. 3",
+                        year,
+                        body,
+                        FindingStatus.NOT_APPLICABLE,
+                        "no host state recorded",
+                        (m.meeting_id,),
+                    )
+                )
+                continue
+            previous = [j for j in range(i) if held[j].host_state == m.host_state]
+            if not previous:
+                status = FindingStatus.MET
+                text = f"{m.host_state} hosts for the first time"
+                evidence: tuple[str, ...] = (m.meeting_id,)
+            else:
+                since = held[previous[-1] + 1 : i]
+                hosted = {x.host_state for x in since}
+                waiting = sorted(_members_on(facts, m.start_date) - hosted - {m.host_state})
+                evidence = (
+                    held[previous[-1]].meeting_id,
+                    *(x.meeting_id for x in since),
+                    m.meeting_id,
+                )
+                if waiting:
+                    status = FindingStatus.DEPARTED
+                    text = (
+                        f"{m.host_state} hosts again (last: {held[previous[-1]].start_date}) "
+                        f"before {', '.join(waiting)} hosted since"
+                    )
+                else:
+                    status = FindingStatus.MET
+                    text = f"every other member hosted since {m.host_state}'s last turn"
+            out.append(Finding("rotation", "Art. 3", year, body, status, text, evidence))
+    return out
+
+
+def _admissions(facts: NormFacts, first: int, last: int) -> list[Finding]:
+    org = facts.organization_id
+    out = []
+    for year in range(first, last + 1):
+        admitted = [a for a in facts.admissions if a.date.year == year]
+        if not admitted:
+            out.append(
+                Finding(
+                    "admission_by_consensus",
+                    "Art. 7",
+                    year,
+                    org,
+                    FindingStatus.NOT_APPLICABLE,
+                    "no admission",
+                )
+            )
+        for a in admitted:
+            decision = tuple(x for x in (a.meeting, a.document) if x)
+            if decision:
+                status = FindingStatus.MET
+                text = f"{a.state} admitted by a recorded decision"
+            else:
+                status = FindingStatus.DEPARTED
+                text = f"{a.state} admitted without a recorded decision (meeting or document)"
+            out.append(
+                Finding(
+                    "admission_by_consensus",
+                    "Art. 7",
+                    year,
+                    org,
+                    status,
+                    text,
+                    (a.evidence, *decision),
+                )
+            )
+    return out
+
+
+def _charter(facts: NormFacts, last: int) -> list[Finding]:
+    body, norm, art = facts.heads_of_state_body, "charter_signed_2002", "final part"
+    if last < 2002:
+        return []
+    charters = sorted(
+        (d for d in facts.documents if d.category == "charter"), key=lambda d: d.signed_on
+    )
+    if not charters:
+        text = "no Charter recorded as signed"
+        return [Finding(norm, art, 2002, body, FindingStatus.DEPARTED, text)]
+    charter = charters[0]
+    meetings = {m.meeting_id: m for m in facts.meetings}
+    at = meetings.get(charter.meeting) if charter.meeting else None
+    evidence = tuple(x for x in (charter.document_id, charter.meeting) if x)
+    if at is not None and at.body_id == body and at.start_date.year == 2002:
+        text = f"signed at {at.meeting_id} ({at.start_date})"
+        return [Finding(norm, art, 2002, body, FindingStatus.MET, text, evidence)]
+    where = f"at {charter.meeting}" if charter.meeting else "outside a recorded meeting"
+    text = f"signed on {charter.signed_on} {where}, not at the 2002 heads-of-state meeting"
+    return [Finding(norm, art, 2002, body, FindingStatus.DEPARTED, text, evidence)]
