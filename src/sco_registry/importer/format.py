@@ -45,6 +45,7 @@ class ParsedFile:
     problems: tuple[ImportProblem, ...]
     ids: Mapping[str, str]
     states: Mapping[str, str]
+    count: int = 0  # records in the file, valid or not
 
 
 class _Duplicate(ValueError):
@@ -138,7 +139,8 @@ class _FileCheck:
             if ok and covers is not None and isinstance(title, str)
             else None
         )
-        return ParsedFile(self.path, history, tuple(self.problems), ids, dict(self.states))
+        count = len(raw["records"]) if isinstance(raw.get("records"), list) else 0
+        return ParsedFile(self.path, history, tuple(self.problems), ids, dict(self.states), count)
 
     def covers(self, raw: Any) -> tuple[PartialDate, PartialDate] | None:
         if raw is None:

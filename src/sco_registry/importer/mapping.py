@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from sco_registry.domain import bodies, documents, meetings, membership, organization
+from sco_registry.domain.commands import Command
 from sco_registry.domain.mandates import RecordMandate
 from sco_registry.domain.offices import RecordOfficeTerm
 from sco_registry.domain.states import RegisterState
@@ -64,6 +65,7 @@ def citations(record: AnyRecord) -> tuple[Citation, ...]:
 def founding_parties(records: Iterable[AnyRecord]) -> dict[str, tuple[str, ...]]:
     """document id -> the states whose membership records cite it on its date: they become
     members or participants through that very document (see RecordDocument)."""
+    records = list(records)  # read twice
     signed = {r.id: r.signed_on for r in records if isinstance(r, DocumentRecord)}
     out: dict[str, list[str]] = {}
     for r in records:
@@ -92,7 +94,7 @@ def _refs(*ids: str | None) -> set[str]:
 
 def _commands(
     r: AnyRecord, parties: Mapping[str, tuple[str, ...]]
-) -> list[tuple[object, set[str]]]:
+) -> list[tuple[Command, set[str]]]:
     src = citations(r)
     if isinstance(r, OrganizationRecord):
         found = organization.FoundOrganization(
@@ -107,7 +109,7 @@ def _commands(
             sources=src,
             record_id=r.id,
         )
-        out: list[tuple[object, set[str]]] = [(found, _refs(r.predecessor))]
+        out: list[tuple[Command, set[str]]] = [(found, _refs(r.predecessor))]
         if r.founding_document is not None:
             # The founding document is signed at a meeting of one of the organization's own
             # bodies: it can only be named once recorded, so it is a second step.
@@ -212,10 +214,10 @@ def _mandate(r: MandateRecord, src: tuple[Citation, ...]) -> RecordMandate:
     )
 
 
-def _body_change(r: BodyChangeRecord, src: tuple[Citation, ...]) -> list[tuple[object, set[str]]]:
+def _body_change(r: BodyChangeRecord, src: tuple[Citation, ...]) -> list[tuple[Command, set[str]]]:
     after = {r.body}
     if r.change is BodyChangeKind.ESTABLISHED:
-        out: list[tuple[object, set[str]]] = [
+        out: list[tuple[Command, set[str]]] = [
             (
                 bodies.EstablishBody(
                     body_id=r.body,

@@ -14,6 +14,7 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sco_registry.domain.commands import Command
 from sco_registry.importer import problems as p
 from sco_registry.importer.problems import ImportProblem
 from sco_registry.importer.records import AnyRecord
@@ -42,7 +43,7 @@ class Step:
     key: str
     file: str
     record: AnyRecord
-    command: object
+    command: Command
     after: frozenset[str]
     index: int = 0  # position of the step within its record
 
@@ -61,7 +62,7 @@ def order_steps(steps: Sequence[Step]) -> tuple[list[Step], list[ImportProblem]]
     unlocks: dict[int, list[int]] = {}
     for i, step in enumerate(steps):
         needs = {first[r] for r in step.after if r in first and first[r] != i}
-        if step.index > 0:
+        if step.index > 0 and step.record.id in first:  # else its first step ran before
             needs.add(first[step.record.id])
         waiting_on.append(needs)
         for n in needs:
