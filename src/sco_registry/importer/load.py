@@ -22,7 +22,7 @@ from sco_registry.domain.commands import Command
 from sco_registry.domain.errors import RegistryError
 from sco_registry.importer import problems as p
 from sco_registry.importer.format import Known, parse_paths
-from sco_registry.importer.mapping import founding_parties, state_commands, steps_for
+from sco_registry.importer.mapping import cross_facts, state_commands, steps_for
 from sco_registry.importer.order import Step, order_steps
 from sco_registry.importer.problems import ImportProblem
 from sco_registry.importer.records import AnyRecord, HistoryFile
@@ -147,7 +147,7 @@ class _Plan:
 def _plan(files: Sequence[HistoryFile], log: _Log) -> _Plan:
     """The steps still to run, in order; records already imported; conflicts and cycles."""
     everything: list[tuple[str, AnyRecord]] = [(f.path, r) for f in files for r in f.records]
-    parties = founding_parties(r for _, r in everything)
+    facts = cross_facts(r for _, r in everything)
     first_seen: dict[str, tuple[str, str]] = {}
     pending: list[Step] = []
     problems: list[ImportProblem] = []
@@ -161,7 +161,7 @@ def _plan(files: Sequence[HistoryFile], log: _Log) -> _Plan:
                 problems.append(_conflict(path, record, f"{other} holds it with other content"))
             continue
         first_seen[record.id] = (path, record.fingerprint)
-        steps = steps_for(path, record, parties)
+        steps = steps_for(path, record, facts)
         todo = [s for s in steps if s.key not in log.keys]
         changed = [s for s in steps if s.key in log.keys and log.keys[s.key] != _fp(s)]
         if changed:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from sco_registry.domain import bodies, documents, meetings, membership, organization
 from sco_registry.domain.commands import Command
@@ -62,25 +63,50 @@ def citations(record: AnyRecord) -> tuple[Citation, ...]:
     return tuple(out)
 
 
-def founding_parties(records: Iterable[AnyRecord]) -> dict[str, tuple[str, ...]]:
-    """document id -> the states whose membership records cite it on its date: they become
-    members or participants through that very document (see RecordDocument)."""
-    records = list(records)  # read twice
-    signed = {r.id: r.signed_on for r in records if isinstance(r, DocumentRecord)}
-    out: dict[str, list[str]] = {}
-    for r in records:
-        if (
-            isinstance(r, MembershipRecord)
-            and r.document in signed
-            and r.date.overlaps(signed[r.document])
-            and r.state not in out.get(r.document, [])
-        ):
-            out.setdefault(r.document, []).append(r.state)
-    return {doc: tuple(sorted(states)) for doc, states in out.items()}
+@dataclass(frozen=True, slots=True)
+class CrossFacts:
+    """What a record's commands need from other records of the import.
+
+    `founding_parties`: document id -> the states whose membership records cite it on its
+    date; they become members or participants through that very document (RecordDocument).
+    `signatory_records`: document id -> the membership records that make its other parties
+    members or participants by its date; the document is recorded after them (a signatory
+    must hold such a status when it signs), which references alone do not say.
+    """
+
+    founding_parties: Mapping[str, tuple[str, ...]]
+    signatory_records: Mapping[str, frozenset[str]]
 
 
-def steps_for(file: str, record: AnyRecord, parties: Mapping[str, tuple[str, ...]]) -> list[Step]:
-    commands = _commands(record, parties)
+def cross_facts(records: Iterable[AnyRecord]) -> CrossFacts:
+    records = list(records)
+    documents_ = [r for r in records if isinstance(r, DocumentRecord)]
+    signed = {d.id: d.signed_on for d in documents_}
+    changes = [r for r in records if isinstance(r, MembershipRecord)]
+    founding: dict[str, list[str]] = {}
+    for m in changes:
+        if m.document in signed and m.date.overlaps(signed[m.document]):
+            founding.setdefault(m.document, [])
+            if m.state not in founding[m.document]:
+                founding[m.document].append(m.state)
+    before: dict[str, frozenset[str]] = {}
+    for d in documents_:
+        parties = set(d.parties or ()) - set(founding.get(d.id, ()))
+        before[d.id] = frozenset(
+            m.id
+            for m in changes
+            if m.state in parties
+            and m.document != d.id
+            and not d.signed_on.definitely_before(m.date)
+        )
+    return CrossFacts({doc: tuple(sorted(states)) for doc, states in founding.items()}, before)
+
+
+def steps_for(file: str, record: AnyRecord, facts: CrossFacts) -> list[Step]:
+    commands = _commands(record, facts.founding_parties)
+    if isinstance(record, DocumentRecord):
+        signatories = facts.signatory_records.get(record.id, frozenset())
+        commands = [(command, after | signatories) for command, after in commands]
     out = []
     for i, (command, after) in enumerate(commands):
         key = record.id if i == 0 else f"{record.id}#{i + 1}"
