@@ -85,19 +85,39 @@ def order_steps(steps: Sequence[Step]) -> tuple[list[Step], list[ImportProblem]]
                 heapq.heappush(ready, key(j))
     problems = []
     if len(ordered) < len(steps):
-        done = {id(s) for s in ordered}
-        stuck = [s for s in steps if id(s) not in done]
-        ids = sorted({s.record.id for s in stuck})
-        for s in stuck:
-            if s.index == 0:
-                problems.append(
-                    ImportProblem(
-                        s.file,
-                        s.record.id,
-                        None,
-                        p.REFERENCE_CYCLE,
-                        "its references form a cycle that no order can satisfy, among: "
-                        + ", ".join(ids),
-                    )
+        in_cycle = _cycle_members(waiting_on, unlocks)
+        ids = sorted({steps[i].record.id for i in in_cycle})
+        reported: set[str] = set()
+        for i in sorted(in_cycle):
+            s = steps[i]
+            if s.record.id in reported:
+                continue
+            reported.add(s.record.id)
+            problems.append(
+                ImportProblem(
+                    s.file,
+                    s.record.id,
+                    None,
+                    p.REFERENCE_CYCLE,
+                    "its references form a cycle that no order can satisfy, among: "
+                    + ", ".join(ids),
                 )
+            )
     return ordered, problems
+
+
+def _cycle_members(waiting_on: list[set[int]], unlocks: dict[int, list[int]]) -> set[int]:
+    """Of the steps left waiting, those on a cycle: drop, again and again, the steps that no
+    waiting step needs (they only wait on a cycle, downstream of it)."""
+    stuck = {i for i, needs in enumerate(waiting_on) if needs}
+    needed_by = {i: {j for j in unlocks.get(i, ()) if j in stuck} for i in stuck}
+    leaves = [i for i in stuck if not needed_by[i]]
+    while leaves:
+        i = leaves.pop()
+        stuck.discard(i)
+        for n in waiting_on[i]:
+            if n in stuck:
+                needed_by[n].discard(i)
+                if not needed_by[n]:
+                    leaves.append(n)
+    return stuck

@@ -1,0 +1,198 @@
+"""import_files (importer/load.py): all or nothing, replays, conflicts, order, and the bundled
+files, on the in-memory store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.unit.importer.importer_samples import clone, every_kind_file, record, write
+
+from sco_registry.importer import problems as p
+from sco_registry.importer.load import import_files
+from sco_registry.store.base import NewEvent
+from sco_registry.store.chain import verify_events
+from sco_registry.store.memory import InMemoryEventStore
+
+DATA = Path(__file__).parents[3] / "data"
+HISTORY = DATA / "sco-history-1996-2012.json"
+DECLARATION = DATA / "declaration-2001.json"
+
+
+def where(summary: Any) -> set[tuple[str, str | None, str | None, str]]:
+    return {(Path(x.file).name, x.record_id, x.field, x.code) for x in summary.problems}
+
+
+async def test_the_bundled_files_import_verify_and_import_again_as_nothing() -> None:
+    store = InMemoryEventStore()
+    first = await import_files([HISTORY, DECLARATION], store)
+    assert first.problems == ()
+    assert (first.records_read, first.already_imported, first.rejected) == (120, 0, 0)
+    head = await store.head_position()
+    assert first.events_appended == head > 120
+    assert verify_events(await store.read_all()).ok
+    again = await import_files([HISTORY, DECLARATION], store)
+    assert again.problems == ()
+    assert (again.records_read, again.events_appended, again.already_imported) == (120, 0, 120)
+    assert await store.head_position() == head
+
+
+async def test_every_record_is_in_the_log_under_its_id_as_idempotency_key() -> None:
+    store = InMemoryEventStore()
+    await import_files([HISTORY, DECLARATION], store)
+    events = await store.read_all()
+    keys = {e.metadata.get("idempotency_key") for e in events}
+    ids = {r["id"] for f in (HISTORY, DECLARATION) for r in json.loads(f.read_text())["records"]}
+    assert ids <= keys
+    # The organization's founding document is a second command of its record.
+    assert {"organization/sco#2", "organization/shanghai-five#2"} <= keys
+    assert all(e.actor == "importer" for e in events)
+    assert len({e.correlation_id for e in events}) == 1
+
+
+async def test_the_declaration_file_needs_the_history_file_first() -> None:
+    store = InMemoryEventStore()
+    alone = await import_files([DECLARATION], store)
+    assert {x.code for x in alone.problems} == {p.DANGLING_REFERENCE}
+    assert alone.events_appended == 0 and await store.head_position() == 0
+    assert (await import_files([HISTORY], store)).problems == ()
+    then = await import_files([DECLARATION], store)
+    assert then.problems == () and then.records_read == 8 and then.events_appended > 0
+
+
+async def test_a_synthetic_file_with_every_kind_and_value_imports(tmp_path: Path) -> None:
+    store = InMemoryEventStore()
+    path = write(tmp_path / "every.json", every_kind_file())
+    summary = await import_files([path], store)
+    assert summary.problems == ()
+    assert summary.records_read == len(every_kind_file()["records"])
+    assert summary.events_appended == await store.head_position()
+    assert verify_events(await store.read_all()).ok
+
+
+async def test_records_in_reverse_order_import_the_same_events(tmp_path: Path) -> None:
+    forward, backward = InMemoryEventStore(), InMemoryEventStore()
+    doc = every_kind_file()
+    await import_files([write(tmp_path / "f.json", doc)], forward)
+    doc["records"].reverse()
+    assert (await import_files([write(tmp_path / "b.json", doc)], backward)).problems == ()
+
+    def facts(events: Any) -> list[tuple[str, str, str]]:
+        return sorted((e.stream_id, e.type, json.dumps(e.data, sort_keys=True)) for e in events)
+
+    assert facts(await forward.read_all()) == facts(await backward.read_all())
+
+
+async def _seeded() -> InMemoryEventStore:
+    store = InMemoryEventStore()
+    await store.append("test/other", [NewEvent(type="Other", data={})])
+    return store
+
+
+async def test_a_broken_file_is_rejected_with_every_problem_and_nothing_appended(
+    tmp_path: Path,
+) -> None:
+    store = await _seeded()
+    doc = every_kind_file()
+    record(doc, "meeting/s5/1996")["start_date"] = "1996-04-31"
+    record(doc, "meeting/heads_of_state/2002")["host_state"] = "XX"
+    record(doc, "document/charter-2002")["meeting"] = "meeting/heads_of_state/1999"
+    twin = clone(record(doc, "body/rats"))
+    twin["seat"] = "Almaty"
+    doc["records"].append(twin)
+    del record(doc, "office/rats/director")["person"]
+    good = write(tmp_path / "good.json", every_kind_file())
+    broken = write(tmp_path / "broken.json", doc)
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text('{"format": "sco-registry-history/1", "records": [', encoding="utf-8")
+    summary = await import_files([good, broken, bad_json], store)
+    assert where(summary) >= {
+        ("broken.json", "meeting/s5/1996", "start_date", p.DATE_MALFORMED),
+        ("broken.json", "meeting/heads_of_state/2002", "host_state", p.UNKNOWN_STATE),
+        ("broken.json", "document/charter-2002", "meeting", p.DANGLING_REFERENCE),
+        ("broken.json", "body/rats", "id", p.DUPLICATE_ID),
+        ("broken.json", "office/rats/director", "person", p.MISSING_FIELD),
+        ("bad.json", None, None, p.BAD_JSON),
+    }
+    assert not summary.ok and summary.events_appended == 0 and summary.rejected == 6
+    assert await store.head_position() == 1
+
+
+async def test_a_record_imported_before_with_other_content_is_a_conflict(tmp_path: Path) -> None:
+    store = InMemoryEventStore()
+    doc = every_kind_file()
+    assert (await import_files([write(tmp_path / "v1.json", doc)], store)).ok
+    head = await store.head_position()
+    record(doc, "meeting/heads_of_state/2005")["city"] = "Almaty"
+    summary = await import_files([write(tmp_path / "v2.json", doc)], store)
+    assert where(summary) == {
+        ("v2.json", "meeting/heads_of_state/2005", None, p.CONFLICTING_RECORD)
+    }
+    assert summary.already_imported == len(doc["records"]) - 1
+    assert await store.head_position() == head
+
+
+async def test_one_id_in_two_files_of_one_import(tmp_path: Path) -> None:
+    doc = every_kind_file()
+    same = write(tmp_path / "same.json", doc)
+    other = clone(doc)
+    record(other, "body/rats")["seat"] = "Osh"
+    changed = write(tmp_path / "changed.json", other)
+    store = InMemoryEventStore()
+    twice = await import_files([write(tmp_path / "a.json", doc), same], store)
+    assert twice.ok and twice.already_imported == len(doc["records"])
+    store = InMemoryEventStore()
+    clash = await import_files([write(tmp_path / "a.json", doc), changed], store)
+    assert where(clash) == {("changed.json", "body/rats", None, p.CONFLICTING_RECORD)}
+    assert await store.head_position() == 0
+
+
+async def test_a_rule_of_the_domain_broken_by_a_valid_file_appends_nothing(
+    tmp_path: Path,
+) -> None:
+    store = await _seeded()
+    doc = every_kind_file()
+    # Well-formed, but India is admitted twice: the domain refuses the second admission.
+    twice = clone(record(doc, "membership/IN/2017-06-09/admitted"))
+    twice["id"] = "membership/IN/2018/admitted"
+    twice["date"] = "2018"
+    doc["records"].append(twice)
+    summary = await import_files([write(tmp_path / "twice.json", doc)], store)
+    assert where(summary) == {
+        ("twice.json", "membership/IN/2018/admitted", None, p.REJECTED_BY_DOMAIN)
+    }
+    assert "membership." in summary.problems[0].message
+    assert await store.head_position() == 1
+
+
+async def test_references_that_no_order_can_satisfy_are_a_cycle(tmp_path: Path) -> None:
+    doc = every_kind_file()
+    record(doc, "organization/shanghai-five")["predecessor"] = "organization/sco"
+    summary = await import_files([write(tmp_path / "cycle.json", doc)], InMemoryEventStore())
+    assert {(x.record_id, x.code) for x in summary.problems} == {
+        ("organization/shanghai-five", p.REFERENCE_CYCLE),
+        ("organization/sco", p.REFERENCE_CYCLE),
+    }
+
+
+async def test_progress_counts_records_up_to_the_total(tmp_path: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    store = InMemoryEventStore()
+    path = write(tmp_path / "every.json", every_kind_file())
+    await import_files([path], store, progress=lambda done, total: calls.append((done, total)))
+    total = len(every_kind_file()["records"])
+    assert calls[-1] == (total, total)
+    assert [d for d, _ in calls] == list(range(1, total + 1))
+
+
+async def test_a_later_file_adds_only_its_own_records(tmp_path: Path) -> None:
+    store = InMemoryEventStore()
+    assert (await import_files([HISTORY], store)).ok
+    head = await store.head_position()
+    both = await import_files([HISTORY, DECLARATION], store)
+    assert both.ok and both.already_imported == 112
+    appended = await store.read_all(after=head)
+    assert {e.metadata["record_id"] for e in appended} == {
+        r["id"] for r in json.loads(DECLARATION.read_text())["records"]
+    }
