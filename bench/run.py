@@ -226,9 +226,11 @@ def main(argv: list[str] | None = None) -> int:
 
     sync_level = args.sqlite_synchronous
     if SQLITE in args.backends and sync_level == "match":
-        sync_level = (
-            probe_sqlite_synchronous(factories) if "sco_registry" in args.subjects else "FULL"
-        )
+        try:
+            sync_level = probe_sqlite_synchronous(factories)
+        except Exception as e:  # the store cannot open: fall back to SQLite's default
+            log(f"could not read sco_registry's PRAGMA synchronous ({e!r}); using FULL")
+            sync_level = "FULL"
 
     pg: PgServer | None = None
     machine: dict[str, Any] = {
