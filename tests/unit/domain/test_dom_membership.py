@@ -1,0 +1,199 @@
+"""The membership family: every change, admission, grants, endings, and their rules."""
+
+from __future__ import annotations
+
+import pytest
+from tests.unit.domain.gwt import KNOWN_STATES, SRC, Spec, d
+
+from sco_registry.domain import membership as m
+from sco_registry.domain.membership import (
+    EVENT_FOR_CHANGE,
+    AdmitMember,
+    MemberAdmitted,
+    MembershipChange,
+    MembershipFacts,
+    MembershipState,
+    MembershipStatus,
+    RecordMembershipChange,
+)
+from sco_registry.domain.time import PartialDate
+
+SPEC = Spec(m.decide, m.evolve, MembershipState())
+SCO, FIVE = "organization/sco", "organization/shanghai-five"
+MEETING, DOC = "meeting/heads_of_state/2017", "document/decision-2017"
+FACTS = MembershipFacts(KNOWN_STATES, frozenset({SCO, FIVE, MEETING, DOC}))
+
+
+def change(
+    c: MembershipChange,
+    after: MembershipStatus | None,
+    date: str = "2017-06-09",
+    state: str = "IN",
+    org: str = SCO,
+    **kw: str | None,
+) -> RecordMembershipChange:
+    return RecordMembershipChange(
+        organization_id=org,
+        state=state,
+        date=d(date),
+        change=c,
+        status_after=after,
+        sources=SRC,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def happened(
+    cmd: RecordMembershipChange, given: list[m.MembershipChanged] | None = None
+) -> m.MembershipChanged:
+    (event,) = SPEC.then(given or [], cmd, FACTS)
+    assert isinstance(event, m.MembershipChanged)
+    return event
+
+
+OBSERVER = happened(
+    change(MembershipChange.STATUS_GRANTED, MembershipStatus.OBSERVER, "2005-07-05")
+)
+S = MembershipStatus
+
+
+@pytest.mark.parametrize(
+    ("c", "after"),
+    [
+        (MembershipChange.PARTICIPATION_BEGAN, S.SHANGHAI_FIVE_PARTICIPANT),
+        (MembershipChange.FOUNDING_MEMBER, S.FOUNDING_MEMBER),
+        (MembershipChange.APPLICATION_FILED, S.OBSERVER),
+        (MembershipChange.ADMISSION_PROCEDURE_STARTED, S.OBSERVER),
+        (MembershipChange.OBLIGATIONS_MEMORANDUM_SIGNED, S.OBSERVER),
+        (MembershipChange.ADMITTED, S.MEMBER),
+        (MembershipChange.STATUS_GRANTED, S.DIALOGUE_PARTNER),
+        (MembershipChange.STATUS_MEMORANDUM_SIGNED, S.OBSERVER),
+        (MembershipChange.STATUS_CHANGED, S.PARTNER),
+        (MembershipChange.WITHDREW, None),
+        (MembershipChange.SUSPENDED, S.OBSERVER),
+        (MembershipChange.ENDED, None),
+    ],
+)
+def test_every_change_is_recorded_as_its_event(c: MembershipChange, after: S | None) -> None:
+    event = happened(change(c, after, meeting=MEETING), [OBSERVER])
+    assert type(event) is EVENT_FOR_CHANGE[c]
+    assert event.valid_time == d("2017-06-09") and event.status_after == after
+    assert event.meeting == MEETING and event.sources == SRC
+
+
+def test_admit_member_with_its_recorded_decision() -> None:
+    cmd = AdmitMember(
+        organization_id=SCO,
+        state="IN",
+        date=d("2017-06-09"),
+        meeting=MEETING,
+        document=DOC,
+        sources=SRC,
+    )
+    (event,) = SPEC.then([OBSERVER], cmd, FACTS)
+    assert isinstance(event, MemberAdmitted) and event.status_after is S.MEMBER
+    assert event.document == DOC
+
+
+def test_double_admission_is_refused() -> None:
+    admitted = happened(change(MembershipChange.ADMITTED, S.MEMBER, "2017-06"))
+    SPEC.then_rejected(
+        [admitted],
+        change(MembershipChange.ADMITTED, S.MEMBER, "2018"),
+        FACTS,
+        "membership.already_member",
+    )
+    cmd = AdmitMember(organization_id=SCO, state="IN", date=d("2017-06-09"), sources=SRC)
+    SPEC.then_rejected([admitted], cmd, FACTS, "membership.already_member")
+
+
+def test_founding_member_twice_is_refused() -> None:
+    founding = happened(
+        change(MembershipChange.FOUNDING_MEMBER, S.FOUNDING_MEMBER, "2001-06-15", "KZ")
+    )
+    again = change(MembershipChange.FOUNDING_MEMBER, S.FOUNDING_MEMBER, "2001-06-15", "KZ")
+    SPEC.then_rejected([founding], again, FACTS, "membership.already_member")
+
+
+def test_readmission_after_withdrawal_is_accepted() -> None:
+    admitted = happened(change(MembershipChange.ADMITTED, S.MEMBER, "2017"))
+    withdrew = happened(change(MembershipChange.WITHDREW, None, "2019"), [admitted])
+    assert happened(change(MembershipChange.ADMITTED, S.MEMBER, "2021"), [admitted, withdrew])
+
+
+def test_double_grant_of_the_same_status_is_refused() -> None:
+    again = change(MembershipChange.STATUS_GRANTED, S.OBSERVER, "2006")
+    SPEC.then_rejected([OBSERVER], again, FACTS, "membership.status_already_granted")
+
+
+def test_grant_of_another_status_or_a_memorandum_is_accepted() -> None:
+    assert happened(change(MembershipChange.STATUS_GRANTED, S.DIALOGUE_PARTNER, "2009"), [OBSERVER])
+    assert happened(
+        change(MembershipChange.STATUS_MEMORANDUM_SIGNED, S.OBSERVER, "2010-04"), [OBSERVER]
+    )
+
+
+def test_a_grant_recorded_after_a_later_fact_is_judged_at_its_own_date() -> None:
+    # Sri Lanka's memorandum (2010-05, month only) recorded before the 2009 grant.
+    memo = happened(
+        change(MembershipChange.STATUS_MEMORANDUM_SIGNED, S.DIALOGUE_PARTNER, "2010-05", "LK")
+    )
+    facts = MembershipFacts(KNOWN_STATES | {"LK"}, FACTS.known_ids)
+    grant = change(MembershipChange.STATUS_GRANTED, S.DIALOGUE_PARTNER, "2009-06-16", "LK")
+    assert SPEC.then([memo], grant, facts)
+
+
+def test_inconsistent_status_is_refused() -> None:
+    SPEC.then_rejected(
+        [], change(MembershipChange.ADMITTED, S.OBSERVER), FACTS, "membership.inconsistent_status"
+    )
+    SPEC.then_rejected(
+        [],
+        change(MembershipChange.STATUS_GRANTED, S.MEMBER),
+        FACTS,
+        "membership.inconsistent_status",
+    )
+
+
+@pytest.mark.parametrize(
+    "c", [MembershipChange.WITHDREW, MembershipChange.SUSPENDED, MembershipChange.ENDED]
+)
+def test_ending_a_status_never_held_is_refused(c: MembershipChange) -> None:
+    SPEC.then_rejected([], change(c, None), FACTS, "membership.no_status")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("state", "XX", "reference.unknown_state"),
+        ("organization_id", "organization/nato", "reference.unknown_organization"),
+        ("meeting", "meeting/none", "reference.unknown_meeting"),
+        ("document", "document/none", "reference.unknown_document"),
+    ],
+)
+def test_unknown_references_are_refused(field: str, value: str, code: str) -> None:
+    cmd = change(MembershipChange.APPLICATION_FILED, S.OBSERVER)
+    import dataclasses
+
+    SPEC.then_rejected([], dataclasses.replace(cmd, **{field: value}), FACTS, code)
+
+
+def test_status_at_and_statuses_at_follow_valid_time() -> None:
+    participant = happened(
+        change(
+            MembershipChange.PARTICIPATION_BEGAN,
+            S.SHANGHAI_FIVE_PARTICIPANT,
+            "1996-04-26",
+            "KZ",
+            FIVE,
+        )
+    )
+    founding = happened(
+        change(MembershipChange.FOUNDING_MEMBER, S.FOUNDING_MEMBER, "2001-06", "KZ"), [participant]
+    )
+    state = SPEC.state([participant, founding])
+    assert state.status_at(SCO, d("2000")) is None
+    # "2001-06" may be 15 June: a member possibly on that day.
+    assert state.status_at(SCO, d("2001-06-15")) is S.FOUNDING_MEMBER
+    assert state.statuses_at(d("2001-06-15")) == {S.FOUNDING_MEMBER, S.SHANGHAI_FIVE_PARTICIPANT}
+    assert state.statuses_at(PartialDate(1995)) == frozenset()

@@ -1,0 +1,41 @@
+"""Reference states: RegisterState."""
+
+from __future__ import annotations
+
+from tests.unit.domain.gwt import SRC
+
+from sco_registry.domain import states
+from sco_registry.domain.states import KnownStates, RegisterState, StateRegistered
+
+
+def spec(given: list[StateRegistered], when: RegisterState) -> list[object]:
+    state = KnownStates()
+    for e in given:
+        state = states.evolve(state, e)
+    return list(states.decide(when, state))
+
+
+KZ = StateRegistered(valid_time=None, sources=SRC, code="KZ", name="Kazakhstan")
+
+
+def test_register_state_records_it() -> None:
+    assert spec([], RegisterState(code="KZ", name="Kazakhstan", sources=SRC)) == [KZ]
+
+
+def test_registering_the_same_name_again_records_nothing() -> None:
+    assert spec([KZ], RegisterState(code="KZ", name="Kazakhstan", sources=SRC)) == []
+
+
+def test_another_name_is_recorded() -> None:
+    events = spec([KZ], RegisterState(code="KZ", name="Republic of Kazakhstan", sources=SRC))
+    assert [e.name for e in events] == ["Republic of Kazakhstan"]  # type: ignore[attr-defined]
+
+
+def test_malformed_code_is_refused() -> None:
+    import pytest
+
+    from sco_registry.domain.errors import InvalidValue
+
+    with pytest.raises(InvalidValue) as e:
+        spec([], RegisterState(code="kz", name="Kazakhstan"))
+    assert e.value.code == "state.malformed_code"
