@@ -1,0 +1,80 @@
+"""The `import` subcommand (importer/cli.py): arguments, problems one a line, the summary,
+exit codes and the progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+
+from tests.unit.importer.importer_samples import every_kind_file, record, write
+
+from sco_registry.importer.cli import ProgressBar, add_import_parser, run_import
+from sco_registry.store.memory import InMemoryEventStore
+
+DATA = Path(__file__).parents[3] / "data"
+
+
+def parse_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="sco-registry")
+    add_import_parser(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(["import", *argv])
+
+
+async def test_import_prints_a_summary_and_exits_0_then_appends_nothing() -> None:
+    store = InMemoryEventStore()
+    files = [str(DATA / "sco-history-1996-2012.json"), str(DATA / "declaration-2001.json")]
+    out, err = io.StringIO(), io.StringIO()
+    assert await run_import(parse_args(*files), store, out=out, err=err) == 0
+    head = await store.head_position()
+    assert out.getvalue() == (
+        f"records read: 120, events appended: {head}, already imported: 0, rejected: 0\n"
+    )
+    assert err.getvalue() == ""  # not a terminal: no progress bar
+    out = io.StringIO()
+    assert await run_import(parse_args(*files), store, out=out, err=err) == 0
+    assert out.getvalue() == (
+        "records read: 120, events appended: 0, already imported: 120, rejected: 0\n"
+    )
+
+
+async def test_a_rejected_import_prints_every_problem_and_exits_2(tmp_path: Path) -> None:
+    doc = every_kind_file()
+    record(doc, "meeting/s5/1996")["start_date"] = "1996-04-31"
+    record(doc, "office/rats/director")["nationality"] = "XX"
+    path = write(tmp_path / "broken.json", doc)
+    out, err = io.StringIO(), io.StringIO()
+    store = InMemoryEventStore()
+    assert await run_import(parse_args(str(path)), store, out=out, err=err) == 2
+    lines = err.getvalue().splitlines()
+    assert f"{path}: meeting/s5/1996: start_date: [import.date_malformed] " in lines[0]
+    assert lines[1].startswith(f"{path}: office/rats/director: nationality: [import.unknown_state]")
+    assert out.getvalue().endswith("events appended: 0, already imported: 0, rejected: 2\n")
+    assert await store.head_position() == 0
+
+
+async def test_actor_is_recorded(tmp_path: Path) -> None:
+    store = InMemoryEventStore()
+    path = write(tmp_path / "every.json", every_kind_file())
+    args = parse_args("--actor", "curator", str(path))
+    assert await run_import(args, store, out=io.StringIO(), err=io.StringIO()) == 0
+    assert {e.actor for e in await store.read_all()} == {"curator"}
+
+
+def test_the_progress_bar_draws_in_place_on_a_terminal_only() -> None:
+    tty = io.StringIO()
+    bar = ProgressBar(tty, width=10, enabled=True)
+    bar(0, 4)
+    bar(2, 4)
+    bar(4, 4)
+    bar.close()
+    assert tty.getvalue() == (
+        "\rimporting [..........] 0/4 records"
+        "\rimporting [#####.....] 2/4 records"
+        "\rimporting [##########] 4/4 records\n"
+    )
+    plain = io.StringIO()
+    quiet = ProgressBar(plain)  # a StringIO is no terminal
+    quiet(1, 2)
+    quiet.close()
+    assert plain.getvalue() == ""
