@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from sco_registry.importer.bundled import bundled_files, load_bundled
 from sco_registry.importer.load import import_files
 from sco_registry.store.memory import InMemoryEventStore
 
@@ -73,3 +74,12 @@ async def test_the_charter_drafting_mandate_is_due_at_the_2002_summit() -> None:
     (event,) = await store.read_stream("mandate/2001-06-15/charter-drafting")
     assert "meeting/heads_of_state/2002" in json.dumps(event.data)
     assert event.sources[0].title is not None and "Art. 11" in event.sources[0].title
+
+
+async def test_the_bundled_files_load_once() -> None:
+    assert bundled_files() == [HISTORY, DECLARATION]
+    store = InMemoryEventStore()
+    first = await load_bundled(store)
+    assert first.ok and first.events_appended > 0
+    again = await load_bundled(store)
+    assert again.ok and again.events_appended == 0 and again.already_imported == 120
