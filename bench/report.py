@@ -182,6 +182,13 @@ def _settings_section(machine: dict[str, Any]) -> str:
         + ", ".join(f"{k} {v}" for k, v in sorted(m.get("packages", {}).items()))
         + "."
     )
+    g = m.get("git", {})
+    lines.append(
+        f"- Code: commit {g.get('commit')}; the store's last change: "
+        f"{g.get('store_last_commit')}"
+        + (" (with uncommitted changes)" if g.get("store_uncommitted_changes") else "")
+        + "."
+    )
     run = m.get("run", {})
     sizes = run.get("payload_bytes", {})
     lines.append(

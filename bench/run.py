@@ -13,6 +13,7 @@ import importlib.metadata
 import os
 import platform
 import sqlite3
+import subprocess
 import sys
 import time
 import traceback
@@ -180,6 +181,21 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def git_state() -> dict[str, Any]:
+    """The commit measured, and whether the store's sources differ from it."""
+
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return out.stdout.strip()
+
+    store_paths = ["src/sco_registry/store", "src/sco_registry/db.py", "migrations"]
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "store_last_commit": git("log", "-1", "--format=%h %s", "--", *store_paths),
+        "store_uncommitted_changes": bool(git("status", "--porcelain", "--", *store_paths)),
+    }
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -240,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         "packages": package_versions(),
+        "git": git_state(),
     }
     if SQLITE in args.backends:
         machine["sqlite"] = {
