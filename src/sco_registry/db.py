@@ -16,13 +16,16 @@ SQLite connections are set up for one writer and many readers across processes:
 The sqlite3 driver's own transaction handling (it emits BEGIN only before DML, never before
 SELECT or DDL) is switched off and SQLAlchemy emits BEGIN itself: the recipe from the
 SQLAlchemy SQLite dialect docs ("Serializable isolation / Savepoints / Transactional DDL").
-An engine derived with `read_only_engine` begins plain deferred transactions instead (on
-PostgreSQL it runs in autocommit: one statement per read needs no BEGIN/ROLLBACK).
+An engine derived with `read_only_engine` emits no BEGIN at all: each of its statements is
+its own implicit read transaction (one consistent snapshot per statement, no write lock);
+on PostgreSQL it runs in autocommit likewise, which saves the BEGIN and ROLLBACK round trips.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -42,18 +45,27 @@ def create_engine(
     url: str, *, sqlite_busy_timeout_ms: int = 30_000, echo: bool = False
 ) -> AsyncEngine:
     """An async engine for `url` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``)."""
-    engine = create_async_engine(url, echo=echo)
+    engine = create_async_engine(url, echo=echo, json_deserializer=_loads_json)
     if engine.dialect.name == "sqlite":
         _setup_sqlite(engine, sqlite_busy_timeout_ms)
     return engine
 
 
 def read_only_engine(engine: AsyncEngine) -> AsyncEngine:
-    """The same engine and pool, for single-statement reads: a deferred BEGIN on SQLite (no
-    write lock), autocommit on PostgreSQL (no BEGIN/ROLLBACK round trips)."""
+    """The same engine and pool, for reads of one statement each, outside an explicit
+    transaction: no BEGIN on SQLite (no write lock), autocommit on PostgreSQL."""
     if engine.dialect.name == "sqlite":
-        return engine.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN"})
+        return engine.execution_options(**{SQLITE_BEGIN_OPTION: ""})
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _loads_json(text: str) -> Any:
+    # Most events have empty metadata, many no sources: skip the parser for those.
+    if text == "{}":
+        return {}
+    if text == "[]":
+        return []
+    return json.loads(text)
 
 
 def _setup_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
@@ -75,9 +87,9 @@ def _setup_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(
-            conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "BEGIN IMMEDIATE")
-        )
+        begin = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "BEGIN IMMEDIATE")
+        if begin:
+            conn.exec_driver_sql(begin)
 
 
 def migrations_dir() -> Path:

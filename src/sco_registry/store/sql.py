@@ -87,25 +87,29 @@ _IDEMPOTENCY = sa.select(
 _INSERT_EVENTS = events.insert()
 _INSERT_IDEMPOTENCY = idempotency_keys.insert()
 _PG_LOCK = sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("key", type_=sa.BigInteger)))
-_PG_NOTIFY = sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, sa.bindparam("payload", type_=sa.Text)))
 
 
 @functools.cache
-def _head_statement(streams: int) -> sa.Select[Any]:
+def _head_statement(streams: int, notify: bool) -> sa.Select[Any]:
     """One round trip for what an append must know: the last position and hash, and the
-    current version of each of `streams` streams (bound as s0, s1, ...)."""
+    current version of each of `streams` streams (bound as s0, s1, ...).
+
+    With `notify` (PostgreSQL) it also queues NOTIFY with the new last position (the head
+    plus the bound number of `events`): delivered at COMMIT, dropped by a ROLLBACK, so a
+    failed append wakes nobody, and it costs no round trip of its own."""
     last = sa.select(_c.position, _c.hash).order_by(_c.position.desc()).limit(1).subquery()
+    head = sa.select(last.c.position).scalar_subquery()
     versions = [
         sa.select(sa.func.coalesce(sa.func.max(_c.stream_version), 0))
         .where(_c.stream_id == sa.bindparam(f"s{i}"))
         .scalar_subquery()
         for i in range(streams)
     ]
-    return sa.select(
-        sa.select(last.c.position).scalar_subquery(),
-        sa.select(last.c.hash).scalar_subquery(),
-        *versions,
-    )
+    columns: list[Any] = [head, sa.select(last.c.hash).scalar_subquery(), *versions]
+    if notify:
+        new_last = sa.func.coalesce(head, 0) + sa.bindparam("events", type_=sa.BigInteger)
+        columns.append(sa.func.pg_notify(NOTIFY_CHANNEL, sa.cast(new_last, sa.Text)))
+    return sa.select(*columns)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -288,21 +292,20 @@ class SqlEventStore:
                 return AppendResult(
                     used.first_position, used.last_position, dict(used.stream_versions), True
                 )
-        head = (
-            await conn.execute(
-                _head_statement(len(batches)),
-                {f"s{i}": b.stream_id for i, b in enumerate(batches)},
-            )
-        ).one()
+        params: dict[str, Any] = {f"s{i}": b.stream_id for i, b in enumerate(batches)}
+        if self._postgres:
+            params["events"] = sum(len(b.events) for b in batches)
+        head = (await conn.execute(_head_statement(len(batches), self._postgres), params)).one()
         position: int = head[0] or 0
         prev: str = head[1] or GENESIS_HASH
-        for b, actual in zip(batches, head[2:], strict=True):
+        current = head[2 : 2 + len(batches)]
+        for b, actual in zip(batches, current, strict=True):
             check_expected(b.stream_id, b.expected, actual)
         now = _utc(self._clock())
         rows: list[dict[str, Any]] = []
         ids: set[object] = set()
         versions: dict[str, int] = {}
-        for b, version in zip(batches, head[2:], strict=True):
+        for b, version in zip(batches, current, strict=True):
             for new in b.events:
                 if new.event_id in ids:
                     raise _duplicate_event_id(new.event_id)
@@ -334,9 +337,6 @@ class SqlEventStore:
                     "recorded_at": now,
                 },
             )
-        if self._postgres:
-            # Delivered at COMMIT, never for a rolled-back append.
-            await conn.execute(_PG_NOTIFY, {"payload": str(result.last_position)})
         if self._before_commit is not None:
             await self._before_commit()
         return result
