@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sco_registry.db import create_engine
 from sco_registry.store.base import NewEvent
+from sco_registry.store.errors import WrongExpectedVersion
 from sco_registry.store.sql import SqlEventStore
 
 pytestmark = pytest.mark.postgres
@@ -269,3 +270,37 @@ async def test_control_naive_store_skips_under_racing_writers(
     assert len(final) == events_written(8, 60)
     lost = {i for _, i in final} - {i for _, i in seen}
     assert lost, "the naive store should have made the reader skip events"
+
+
+async def test_a_writer_that_bypasses_the_lock_gets_a_version_conflict(
+    migrated_pg_url: str,
+) -> None:
+    """Positions and stream versions are unique in the table too; losing that race (only
+    possible without the lock) is a WrongExpectedVersion, never a raw IntegrityError."""
+    locked = SqlEventStore(create_engine(migrated_pg_url))
+    bypassing = SqlEventStore(create_engine(migrated_pg_url))
+    bypassing._postgres = False  # test-only: skips the advisory lock, as a foreign writer would
+    try:
+        inside, release = asyncio.Event(), asyncio.Event()
+
+        async def hold() -> None:
+            inside.set()
+            await release.wait()
+
+        locked._before_commit = hold
+        first = asyncio.create_task(locked.append("s", [ev(1)]))
+        await asyncio.wait_for(inside.wait(), 10)
+        # Reads head 0 (the first append is not committed) and inserts position 1 too:
+        # PostgreSQL makes it wait on the primary key until the first one commits.
+        second = asyncio.create_task(bypassing.append("s", [ev(2)]))
+        done, _ = await asyncio.wait({second}, timeout=0.3)
+        assert not done
+        release.set()
+        await first
+        with pytest.raises(WrongExpectedVersion) as conflict:
+            await second
+        assert conflict.value.actual == 1
+        assert [e.position for e in await locked.read_all()] == [1]
+    finally:
+        await locked.close()
+        await bypassing.close()
