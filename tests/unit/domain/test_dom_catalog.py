@@ -27,7 +27,7 @@ def sample(hint: Any, name: str) -> Any:
     """A value of every field type, with partial dates of every precision."""
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
-        return sample([a for a in typing.get_args(hint) if a is not type(None)][0], name)
+        return sample(next(a for a in typing.get_args(hint) if a is not type(None)), name)
     if origin is tuple:
         item = typing.get_args(hint)[0]
         return SRC if name == "sources" else (sample(item, name), sample(item, name))

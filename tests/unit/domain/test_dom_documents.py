@@ -117,7 +117,7 @@ def test_sign_an_amendment_records_it_on_the_amended_document_too() -> None:
         signed_on=d("2003-09-05"),
         in_force_on=None,
     )
-    signed, amended = events([], cmd, facts)
+    _signed, amended = events([], cmd, facts)
     assert isinstance(amended, DocumentAmended)
     assert amended.document_id == CHARTER and amended.amended_by == cmd.document_id
 
@@ -129,7 +129,7 @@ def test_supersede() -> None:
     (event,) = events(SIGNED, cmd, DocumentFacts(known_ids=frozenset({"document/new"})))
     assert isinstance(event, DocumentSuperseded)
     SPEC.then_rejected(
-        SIGNED + [event],
+        [*SIGNED, event],
         cmd,
         DocumentFacts(known_ids=frozenset({"document/new"})),
         "document.already_superseded",
@@ -231,7 +231,7 @@ def test_ratification_rules() -> None:
     SPEC.then_rejected(SIGNED, ratify("IN", "2003"), FACTS, "document.not_a_party")
     SPEC.then_rejected(SIGNED, ratify("XX", "2003"), FACTS, "reference.unknown_state")
     (kz,) = events(SIGNED, ratify("KZ", "2003"))
-    SPEC.then_rejected(SIGNED + [kz], ratify("KZ", "2004"), FACTS, "document.already_ratified")
+    SPEC.then_rejected([*SIGNED, kz], ratify("KZ", "2004"), FACTS, "document.already_ratified")
 
 
 def test_in_force_rules() -> None:

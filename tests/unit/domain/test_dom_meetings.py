@@ -112,7 +112,7 @@ def test_postpone_move_cancel() -> None:
     )
     assert isinstance(post, MeetingPostponed)
     (moved,) = events(
-        SCHEDULED + [post],
+        [*SCHEDULED, post],
         MoveMeeting(
             meeting_id=SCHEDULE.meeting_id,
             date=d("2020-10"),
@@ -121,7 +121,7 @@ def test_postpone_move_cancel() -> None:
         ),
     )
     assert isinstance(moved, MeetingMoved)
-    state = SPEC.state(SCHEDULED + [post, moved])
+    state = SPEC.state([*SCHEDULED, post, moved])
     assert state.phase is MeetingPhase.POSTPONED and state.start_date == d("2020-11-10")
     assert state.format is MeetingFormat.VIRTUAL
     (cancelled,) = events(
