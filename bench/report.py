@@ -175,7 +175,8 @@ def _settings_section(machine: dict[str, Any]) -> str:
     m = machine
     lines.append(
         f"- Machine: {m.get('cpu')}, {m.get('cores')} cores, {m.get('platform')}; "
-        f"load average at start {m.get('loadavg_at_start')} (shared machine)."
+        f"load average {m.get('loadavg_at_start')} at start, {m.get('loadavg_at_end')} at the "
+        "end (a machine shared with other work: expect noise)."
     )
     lines.append(
         f"- Python {m.get('python')}; packages: "

@@ -318,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         if m.runs and len(m.runs) == args.runs
     ]
     machine["run"]["duration_s"] = round(time.perf_counter() - t0, 1)
+    machine["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     if failures:
         machine["run"]["failures"] = failures
 
