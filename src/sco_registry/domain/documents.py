@@ -188,21 +188,18 @@ class DocumentSuperseded(Event):
 
 @dataclass(frozen=True, slots=True)
 class DocumentState:
+    """What the rules need of a document; read models keep the rest."""
+
     exists: bool = False
     document_id: str | None = None
     title: str | None = None
     category: DocumentCategory | None = None
-    mandated_on: PartialDate | None = None
-    drafted: bool = False
     signed: bool = False
     signed_on: PartialDate | None = None
     meeting: str | None = None
     parties: tuple[str, ...] | None = None
     ratified_by: Mapping[str, PartialDate | None] = field(default_factory=dict)
     in_force: bool = False
-    in_force_on: PartialDate | None = None
-    amends: str | None = None
-    amended_by: tuple[str, ...] = ()
     superseded_by: str | None = None
 
 
@@ -478,10 +475,7 @@ def evolve(state: DocumentState, event: Event) -> DocumentState:
             document_id=event.document_id,
             title=event.title,
             category=event.category,
-            mandated_on=event.valid_time,
         )
-    if isinstance(event, DocumentDrafted):
-        return replace(state, drafted=True)
     if isinstance(event, DocumentSigned):
         return replace(
             state,
@@ -493,14 +487,11 @@ def evolve(state: DocumentState, event: Event) -> DocumentState:
             signed_on=event.valid_time,
             meeting=event.meeting,
             parties=event.parties,
-            amends=event.amends,
         )
     if isinstance(event, DocumentRatified):
         return replace(state, ratified_by={**state.ratified_by, event.state: event.valid_time})
     if isinstance(event, DocumentEnteredIntoForce):
-        return replace(state, in_force=True, in_force_on=event.valid_time)
-    if isinstance(event, DocumentAmended):
-        return replace(state, amended_by=(*state.amended_by, event.amended_by))
+        return replace(state, in_force=True)
     if isinstance(event, DocumentSuperseded):
         return replace(state, superseded_by=event.superseded_by)
     return state

@@ -261,15 +261,15 @@ def _found(
 def _succession(command: FoundOrganization, predecessor: OrganizationState | None) -> Event:
     name = command.predecessor
     assert name is not None
+    if name == command.organization_id:
+        raise IntegrityViolation(
+            "an organization cannot succeed itself", code="organization.own_predecessor"
+        )
     if predecessor is None or not predecessor.founded:
         raise NotFound(
             f"unknown organization {name!r} in predecessor",
             code="reference.unknown_organization",
             details={"organization": name, "field": "predecessor"},
-        )
-    if name == command.organization_id:
-        raise IntegrityViolation(
-            "an organization cannot succeed itself", code="organization.own_predecessor"
         )
     if predecessor.successor not in (None, command.organization_id):
         raise IntegrityViolation(

@@ -257,3 +257,8 @@ def test_a_month_precise_change_in_the_month_of_a_day_precise_start_is_accepted(
         ),
     )
     assert one([est], RenameBody(body_id="body/rats", date=d("2004-06"), name="RATS", sources=SRC))
+
+
+def test_rules_need_a_title() -> None:
+    cmd = ApproveBodyRules(body_id="body/rats", title=" ", sources=SRC)
+    SPEC.then_rejected([DECIDED], cmd, FACTS, "body.missing_rules_title")

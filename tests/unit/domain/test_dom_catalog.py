@@ -130,3 +130,13 @@ def test_unknown_types_and_versions_are_refused() -> None:
     with pytest.raises(InvalidValue) as e:
         catalog.upcast("OfficeTermRecorded", 0, {})
     assert e.value.code == "event.no_upcaster"
+
+
+def test_malformed_json_forms_are_refused() -> None:
+    data = catalog.to_json(instance(OfficeTermRecorded))
+    with pytest.raises(InvalidValue) as e:
+        catalog.from_json("OfficeTermRecorded", {**data, "person": 42})
+    assert e.value.code == "event.malformed"
+    with pytest.raises(InvalidValue) as e:
+        catalog.from_json("OfficeTermRecorded", {**data, "from_date": "2004-13"})
+    assert e.value.code == "date.malformed"

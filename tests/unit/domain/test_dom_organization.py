@@ -194,3 +194,11 @@ def test_a_fact_without_sources_is_refused() -> None:
 
 def test_a_malformed_id_is_refused() -> None:
     SPEC.then_rejected([], found_sco(organization_id="sco"), FACTS, "id.malformed")
+
+
+def test_names_and_own_predecessor() -> None:
+    facts = OrganizationFacts(KNOWN_STATES, frozenset({DECL}), predecessor=FIVE_STATE)
+    SPEC.then_rejected([], found_sco(name=" "), facts, "organization.missing_name")
+    SPEC.then_rejected(
+        [], found_sco(predecessor="organization/sco"), facts, "organization.own_predecessor"
+    )

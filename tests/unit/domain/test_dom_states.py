@@ -39,3 +39,17 @@ def test_malformed_code_is_refused() -> None:
     with pytest.raises(InvalidValue) as e:
         spec([], RegisterState(code="kz", name="Kazakhstan"))
     assert e.value.code == "state.malformed_code"
+
+
+def test_a_state_needs_a_name_and_a_citation_a_title_or_url() -> None:
+    import pytest
+
+    from sco_registry.domain.errors import InvalidValue
+    from sco_registry.domain.values import Citation
+
+    with pytest.raises(InvalidValue) as e:
+        spec([], RegisterState(code="KZ", name=" "))
+    assert e.value.code == "state.missing_name"
+    with pytest.raises(InvalidValue) as e:
+        Citation(article="Art. 8")
+    assert e.value.code == "source.empty"
