@@ -8,7 +8,6 @@ error; elsewhere the PostgreSQL tests skip with one line that says why.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pg import PG_ENV, admin_execute, with_database
+from tests.pg import PG_ENV, admin_execute, run_in_thread, with_database
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +27,7 @@ def pg_server_url() -> str:
             pytest.fail(f"{PG_ENV} is not set: PostgreSQL tests must run in CI")
         pytest.skip(f"PostgreSQL tests skipped: {PG_ENV} is not set")
     try:
-        asyncio.run(admin_execute(url, "SELECT 1"))
+        run_in_thread(admin_execute(url, "SELECT 1"))
     except Exception as e:  # any connection failure means no server here
         if in_ci:
             pytest.fail(f"PostgreSQL at {url} is not reachable in CI: {e}")
@@ -40,26 +39,30 @@ def pg_server_url() -> str:
 def pg_database_url(pg_server_url: str) -> Iterator[str]:
     """A fresh, empty database for this test session (asyncpg SQLAlchemy URL)."""
     name = f"sco_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    asyncio.run(admin_execute(pg_server_url, f'CREATE DATABASE "{name}"'))
+    run_in_thread(admin_execute(pg_server_url, f'CREATE DATABASE "{name}"'))
     try:
         yield with_database(pg_server_url, name).replace(
             "postgresql://", "postgresql+asyncpg://", 1
         )
     finally:
-        asyncio.run(admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_in_thread(
+            admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )
 
 
 @pytest.fixture
 def fresh_pg_database(pg_server_url: str) -> Iterator[str]:
     """A fresh database for one test (for tests that need an empty schema)."""
     name = f"sco_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    asyncio.run(admin_execute(pg_server_url, f'CREATE DATABASE "{name}"'))
+    run_in_thread(admin_execute(pg_server_url, f'CREATE DATABASE "{name}"'))
     try:
         yield with_database(pg_server_url, name).replace(
             "postgresql://", "postgresql+asyncpg://", 1
         )
     finally:
-        asyncio.run(admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_in_thread(
+            admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )
 
 
 @pytest.fixture

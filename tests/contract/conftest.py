@@ -6,7 +6,6 @@ gets a clone of it (CREATE DATABASE ... TEMPLATE), which is much faster than mig
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -15,14 +14,14 @@ import pytest
 
 from sco_registry.store.base import EventStore
 from sco_registry.store.memory import InMemoryEventStore
-from tests.pg import admin_execute, with_database
+from tests.pg import admin_execute, run_in_thread, with_database
 
 
 @pytest.fixture(scope="session")
 def pg_template_url(pg_database_url: str) -> str:
     from sco_registry.db import migrate
 
-    asyncio.run(migrate(pg_database_url))
+    run_in_thread(migrate(pg_database_url))
     return pg_database_url
 
 
@@ -30,13 +29,15 @@ def pg_template_url(pg_database_url: str) -> str:
 def pg_clone_url(pg_server_url: str, pg_template_url: str) -> Iterator[str]:
     template = pg_template_url.rsplit("/", 1)[1]
     name = f"sco_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    asyncio.run(admin_execute(pg_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    run_in_thread(admin_execute(pg_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     try:
         yield with_database(pg_server_url, name).replace(
             "postgresql://", "postgresql+asyncpg://", 1
         )
     finally:
-        asyncio.run(admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_in_thread(
+            admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )
 
 
 @pytest.fixture(

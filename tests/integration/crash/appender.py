@@ -9,11 +9,10 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from sco_registry.store.sql import SqlEventStore
-
 from sco_registry.db import create_engine
 from sco_registry.domain.time import PartialDate
 from sco_registry.store.base import NewEvent, StreamAppend
+from sco_registry.store.sql import SqlEventStore
 
 
 async def run(url: str, batches: int, per_batch: int) -> None:

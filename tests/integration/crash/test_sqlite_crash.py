@@ -17,10 +17,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sco_registry.store.sql import SqlEventStore
 
 from sco_registry.db import create_engine, migrate
 from sco_registry.store.chain import averify_events
+from sco_registry.store.sql import SqlEventStore
 
 CHILD = Path(__file__).with_name("appender.py")
 BATCHES = 400

@@ -3,22 +3,21 @@ databases, one per test (these tests write, so they never share the session data
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from sco_registry.db import migrate
+from tests.pg import run_in_thread
 
 
 @pytest.fixture
 def migrated_sqlite_url(sqlite_url: str) -> str:
-    asyncio.run(migrate(sqlite_url))
+    run_in_thread(migrate(sqlite_url))
     return sqlite_url
 
 
 @pytest.fixture
 def migrated_pg_url(fresh_pg_database: str) -> str:
-    asyncio.run(migrate(fresh_pg_database))
+    run_in_thread(migrate(fresh_pg_database))
     return fresh_pg_database
 
 

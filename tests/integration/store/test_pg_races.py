@@ -23,6 +23,7 @@ from sco_registry.db import create_engine
 from sco_registry.store.base import NewEvent
 from sco_registry.store.errors import WrongExpectedVersion
 from sco_registry.store.sql import SqlEventStore
+from tests.pg import run_in_thread
 
 pytestmark = pytest.mark.postgres
 
@@ -220,7 +221,7 @@ def open_store(migrated_pg_url: str) -> Callable[[], Log]:
 
 @pytest.fixture
 def open_naive(fresh_pg_database: str) -> Callable[[], Log]:
-    asyncio.run(NaiveStore.create(fresh_pg_database))
+    run_in_thread(NaiveStore.create(fresh_pg_database))
     return lambda: NaiveStore(create_engine(fresh_pg_database))
 
 

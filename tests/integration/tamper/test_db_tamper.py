@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sco_registry.store.sql import SqlEventStore
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sco_registry.cli import main
@@ -17,6 +16,7 @@ from sco_registry.db import create_engine, migrate
 from sco_registry.domain.time import PartialDate
 from sco_registry.store.base import NewEvent, Source
 from sco_registry.store.chain import averify_events
+from sco_registry.store.sql import SqlEventStore
 
 Tamper = Callable[[AsyncConnection], Awaitable[None]]
 
