@@ -27,6 +27,7 @@ from sco_registry.importer.order import Step, order_steps
 from sco_registry.importer.problems import ImportProblem
 from sco_registry.importer.records import AnyRecord, HistoryFile
 from sco_registry.store.base import EventStore, NewEvent, RecordedEvent, StreamState
+from sco_registry.store.errors import StoreError
 from sco_registry.store.memory import InMemoryEventStore
 
 Progress = Callable[[int, int], None]
@@ -236,7 +237,8 @@ async def _run(
             problems.append(
                 ImportProblem(
                     step.file, step.record.id, field if isinstance(field, str) else None,
-                    p.REJECTED_BY_DOMAIN, f"{type(step.command).__name__} refused: {e}",
+                    p.APPEND_FAILED if isinstance(e, StoreError) else p.REJECTED_BY_DOMAIN,
+                    f"{type(step.command).__name__} refused: {e}",
                 )
             )  # fmt: skip
             if stop_at_first:

@@ -13,6 +13,7 @@ from sco_registry.importer import problems as p
 from sco_registry.importer.load import import_files
 from sco_registry.store.base import NewEvent
 from sco_registry.store.chain import verify_events
+from sco_registry.store.errors import StoreError
 from sco_registry.store.memory import InMemoryEventStore
 
 DATA = Path(__file__).parents[3] / "data"
@@ -196,3 +197,37 @@ async def test_a_later_file_adds_only_its_own_records(tmp_path: Path) -> None:
     assert {e.metadata["record_id"] for e in appended} == {
         r["id"] for r in json.loads(DECLARATION.read_text())["records"]
     }
+
+
+class _FailingOnce(InMemoryEventStore):
+    """A store whose n-th append fails once, as when another writer interferes between the
+    rehearsal and the real run."""
+
+    def __init__(self, fail_at: int) -> None:
+        super().__init__()
+        self.appends = 0
+        self.fail_at = fail_at
+
+    async def append_many(self, batches: Any, *, idempotency_key: str | None = None) -> Any:
+        self.appends += 1
+        if self.appends == self.fail_at:
+            raise StoreError("interference", code="store.test_interference")
+        return await super().append_many(batches, idempotency_key=idempotency_key)
+
+
+async def test_an_import_stopped_mid_way_completes_when_run_again() -> None:
+    store = _FailingOnce(fail_at=40)
+    stopped = await import_files([HISTORY, DECLARATION], store)
+    assert [(x.code, "store.test_interference" in x.message) for x in stopped.problems] == [
+        (p.APPEND_FAILED, True)
+    ]
+    partial = await store.head_position()
+    assert 0 < partial == stopped.events_appended
+    resumed = await import_files([HISTORY, DECLARATION], store)
+    assert resumed.ok and resumed.already_imported > 0
+    clean = InMemoryEventStore()
+    await import_files([HISTORY, DECLARATION], clean)
+    assert [(e.stream_id, e.type, e.data) for e in await store.read_all()] == [
+        (e.stream_id, e.type, e.data) for e in await clean.read_all()
+    ]
+    assert verify_events(await store.read_all()).ok
