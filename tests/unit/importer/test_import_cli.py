@@ -7,10 +7,9 @@ import argparse
 import io
 from pathlib import Path
 
-from tests.unit.importer.importer_samples import every_kind_file, record, write
-
 from sco_registry.importer.cli import ProgressBar, add_import_parser, run_import
 from sco_registry.store.memory import InMemoryEventStore
+from tests.unit.importer.importer_samples import every_kind_file, record, write
 
 DATA = Path(__file__).parents[3] / "data"
 

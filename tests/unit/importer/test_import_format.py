@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.importer.importer_samples import clone, every_kind_file, record, write
 
 from sco_registry.domain.time import PartialDate, Precision
 from sco_registry.importer import problems as p
@@ -28,6 +27,7 @@ from sco_registry.importer.records import (
     Office,
     Permanence,
 )
+from tests.unit.importer.importer_samples import clone, every_kind_file, record, write
 
 SHARED = Path(__file__).parents[3] / "data"
 

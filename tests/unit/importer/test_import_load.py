@@ -7,14 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.unit.importer.importer_samples import clone, every_kind_file, record, write
-
 from sco_registry.importer import problems as p
 from sco_registry.importer.load import import_files
 from sco_registry.store.base import NewEvent
 from sco_registry.store.chain import verify_events
 from sco_registry.store.errors import StoreError
 from sco_registry.store.memory import InMemoryEventStore
+from tests.unit.importer.importer_samples import clone, every_kind_file, record, write
 
 DATA = Path(__file__).parents[3] / "data"
 HISTORY = DATA / "sco-history-1996-2012.json"

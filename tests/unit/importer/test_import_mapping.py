@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.unit.importer.importer_samples import every_kind_file, record
-
 from sco_registry.domain import bodies, documents, membership
 from sco_registry.domain.values import Citation
 from sco_registry.importer import problems as p
@@ -14,6 +12,7 @@ from sco_registry.importer.format import parse_text
 from sco_registry.importer.mapping import citations, cross_facts, steps_for
 from sco_registry.importer.order import order_steps
 from sco_registry.importer.records import AnyRecord
+from tests.unit.importer.importer_samples import every_kind_file, record
 
 
 def parsed(doc: dict[str, Any]) -> dict[str, AnyRecord]:
