@@ -16,7 +16,7 @@ from sco_registry.domain import catalog, commands
 from sco_registry.domain.commands import Command
 from sco_registry.domain.events import Event
 from sco_registry.domain.values import Citation
-from sco_registry.store.base import EventStore, NewEvent, RecordedEvent, Source, StreamAppend
+from sco_registry.store.base import EventStore, NewEvent, Source, StreamAppend
 from sco_registry.store.errors import IdempotencyConflict, WrongExpectedVersion
 
 Handler = Callable[[Any, EventStore], Awaitable[Decision]]
@@ -161,7 +161,3 @@ def _sources(citations: Sequence[Citation]) -> tuple[Source, ...]:
         )
         for c in citations
     )
-
-
-def recorded_positions(events: Sequence[RecordedEvent]) -> tuple[int, int]:
-    return events[0].position, events[-1].position

@@ -492,3 +492,29 @@ async def test_after_the_last_attempt_the_conflict_propagates() -> None:
     assert store.appends == MAX_ATTEMPTS
     codes = [e.data["code"] for e in await store.inner.read_stream("reference/states")]
     assert "KZ" not in codes
+
+
+async def test_an_old_event_form_in_the_log_is_upcast_when_the_stream_is_loaded() -> None:
+    import json
+    from pathlib import Path
+
+    store = await world()
+    old = json.loads(
+        (
+            Path(__file__).parents[1] / "domain" / "fixtures" / "office_term_recorded_v1.json"
+        ).read_text()
+    )
+    await store.append(
+        "office/secretariat/zhang-deguang",
+        [NewEvent(type=old["type"], data=old["data"], schema_version=old["schema_version"])],
+    )
+    # The old form carried its end as "to": "2006"; read through upcaster 1 it is the v2
+    # `to_date`, so ending the term again is refused (and the term is known, not unknown).
+    with pytest.raises(RegistryError) as e:
+        await run(
+            store,
+            c.EndOfficeTerm(
+                term_id="office/secretariat/zhang-deguang", date=d("2007"), sources=SRC
+            ),
+        )
+    assert e.value.code == "office.term_already_ended"

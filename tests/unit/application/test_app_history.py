@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import uuid
 
-from tests.unit.application.history_fixture import commands_for, load_history
-
 from sco_registry.application import CommandContext, handle
 from sco_registry.application.compliance import check_norms
 from sco_registry.domain.norms import FindingStatus
 from sco_registry.store.memory import InMemoryEventStore
+from tests.unit.application.history_fixture import commands_for, load_history
 
 
 async def test_real_history_is_accepted_and_a_rerun_appends_nothing() -> None:

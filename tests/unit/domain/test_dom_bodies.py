@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from tests.unit.domain.gwt import KNOWN_STATES, SRC, Spec, d
 
 from sco_registry.domain import bodies as b
 from sco_registry.domain.bodies import (
@@ -30,6 +29,7 @@ from sco_registry.domain.bodies import (
     SeatRelocated,
 )
 from sco_registry.domain.events import Event
+from tests.unit.domain.gwt import KNOWN_STATES, SRC, Spec, d
 
 SPEC = Spec(b.decide, b.evolve, BodyState())
 SCO = "organization/sco"

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.domain.gwt import SRC, d
 
 from sco_registry.domain import catalog
 from sco_registry.domain.errors import InvalidValue
 from sco_registry.domain.events import Event
 from sco_registry.domain.offices import OfficeTermRecorded
 from sco_registry.domain.time import PartialDate
+from tests.unit.domain.gwt import SRC, d
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

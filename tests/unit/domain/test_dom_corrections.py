@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from tests.unit.domain.gwt import SRC, d
 
 from sco_registry.domain import catalog
 from sco_registry.domain import corrections as c
@@ -21,6 +20,7 @@ from sco_registry.domain.corrections import (
 )
 from sco_registry.domain.errors import RegistryError
 from sco_registry.domain.meetings import MeetingFormat, MeetingHeld
+from tests.unit.domain.gwt import SRC, d
 
 HELD = MeetingHeld(
     valid_time=d("1998-06-03"),

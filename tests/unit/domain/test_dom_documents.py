@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from tests.unit.domain.gwt import KNOWN_STATES, SRC, Spec, d
 
 from sco_registry.domain import documents as doc
 from sco_registry.domain.documents import (
@@ -30,6 +29,7 @@ from sco_registry.domain.documents import (
 )
 from sco_registry.domain.events import Event
 from sco_registry.domain.membership import MembershipStatus as S
+from tests.unit.domain.gwt import KNOWN_STATES, SRC, Spec, d
 
 SPEC = Spec(doc.decide, doc.evolve, DocumentState())
 SIX = ("CN", "KG", "KZ", "RU", "TJ", "UZ")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from tests.unit.domain.gwt import KNOWN_STATES, SRC, Spec, d
 
 from sco_registry.domain import meetings as mt
 from sco_registry.domain.events import Event
@@ -27,6 +26,7 @@ from sco_registry.domain.meetings import (
     RecordMeeting,
     ScheduleMeeting,
 )
+from tests.unit.domain.gwt import KNOWN_STATES, SRC, Spec, d
 
 SPEC = Spec(mt.decide, mt.evolve, MeetingState())
 CHS, DOC = "body/heads_of_state_council", "document/charter-2002"

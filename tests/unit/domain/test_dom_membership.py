@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.domain.gwt import KNOWN_STATES, SRC, Spec, d
 
 from sco_registry.domain import membership as m
 from sco_registry.domain.membership import (
@@ -17,6 +16,7 @@ from sco_registry.domain.membership import (
     RecordMembershipChange,
 )
 from sco_registry.domain.time import PartialDate
+from tests.unit.domain.gwt import KNOWN_STATES, SRC, Spec, d
 
 SPEC = Spec(m.decide, m.evolve, MembershipState())
 SCO, FIVE = "organization/sco", "organization/shanghai-five"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.unit.domain.gwt import d
-
 from sco_registry.domain.norms import (
     Admission,
     FindingStatus,
@@ -13,6 +11,7 @@ from sco_registry.domain.norms import (
     SignedDocument,
     evaluate,
 )
+from tests.unit.domain.gwt import d
 
 CHS, CHG = "body/heads_of_state_council", "body/heads_of_government_council"
 FOUR = ("CN", "KZ", "RU", "UZ")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from tests.unit.domain.gwt import KNOWN_STATES, SRC, Spec, d
 
 from sco_registry.domain import mandates as md
 from sco_registry.domain import offices as of
@@ -25,6 +24,7 @@ from sco_registry.domain.offices import (
     OfficeTermState,
     RecordOfficeTerm,
 )
+from tests.unit.domain.gwt import KNOWN_STATES, SRC, Spec, d
 
 OFFICES = Spec(of.decide, of.evolve, OfficeTermState())
 SECRETARIAT = "body/secretariat"

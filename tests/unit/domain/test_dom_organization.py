@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.unit.domain.gwt import KNOWN_STATES, SRC, Spec, d
-
 from sco_registry.domain import organization as o
 from sco_registry.domain.organization import (
     AdoptPrinciples,
@@ -19,6 +17,7 @@ from sco_registry.domain.organization import (
     RecordFoundingDocument,
     ShanghaiSpiritAdopted,
 )
+from tests.unit.domain.gwt import KNOWN_STATES, SRC, Spec, d
 
 SPEC = Spec(o.decide, o.evolve, OrganizationState())
 DECL = "document/establishment-declaration-2001"

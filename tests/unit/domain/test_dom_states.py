@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from tests.unit.domain.gwt import SRC
-
 from sco_registry.domain import states
 from sco_registry.domain.states import KnownStates, RegisterState, StateRegistered
+from tests.unit.domain.gwt import SRC
 
 
 def spec(given: list[StateRegistered], when: RegisterState) -> list[object]:
