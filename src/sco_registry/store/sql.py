@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import functools
 import logging
+import math
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -224,6 +225,8 @@ class SqlEventStore:
         self, batches: Sequence[StreamAppend], *, idempotency_key: str | None = None
     ) -> AppendResult:
         validate_batches(batches)
+        if self._postgres:
+            _check_jsonb_faithful(batches)
         fp = None if idempotency_key is None else fingerprint(batches)
         for attempt in (1, 2):
             try:
@@ -450,6 +453,40 @@ class SqlEventStore:
             await self._listener.close()
             self._listener = None
         await self._engine.dispose()
+
+
+def _check_jsonb_faithful(batches: Sequence[StreamAppend]) -> None:
+    """Refuse what jsonb would not give back as written, before it is hashed and stored.
+
+    jsonb keeps numbers as `numeric`: a float written in exponent form (|x| >= 1e16, such
+    as 1e+100) comes back as an integer, and -0.0 as 0.0; it also refuses U+0000 in strings.
+    The chain hash covers the values as appended, so such an event would later fail `verify`
+    as if tampered with. Refused loudly here instead (SQLite's JSON text keeps them)."""
+    for b in batches:
+        for new in b.events:
+            stack: list[Any] = [new.data, new.metadata, [s.to_json() for s in new.sources]]
+            while stack:
+                value = stack.pop()
+                if isinstance(value, str):
+                    bad = "\x00" in value
+                elif isinstance(value, float):
+                    bad = abs(value) >= 1e16 or (value == 0 and math.copysign(1, value) < 0)
+                elif isinstance(value, dict):
+                    stack.extend(value)
+                    stack.extend(value.values())
+                    continue
+                elif isinstance(value, list | tuple):
+                    stack.extend(value)
+                    continue
+                else:
+                    continue
+                if bad:
+                    raise StoreError(
+                        f"event {new.event_id}: {value!r} cannot be stored faithfully in "
+                        "PostgreSQL jsonb (floats of 1e16 or more, -0.0, U+0000)",
+                        code="store.value_not_storable",
+                        details={"event_id": str(new.event_id), "stream_id": b.stream_id},
+                    )
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
