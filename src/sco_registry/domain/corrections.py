@@ -162,6 +162,19 @@ def decide(
             code="correction.unknown_field",
             details={**details, "fields": unknown},
         )
+    # The fields that place the event in this stream (`meeting_id` of a meeting's event, the
+    # `state` of a membership event) are not corrected: that would move it to another stream.
+    identity = sorted(
+        k
+        for k, v in current.data.items()
+        if k in changes and (v == command.stream_id or f"membership/{v}" == command.stream_id)
+    )
+    if identity:
+        raise InvalidValue(
+            f"{identity} place the event in {command.stream_id}; retract it and record anew",
+            code="correction.identity_field",
+            details={**details, "fields": identity},
+        )
     _check_parses(target.type, {**current.data, **changes}, details)
     new_valid = changes.get("valid_time", raw_valid)
     return [

@@ -117,6 +117,16 @@ def test_retract_an_event_and_see_it_gone() -> None:
         ),
         (
             CorrectEvent(
+                stream_id=HELD.meeting_id,
+                event_id=ID,
+                reason="r",
+                changes={"meeting_id": "meeting/y"},
+                sources=SRC,
+            ),
+            "correction.identity_field",
+        ),
+        (
+            CorrectEvent(
                 stream_id="meeting/x", event_id=ID, reason="r", changes={"city": "x"}, sources=()
             ),
             "source.missing",
