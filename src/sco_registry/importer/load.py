@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sco_registry.application import facts
@@ -109,7 +109,12 @@ async def import_files(
     ctx_factory: ContextFactory | None = None,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    """Import `paths` in order (each may refer to records of those before it)."""
+    """Import `paths` in order (each may refer to records of those before it).
+
+    `ctx_factory(key)` gives the context of the command with idempotency key `key` (the
+    actor, correlation and causation ids); by default `actor` and one correlation id for
+    the import. Whatever it returns, the key is the step's: replays depend on it.
+    """
     log = await _read_log(store)
     known = Known(log.ids, await facts.known_states(store))
     parsed = parse_paths(paths, known)
@@ -127,12 +132,17 @@ async def import_files(
         def ctx_factory(key: str) -> CommandContext:
             return CommandContext(actor=actor, correlation_id=correlation, idempotency_key=key)
 
-    rehearsal = await _run(await _copy(log), plan, ctx_factory, None, stop_at_first=False)
+    given = ctx_factory
+
+    def keyed(key: str) -> CommandContext:
+        return replace(given(key), idempotency_key=key)
+
+    rehearsal = await _run(await _copy(log), plan, keyed, None, stop_at_first=False)
     if rehearsal.problems:
         return ImportSummary(
             read, 0, plan.already, _rejected(rehearsal.problems), rehearsal.problems
         )
-    real = await _run(store, plan, ctx_factory, progress, stop_at_first=True)
+    real = await _run(store, plan, keyed, progress, stop_at_first=True)
     return ImportSummary(read, real.appended, plan.already, _rejected(real.problems), real.problems)
 
 

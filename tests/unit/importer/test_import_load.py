@@ -4,9 +4,11 @@ files, on the in-memory store."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
+from sco_registry.application.context import CommandContext
 from sco_registry.importer import problems as p
 from sco_registry.importer.load import import_files
 from sco_registry.store.base import NewEvent
@@ -230,3 +232,20 @@ async def test_an_import_stopped_mid_way_completes_when_run_again() -> None:
         (e.stream_id, e.type, e.data) for e in await clean.read_all()
     ]
     assert verify_events(await store.read_all()).ok
+
+
+async def test_a_context_factory_sets_actor_and_correlation_but_not_the_key(
+    tmp_path: Path,
+) -> None:
+    correlation = uuid.uuid4()
+
+    def ctx(key: str) -> CommandContext:
+        return CommandContext(actor="curator", correlation_id=correlation, idempotency_key="x")
+
+    store = InMemoryEventStore()
+    path = write(tmp_path / "every.json", every_kind_file())
+    assert (await import_files([path], store, ctx_factory=ctx)).ok
+    events = await store.read_all()
+    assert {(e.actor, e.correlation_id) for e in events} == {("curator", correlation)}
+    assert "body/rats" in {e.metadata["idempotency_key"] for e in events}
+    assert (await import_files([path], store)).events_appended == 0
