@@ -44,7 +44,10 @@ _REPO_ROOT = Path(__file__).resolve().parents[2]
 def create_engine(
     url: str, *, sqlite_busy_timeout_ms: int = 30_000, echo: bool = False
 ) -> AsyncEngine:
-    """An async engine for `url` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``)."""
+    """An async engine for `url` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``).
+
+    Use a file for SQLite: an in-memory database shares one connection between all tasks,
+    so concurrent transactions on it would not be isolated from each other."""
     engine = create_async_engine(url, echo=echo, json_deserializer=_loads_json)
     if engine.dialect.name == "sqlite":
         _setup_sqlite(engine, sqlite_busy_timeout_ms)

@@ -8,6 +8,9 @@ import sys
 import textwrap
 from collections import defaultdict
 
+import pytest
+from sqlalchemy.exc import OperationalError
+
 from sco_registry.db import create_engine
 from sco_registry.store.base import NewEvent, RecordedEvent, StreamAppend, StreamState
 from sco_registry.store.chain import verify_events
@@ -114,3 +117,35 @@ async def test_two_processes_writing_the_same_file(migrated_sqlite_url: str) -> 
         await store.close()
     assert written > batches / 10
     check_log(log, 2 * batches * 2 + written)
+
+
+async def test_connections_are_set_up_for_concurrent_writers(migrated_sqlite_url: str) -> None:
+    engine = create_engine(migrated_sqlite_url, sqlite_busy_timeout_ms=1234)
+    other = create_engine(migrated_sqlite_url, sqlite_busy_timeout_ms=0)
+    try:
+        async with engine.connect() as conn:
+            pragmas = {
+                name: (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar()
+                for name in ("journal_mode", "busy_timeout", "synchronous", "foreign_keys")
+            }
+        assert pragmas == {
+            "journal_mode": "wal",
+            "busy_timeout": 1234,
+            "synchronous": 1,  # NORMAL
+            "foreign_keys": 1,
+        }
+        # A transaction holds the write lock from its BEGIN, before it writes anything:
+        # BEGIN IMMEDIATE, not the driver's deferred BEGIN before the first INSERT.
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("SELECT count(*) FROM events")
+            with pytest.raises(OperationalError, match="database is locked"):
+                async with other.begin() as blocked:
+                    await blocked.exec_driver_sql("SELECT 1")
+        # Reads take no write lock (no BEGIN at all): they run beside an open writer.
+        store = SqlEventStore(other)
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+            assert await store.head_position() == 0
+    finally:
+        await engine.dispose()
+        await other.dispose()
