@@ -4,6 +4,8 @@ appends nothing."""
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from sco_registry.importer.cli import add_import_parser, run_import
 from sco_registry.importer.load import import_files
 from sco_registry.store.base import EventStore, RecordedEvent
 from sco_registry.store.chain import averify_events
@@ -84,3 +87,15 @@ async def test_postgresql_holds_the_same_events_as_sqlite(
     pg_store: EventStore, sqlite_store: EventStore
 ) -> None:
     assert await imported(pg_store) == await imported(sqlite_store)
+
+
+async def test_the_import_command_on_sqlite(sqlite_store: EventStore) -> None:
+    parser = argparse.ArgumentParser(prog="sco-registry")
+    add_import_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["import", *map(str, FILES)])
+    out = io.StringIO()
+    assert await run_import(args, sqlite_store, out=out, err=io.StringIO()) == 0
+    assert out.getvalue().startswith("records read: 120, events appended: ")
+    out = io.StringIO()
+    assert await run_import(args, sqlite_store, out=out, err=io.StringIO()) == 0
+    assert out.getvalue().endswith("events appended: 0, already imported: 120, rejected: 0\n")
