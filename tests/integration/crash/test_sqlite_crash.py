@@ -12,7 +12,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -27,9 +26,18 @@ BATCHES = 400
 PER_BATCH = 4
 
 
-def run_child(url: str, *, kill_after: float | None) -> tuple[int, str]:
+def run_child(url: str, *, kill_at_batch: int | None, naive: bool = False) -> tuple[int, int]:
+    """Run the appender; SIGKILL it once it reports batch `kill_at_batch` (it is then already
+    inside the next appends). Returns the exit code and the last batch it reported."""
     proc = subprocess.Popen(
-        [sys.executable, str(CHILD), url, str(BATCHES), str(PER_BATCH)],
+        [
+            sys.executable,
+            str(CHILD),
+            url,
+            str(BATCHES),
+            str(PER_BATCH),
+            *(["naive"] if naive else []),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -37,14 +45,16 @@ def run_child(url: str, *, kill_after: float | None) -> tuple[int, str]:
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
-    if kill_after is None:
-        out, err = proc.communicate(timeout=300)
+    last = -1
+    for line in proc.stdout:
+        last = int(line.split()[1])
+        if kill_at_batch is not None and last >= kill_at_batch:
+            proc.send_signal(signal.SIGKILL)
+            break
+    _, err = proc.communicate(timeout=300)
+    if kill_at_batch is None:
         assert proc.returncode == 0, err
-        return proc.returncode, out
-    time.sleep(kill_after)
-    proc.send_signal(signal.SIGKILL)
-    out, _ = proc.communicate(timeout=30)
-    return proc.returncode, out
+    return proc.returncode, last
 
 
 async def inspect(url: str) -> Counter[int]:
@@ -57,7 +67,7 @@ async def inspect(url: str) -> Counter[int]:
         await store.close()
     per_batch = Counter(int(e.data["batch"]) for e in events)
     partial = {b: n for b, n in per_batch.items() if n != PER_BATCH}
-    assert not partial, f"partial batches visible: {partial}"
+    assert not partial, f"partial or duplicated batches visible: {partial}"
     return per_batch
 
 
@@ -66,16 +76,25 @@ def test_sigkill_mid_append_leaves_whole_batches_and_reruns_cleanly(tmp_path: Pa
     url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
     asyncio.run(migrate(url))
     rng = random.Random(int(os.environ.get("SCO_CRASH_SEED", "20010615")))
-    killed_mid_run = 0
-    for _ in range(10):
-        code, out = run_child(url, kill_after=rng.uniform(0.05, 0.6))
-        done = sum(1 for line in out.splitlines() if line.startswith("appended"))
-        if code == -signal.SIGKILL and done < BATCHES:
-            killed_mid_run += 1
-        asyncio.run(inspect(url))
-    # The test only means something if the kills landed mid-series.
-    assert killed_mid_run >= 8
-    run_child(url, kill_after=None)
+    # Ten kill points, random but increasing, so that every kill lands among new appends.
+    kill_points = sorted(rng.sample(range(5, BATCHES - 5), 10))
+    for point in kill_points:
+        code, last = run_child(url, kill_at_batch=point)
+        # The test only means something if the kill landed mid-series.
+        assert code == -signal.SIGKILL and last < BATCHES - 1
+        per_batch = asyncio.run(inspect(url))
+        assert max(per_batch) >= point
+    run_child(url, kill_at_batch=None)
     per_batch = asyncio.run(inspect(url))
     assert sorted(per_batch) == list(range(BATCHES))
     assert set(per_batch.values()) == {PER_BATCH}
+
+
+def test_negative_control_a_naive_appender_is_caught(tmp_path: Path) -> None:
+    """The same checks catch an appender with per-event commits and no idempotency keys."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'naive.db'}"
+    asyncio.run(migrate(url))
+    run_child(url, kill_at_batch=50, naive=True)
+    run_child(url, kill_at_batch=None, naive=True)  # the re-run duplicates what was there
+    with pytest.raises(AssertionError, match="partial or duplicated batches"):
+        asyncio.run(inspect(url))
