@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements-dev.lock
 
 ## run: create and migrate the embedded SQLite database, load history, serve
 run: $(STAMP)
-	$(BIN)/sco-registry serve
+	$(BIN)/sco-registry run
 
 ## test: the whole suite (lint, types, tests on in-memory, SQLite and PostgreSQL)
 test: $(STAMP) lint typecheck

@@ -1,4 +1,4 @@
-"""The operator's command line, `sco-registry`: migrate, verify, export, import, run.
+"""The operator's command line, `sco-registry`: run, migrate, import, verify, export-events.
 
 Exit codes: 0 success; 1 the log's chain is broken (verify); 2 bad input or a refused
 operation (the message carries the error's stable code).
@@ -96,6 +96,52 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from sco_registry.bootstrap import open_store
+    from sco_registry.importer.cli import run_import
+
+    async with open_store(settings) as store:
+        return await run_import(args, store)
+
+
+def _where(url: str) -> str:
+    """The database as a person wants to see it: an SQLite file's absolute path."""
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url:
+        return str(Path(url.removeprefix(prefix)).resolve())
+    return url
+
+
+async def _run(settings: Settings) -> int:
+    """First start: create and migrate the database, load the bundled history into an empty
+    log (never again after that), and say where everything is."""
+    from sco_registry.bootstrap import open_store
+    from sco_registry.importer.bundled import bundled_files, load_bundled
+    from sco_registry.importer.cli import ProgressBar, summary_line
+
+    async with open_store(settings, migrate_first=True) as store:
+        if await store.head_position() == 0:
+            bar = ProgressBar(sys.stderr)
+            try:
+                summary = await load_bundled(store, progress=bar)
+            finally:
+                bar.close()
+            for problem in summary.problems:
+                print(problem, file=sys.stderr)
+            names = ", ".join(p.name for p in bundled_files())
+            print(f"loaded the bundled history ({names}): {summary_line(summary)}")
+            if not summary.ok:
+                return EXIT_INVALID
+        else:
+            print("the log already holds events: bundled history not loaded again")
+        head = await store.head_position()
+        report = await averify_events(store.iter_all())
+    print(f"database: {_where(settings.database_url)}")
+    print(f"events: {head}; chain {'intact' if report.ok else 'BROKEN'}; head {report.head_hash}")
+    print("no API server yet (a later issue): read the log with `sco-registry export-events`")
+    return EXIT_OK if report.ok else EXIT_BROKEN
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sco-registry",
@@ -108,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--head", help="also require this head hash (kept elsewhere)")
     export = sub.add_parser("export-events", help="write the log as NDJSON, one event a line")
     export.add_argument("--out", required=True, help="file to write")
+    from sco_registry.importer.cli import add_import_parser
+
+    add_import_parser(sub)
+    sub.add_parser(
+        "run", help="create and migrate the database, load the bundled history on first start"
+    )
     return parser
 
 
@@ -118,6 +170,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _verify(settings, args)
     if args.command == "export-events":
         return await _export(settings, args)
+    if args.command == "import":
+        return await _import(settings, args)
+    if args.command == "run":
+        return await _run(settings)
     raise AssertionError(f"unhandled command {args.command}")
 
 
