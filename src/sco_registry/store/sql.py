@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import functools
-import logging
 import math
-import threading
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,13 +33,11 @@ from sco_registry.store.errors import (
 )
 from sco_registry.store.rules import check_expected, fingerprint, record, utc_now, validate_batches
 from sco_registry.store.schema import events, idempotency_keys
-
-log = logging.getLogger(__name__)
+from sco_registry.store.wakeups import NOTIFY_CHANNEL, PgListener, wakeups_for
 
 # The key of the transaction-scoped advisory lock that serializes appends on PostgreSQL
 # (any constant works; this one is "sco_reg" in ASCII, unlikely to collide with others).
 APPEND_LOCK_KEY = 0x73636F5F726567
-NOTIFY_CHANNEL = "sco_registry_events"
 # The message the append-only triggers start with (see the Alembic revision).
 APPEND_ONLY_MESSAGE = "events are append-only"
 
@@ -198,11 +191,11 @@ class SqlEventStore:
         self._reader = read_only_engine(engine)
         self._clock = clock
         self._postgres = engine.dialect.name == "postgresql"
-        self._wakeups = _wakeups_for(engine)
+        self._wakeups = wakeups_for(engine)
         # SQLite serializes writers itself (BEGIN IMMEDIATE); queueing this process's own
         # appends here first spares them the busy handler's sleep-and-retry.
         self._local_write_lock = None if self._postgres else asyncio.Lock()
-        self._listener: _PgListener | None = None
+        self._listener: PgListener | None = None
         # Test-only hook: awaited inside the append transaction, after the inserts and with
         # the append lock held, just before COMMIT (the race tests hold a writer open here).
         self._before_commit: Callable[[], Awaitable[None]] | None = None
@@ -445,7 +438,7 @@ class SqlEventStore:
 
     async def _listen(self) -> bool:
         if self._listener is None:
-            self._listener = _PgListener(self._engine, self._wakeups)
+            self._listener = PgListener(self._engine, self._wakeups)
         return await self._listener.ensure()
 
     async def close(self) -> None:
@@ -498,111 +491,3 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 def _duplicate_event_id(event_id: object) -> StoreError:
     return StoreError(f"event id {event_id} is already recorded", code="store.duplicate_event_id")
-
-
-class _Wakeups:
-    """Readers waiting for positions after theirs; woken from any task, thread or loop."""
-
-    def __init__(self) -> None:
-        self._waiters: dict[asyncio.Future[None], int] = {}
-        self._lock = threading.Lock()
-
-    def add(self, after: int) -> asyncio.Future[None]:
-        future = asyncio.get_running_loop().create_future()
-        with self._lock:
-            self._waiters[future] = after
-        return future
-
-    def discard(self, future: asyncio.Future[None]) -> None:
-        with self._lock:
-            self._waiters.pop(future, None)
-
-    def notify(self, position: int | None) -> None:
-        """Wake the readers waiting below `position` (all of them when it is unknown)."""
-        with self._lock:
-            due = [f for f, after in self._waiters.items() if position is None or position > after]
-        for future in due:
-            with contextlib.suppress(RuntimeError):  # its loop has closed: nobody waits
-                future.get_loop().call_soon_threadsafe(_wake, future)
-
-
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
-
-
-# Stores on the same SQLite file in one process share their wake-ups.
-_sqlite_wakeups: weakref.WeakValueDictionary[str, _Wakeups] = weakref.WeakValueDictionary()
-_sqlite_wakeups_lock = threading.Lock()
-
-
-def _wakeups_for(engine: AsyncEngine) -> _Wakeups:
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
-        return _Wakeups()
-    path = str(Path(database).resolve())
-    with _sqlite_wakeups_lock:
-        wakeups = _sqlite_wakeups.get(path)
-        if wakeups is None:
-            wakeups = _sqlite_wakeups[path] = _Wakeups()
-        return wakeups
-
-
-class _PgListener:
-    """LISTEN on the events channel over one pooled connection, held until `close`."""
-
-    def __init__(self, engine: AsyncEngine, wakeups: _Wakeups) -> None:
-        self._engine = engine
-        self._wakeups = wakeups
-        self._conn: AsyncConnection | None = None
-        self._driver: Any = None  # the asyncpg connection
-        self._lock = asyncio.Lock()
-        self._failed = False
-
-    async def ensure(self) -> bool:
-        """Listening now? False when LISTEN could not be set up (readers then only poll)."""
-        if self._driver is not None and not self._driver.is_closed():
-            return True
-        if self._failed:
-            return False
-        async with self._lock:
-            if self._driver is not None and not self._driver.is_closed():
-                return True
-            await self._drop()
-            try:
-                conn = await self._engine.connect()
-                try:
-                    raw = await conn.get_raw_connection()
-                    driver: Any = raw.driver_connection
-                    await driver.add_listener(NOTIFY_CHANNEL, self._on_notify)
-                except BaseException:
-                    await conn.close()
-                    raise
-            except (DBAPIError, OSError, AttributeError) as e:
-                # Not fatal: correctness never depends on the signal, waiting polls anyway.
-                log.warning("LISTEN %s failed, readers will poll: %s", NOTIFY_CHANNEL, e)
-                self._failed = True
-                return False
-            self._conn, self._driver = conn, driver
-            return True
-
-    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        try:
-            position: int | None = int(payload)
-        except ValueError:
-            position = None
-        self._wakeups.notify(position)
-
-    async def _drop(self) -> None:
-        conn, driver = self._conn, self._driver
-        self._conn = self._driver = None
-        if driver is not None and not driver.is_closed():
-            with contextlib.suppress(Exception):  # the connection is going away regardless
-                await driver.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                await conn.close()
-
-    async def close(self) -> None:
-        async with self._lock:
-            await self._drop()
