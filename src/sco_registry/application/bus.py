@@ -58,8 +58,9 @@ MAX_ATTEMPTS = 3
 
 
 def fingerprint(command: Command) -> str:
-    """What the command is about, independent of who runs it: a re-run with the same
-    idempotency key but another content is a conflict, not a replay."""
+    """What the command is about, independent of who runs it and of the context's
+    annotations: a re-run with the same idempotency key but another content is a conflict,
+    not a replay."""
     body = {fl.name: catalog.encode(getattr(command, fl.name)) for fl in fields(command)}
     text = json.dumps([type(command).__name__, body], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -130,20 +131,25 @@ def _batches(
 
 def _new_event(event: Event, command: Command, ctx: CommandContext, fp: str) -> NewEvent:
     name = catalog.type_name(event)
+    metadata: dict[str, Any] = {
+        "actor": ctx.actor,
+        "correlation_id": str(ctx.correlation_id),
+        "causation_id": None if ctx.causation_id is None else str(ctx.causation_id),
+        "idempotency_key": ctx.idempotency_key,
+        "command": type(command).__name__,
+        "command_fingerprint": fp,
+        "record_id": command.record_id,
+    }
+    if ctx.annotations:
+        # Facts about the record behind the command (confidence, note, its fingerprint): a
+        # plain dict, so that every store serializes it the same way.
+        metadata["record"] = dict(ctx.annotations)
     return NewEvent(
         type=name,
         data=catalog.to_json(event),
         valid_time=event.valid_time,
         schema_version=catalog.schema_version_of(name),
-        metadata={
-            "actor": ctx.actor,
-            "correlation_id": str(ctx.correlation_id),
-            "causation_id": None if ctx.causation_id is None else str(ctx.causation_id),
-            "idempotency_key": ctx.idempotency_key,
-            "command": type(command).__name__,
-            "command_fingerprint": fp,
-            "record_id": command.record_id,
-        },
+        metadata=metadata,
         sources=_sources(event.sources),
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+
+def _no_annotations() -> Mapping[str, Any]:
+    return MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
 class CommandContext:
     """`idempotency_key`: running the same command again with it appends nothing and returns
-    the first outcome (`replayed`). The importer passes a record's id."""
+    the first outcome (`replayed`). The importer passes a record's id.
+
+    `annotations`: facts about the record, not the event: e.g. the source's confidence and a
+    curator's note; stored in each event's metadata under `record` (nothing is stored when
+    empty). They are not part of the command's fingerprint: a replay under the same key with
+    other annotations is still a replay (the importer compares them itself). JSON values only.
+    """
 
     actor: str
     correlation_id: uuid.UUID
     causation_id: uuid.UUID | None = None
     idempotency_key: str | None = None
+    # hash=False: a mapping is unhashable, and the context stays hashable as before.
+    annotations: Mapping[str, Any] = field(default_factory=_no_annotations, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,8 +195,13 @@ def read_record(r: FieldReader, kind: str) -> AnyRecord | None:
 
 
 def fingerprint(record_id: str, kind: str, values: dict[str, Any]) -> str:
-    """A hash of the normalized record: defaults applied, so that a record written with and
-    without a defaulted field (`"organization": "organization/sco"`) is the same fact."""
+    """A hash of the normalized record: every field read, the common ones (sources,
+    confidence, note) included, with defaults applied, so that a record written with and
+    without a defaulted field (`"organization": "organization/sco"`) is the same fact, and a
+    record whose only change is a note or a confidence is not.
+
+    Stored in the log (each event's `record.fingerprint` metadata) and compared on every
+    re-import: a change to this normalization makes every imported record a conflict."""
     normal = {"id": record_id, "kind": kind, **{k: _plain(v) for k, v in values.items()}}
     text = json.dumps(normal, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

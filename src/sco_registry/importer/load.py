@@ -11,9 +11,10 @@ transaction), and running the same import again appends only the rest (idempoten
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from sco_registry.application import facts
 from sco_registry.application.bus import fingerprint, handle
@@ -66,12 +67,14 @@ class ImportSummary:
 
 @dataclass(slots=True)
 class _Log:
-    """What the log says about earlier imports: record ids with their kinds, and the command
-    fingerprint recorded under each idempotency key."""
+    """What the log says about earlier imports: record ids with their kinds, the command
+    fingerprint recorded under each idempotency key, and the fingerprint of the whole record
+    (`record.fingerprint` metadata) under each key whose events carry one."""
 
     events: list[RecordedEvent] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
+    records: dict[str, str] = field(default_factory=dict)
 
 
 async def _read_log(store: EventStore) -> _Log:
@@ -94,6 +97,11 @@ async def _read_log(store: EventStore) -> _Log:
             log.ids.setdefault(event.stream_id, "")
         if isinstance(key, str) and isinstance(fp, str):
             log.keys.setdefault(key, fp)
+        annotations = meta.get("record")
+        if isinstance(key, str) and isinstance(annotations, Mapping):
+            record_fp = annotations.get("fingerprint")
+            if isinstance(record_fp, str):
+                log.records.setdefault(key, record_fp)
     return log
 
 
@@ -113,7 +121,8 @@ async def import_files(
 
     `ctx_factory(key)` gives the context of the command with idempotency key `key` (the
     actor, correlation and causation ids); by default `actor` and one correlation id for
-    the import. Whatever it returns, the key is the step's: replays depend on it.
+    the import. Whatever it returns, the key is the step's (replays depend on it), and so
+    are the annotations: the record's confidence, note and fingerprint (`_annotations`).
     """
     log = await _read_log(store)
     known = Known(log.ids, await facts.known_states(store))
@@ -174,7 +183,7 @@ def _plan(files: Sequence[HistoryFile], log: _Log) -> _Plan:
         first_seen[record.id] = (path, record.fingerprint)
         steps = steps_for(path, record, facts)
         todo = [s for s in steps if s.key not in log.keys]
-        changed = [s for s in steps if s.key in log.keys and log.keys[s.key] != _fp(s)]
+        changed = [s for s in steps if s.key in log.keys and _changed(s, log)]
         if changed:
             problems.append(_conflict(path, record, "it was imported before with other content"))
         elif todo:
@@ -189,6 +198,29 @@ def _plan(files: Sequence[HistoryFile], log: _Log) -> _Plan:
 
 def _fp(step: Step) -> str:
     return fingerprint(step.command)
+
+
+def _changed(step: Step, log: _Log) -> bool:
+    """Whether the step, already in the log under its key, was imported with other content:
+    another command (its fingerprint), or another record behind the same command (the
+    record's fingerprint, which also covers its sources, confidence and note).
+
+    Backward compatible: events imported before records were annotated carry no `record`
+    metadata; for them only the command fingerprints are compared."""
+    if log.keys[step.key] != _fp(step):
+        return True
+    stored = log.records.get(step.key)
+    return stored is not None and stored != step.record.fingerprint
+
+
+def _annotations(record: AnyRecord) -> dict[str, Any]:
+    """What the log keeps about the record behind every event of its commands (the
+    context's `annotations`, metadata `record`): facts about the record, not the event."""
+    out: dict[str, Any] = {"confidence": record.confidence.value}
+    if record.note is not None:
+        out["note"] = record.note
+    out["fingerprint"] = record.fingerprint
+    return out
 
 
 def _conflict(path: str, record: AnyRecord, why: str) -> ImportProblem:
@@ -239,8 +271,9 @@ async def _run(
         if step.record.id in failed or step.after & failed:
             failed.add(step.record.id)
             continue
+        ctx = replace(ctx_factory(step.key), annotations=_annotations(step.record))
         try:
-            result = await handle(step.command, store, ctx_factory(step.key))
+            result = await handle(step.command, store, ctx)
         except RegistryError as e:
             failed.add(step.record.id)
             field = e.details.get("field")

@@ -112,8 +112,9 @@ class Citation:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Record:
-    """Fields every record has. `fingerprint` is a hash of the record's normalized content: two
-    records with one id and one fingerprint are the same fact (see `format.fingerprint`)."""
+    """Fields every record has. `fingerprint` is a hash of the record's normalized content,
+    all of it (sources, confidence and note included): two records with one id and one
+    fingerprint are the same fact, told the same way (see `kinds.fingerprint`)."""
 
     id: str
     sources: tuple[Citation, ...]

@@ -4,10 +4,16 @@ exit codes and the progress bar."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
+import json
 from pathlib import Path
 
+import pytest
+
+from sco_registry.cli import main
 from sco_registry.importer.cli import ProgressBar, add_import_parser, run_import
+from sco_registry.store.base import RecordedEvent
 from sco_registry.store.memory import InMemoryEventStore
 from tests.unit.importer.importer_samples import every_kind_file, record, write
 
@@ -77,3 +83,37 @@ def test_the_progress_bar_draws_in_place_on_a_terminal_only() -> None:
     quiet(1, 2)
     quiet.close()
     assert plain.getvalue() == ""
+
+
+def test_sco_registry_import_into_sqlite_records_confidence_and_notes(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = [DATA / "sco-history-1996-2012.json", DATA / "declaration-2001.json"]
+    monkeypatch.setenv("SCO_REGISTRY_DATABASE_URL", sqlite_url)
+    assert main(["migrate"]) == 0
+    assert main(["import", "--no-progress", *map(str, files)]) == 0
+    assert "rejected: 0" in capsys.readouterr().out
+
+    async def read() -> list[RecordedEvent]:
+        from sco_registry.db import create_engine
+        from sco_registry.store.sql import SqlEventStore
+
+        store = SqlEventStore(create_engine(sqlite_url))
+        try:
+            return await store.read_all()
+        finally:
+            await store.close()
+
+    events = [e for e in asyncio.run(read()) if e.metadata.get("record_id")]
+    raw = {r["id"]: r for f in files for r in json.loads(f.read_text())["records"]}
+    assert events and {e.metadata["record_id"] for e in events} == set(raw)
+    for event in events:
+        source = raw[event.metadata["record_id"]]
+        annotations = event.metadata["record"]
+        assert annotations["confidence"] == source["confidence"]
+        assert annotations.get("note") == source.get("note")
+        assert len(annotations["fingerprint"]) == 64
+    assert {e.metadata["record"]["confidence"] for e in events} == {"high", "medium", "low"}
+    # Imported again: every record is recognized, annotations included.
+    assert main(["import", "--no-progress", *map(str, files)]) == 0
+    assert "events appended: 0, already imported: 120, rejected: 0" in capsys.readouterr().out

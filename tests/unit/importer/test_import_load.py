@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sco_registry.application.context import CommandContext
 from sco_registry.importer import problems as p
+from sco_registry.importer.format import parse_paths
 from sco_registry.importer.load import import_files
 from sco_registry.store.base import NewEvent
 from sco_registry.store.chain import verify_events
@@ -249,3 +253,128 @@ async def test_a_context_factory_sets_actor_and_correlation_but_not_the_key(
     assert {(e.actor, e.correlation_id) for e in events} == {("curator", correlation)}
     assert "body/rats" in {e.metadata["idempotency_key"] for e in events}
     assert (await import_files([path], store)).events_appended == 0
+
+
+async def test_every_event_of_a_record_carries_its_confidence_note_and_fingerprint() -> None:
+    store = InMemoryEventStore()
+    assert (await import_files([HISTORY, DECLARATION], store)).ok
+    raw = {r["id"]: r for f in (HISTORY, DECLARATION) for r in json.loads(f.read_text())["records"]}
+    parsed = {
+        r.id: r for f in parse_paths([HISTORY, DECLARATION]) if f.file for r in f.file.records
+    }
+    assert len(parsed) == len(raw) == 120
+    for event in await store.read_all():
+        if event.stream_id == "reference/states":  # states are no records: no annotations
+            assert "record" not in event.metadata
+            continue
+        source = raw[event.metadata["record_id"]]
+        expected = {"confidence": source["confidence"]}
+        if "note" in source:
+            expected["note"] = source["note"]
+        expected["fingerprint"] = parsed[source["id"]].fingerprint
+        assert event.metadata["record"] == expected, event.metadata["idempotency_key"]
+    # Both steps of a record with two commands carry the record's annotations.
+    steps = [e for e in await store.read_all() if e.metadata["record_id"] == "organization/sco"]
+    assert {e.metadata["idempotency_key"] for e in steps} == {
+        "organization/sco",
+        "organization/sco#2",
+    }
+    assert len({str(e.metadata["record"]) for e in steps}) == 1
+
+
+def _only_note_changed(doc: dict[str, Any]) -> str:
+    record(doc, "mandate/2005/open")["note"] = "Another reading of the sources."
+    return "mandate/2005/open"
+
+
+def _note_added(doc: dict[str, Any]) -> str:
+    record(doc, "meeting/heads_of_state/2005")["note"] = "Dates differ by a day."
+    return "meeting/heads_of_state/2005"
+
+
+def _only_confidence_changed(doc: dict[str, Any]) -> str:
+    record(doc, "body/rats")["confidence"] = "low"
+    return "body/rats"
+
+
+def _only_sources_changed(doc: dict[str, Any]) -> str:
+    record(doc, "body/rats")["sources"] = [{"title": "Another source"}]
+    return "body/rats"
+
+
+def _founding_document_note_changed(doc: dict[str, Any]) -> str:
+    # A record of two commands (found, then name the founding document).
+    record(doc, "organization/sco")["note"] = "Named in the Charter's preamble."
+    return "organization/sco"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _only_note_changed,
+        _note_added,
+        _only_confidence_changed,
+        _only_sources_changed,
+        _founding_document_note_changed,
+    ],
+)
+async def test_a_record_changed_only_in_its_annotations_is_a_conflict(
+    tmp_path: Path, change: Callable[[dict[str, Any]], str]
+) -> None:
+    store = InMemoryEventStore()
+    doc = every_kind_file()
+    assert (await import_files([write(tmp_path / "v1.json", doc)], store)).ok
+    head = await store.head_position()
+    changed = change(doc)
+    summary = await import_files([write(tmp_path / "v2.json", doc)], store)
+    assert where(summary) == {("v2.json", changed, None, p.CONFLICTING_RECORD)}
+    assert summary.events_appended == 0
+    assert summary.already_imported == len(doc["records"]) - 1
+    assert await store.head_position() == head
+
+
+async def test_an_unchanged_file_is_already_imported_and_appends_nothing(tmp_path: Path) -> None:
+    store = InMemoryEventStore()
+    path = write(tmp_path / "every.json", every_kind_file())
+    assert (await import_files([path], store)).ok
+    head = await store.head_position()
+    again = await import_files([path], store)
+    assert again.ok and again.events_appended == 0
+    assert again.already_imported == len(every_kind_file()["records"])
+    assert await store.head_position() == head
+
+
+async def _without_record_metadata(store: InMemoryEventStore) -> InMemoryEventStore:
+    """The same log as imported before records were annotated: no `record` metadata."""
+    old = InMemoryEventStore()
+    for e in await store.read_all():
+        metadata = {k: v for k, v in e.metadata.items() if k != "record"}
+        await old.append(
+            e.stream_id,
+            [NewEvent(type=e.type, data=e.data, valid_time=e.valid_time, metadata=metadata,
+                      sources=e.sources, actor=e.actor, correlation_id=e.correlation_id)],
+        )  # fmt: skip
+    return old
+
+
+async def test_a_log_imported_before_annotations_compares_command_fingerprints_only(
+    tmp_path: Path,
+) -> None:
+    new = InMemoryEventStore()
+    doc = every_kind_file()
+    assert (await import_files([write(tmp_path / "v1.json", doc)], new)).ok
+    store = await _without_record_metadata(new)
+    head = await store.head_position()
+    same = await import_files([write(tmp_path / "same.json", doc)], store)
+    assert same.ok and same.already_imported == len(doc["records"])
+    # A note alone cannot be compared with what the old log does not hold.
+    _only_note_changed(doc)
+    noted = await import_files([write(tmp_path / "noted.json", doc)], store)
+    assert noted.ok and noted.events_appended == 0
+    # Another command is a conflict as before.
+    record(doc, "meeting/heads_of_state/2005")["city"] = "Almaty"
+    summary = await import_files([write(tmp_path / "v2.json", doc)], store)
+    assert where(summary) == {
+        ("v2.json", "meeting/heads_of_state/2005", None, p.CONFLICTING_RECORD)
+    }
+    assert await store.head_position() == head
