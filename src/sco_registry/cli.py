@@ -104,6 +104,24 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
         return await run_import(args, store)
 
 
+async def _norms(settings: Settings, args: argparse.Namespace) -> int:
+    """The declaration's norms over the recorded history: met, departed, not applicable."""
+    from sco_registry.application.compliance import check_norms
+    from sco_registry.bootstrap import open_store
+
+    async with open_store(settings) as store:
+        findings = await check_norms(store)
+    shown = [f for f in findings if args.all or f.status.value == "departed"]
+    for f in shown:
+        evidence = f" [{', '.join(f.evidence)}]" if f.evidence else ""
+        print(
+            f"{f.year} {f.body} {f.norm} ({f.article}): {f.status.value}: {f.explanation}{evidence}"
+        )
+    departed = sum(1 for f in findings if f.status.value == "departed")
+    print(f"{len(findings)} findings, {departed} departures from the declaration's norms")
+    return EXIT_OK
+
+
 def _where(url: str) -> str:
     """The database as a person wants to see it: an SQLite file's absolute path."""
     prefix = "sqlite+aiosqlite:///"
@@ -157,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     from sco_registry.importer.cli import add_import_parser
 
     add_import_parser(sub)
+    norms = sub.add_parser(
+        "norms", help="report where history met or departed from the declaration's norms"
+    )
+    norms.add_argument("--all", action="store_true", help="also list the norms that were met")
     sub.add_parser(
         "run", help="create and migrate the database, load the bundled history on first start"
     )
@@ -172,6 +194,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _export(settings, args)
     if args.command == "import":
         return await _import(settings, args)
+    if args.command == "norms":
+        return await _norms(settings, args)
     if args.command == "run":
         return await _run(settings)
     raise AssertionError(f"unhandled command {args.command}")
