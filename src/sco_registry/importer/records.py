@@ -1,5 +1,9 @@
 """The typed records of a `sco-registry-history/1` file: one frozen dataclass per kind, and the
-enumerations the format defines (FORMAT.md), spelled exactly as in the files."""
+enumerations the format defines (FORMAT.md), spelled exactly as in the files.
+
+The enumerations look like the domain's, on purpose kept apart: they are the interchange
+format's version 1, frozen with it, while the domain's vocabulary grows (its membership
+changes include `ended`, which the format has not). `importer/mapping.py` translates."""
 
 from __future__ import annotations
 
