@@ -19,18 +19,26 @@ SQLAlchemy SQLite dialect docs ("Serializable isolation / Savepoints / Transacti
 An engine derived with `read_only_engine` emits no BEGIN at all: each of its statements is
 its own implicit read transaction (one consistent snapshot per statement, no write lock);
 on PostgreSQL it runs in autocommit likewise, which saves the BEGIN and ROLLBACK round trips.
+
+The event store does not run its own statements on the aiosqlite engine: every aiosqlite
+call is a hop to aiosqlite's thread and back through the event loop, about a dozen per
+append. `sqlite_sync_engine` derives a synchronous pysqlite engine for the same file, set up
+the same way (pragmas, BEGIN IMMEDIATE, JSON decoding), on which the store runs a whole
+unit of work in one hop to its own worker thread (see `store/execution.py`).
 """
 
 from __future__ import annotations
 
 import json
+import weakref
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -40,9 +48,13 @@ SQLITE_BEGIN_OPTION = "sco_sqlite_begin"
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
+DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The busy timeout each SQLite engine was made with, for the synchronous twin derived from it.
+_busy_timeouts: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+
 
 def create_engine(
-    url: str, *, sqlite_busy_timeout_ms: int = 30_000, echo: bool = False
+    url: str, *, sqlite_busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS, echo: bool = False
 ) -> AsyncEngine:
     """An async engine for `url` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``).
 
@@ -50,8 +62,26 @@ def create_engine(
     so concurrent transactions on it would not be isolated from each other."""
     engine = create_async_engine(url, echo=echo, json_deserializer=_loads_json)
     if engine.dialect.name == "sqlite":
-        _setup_sqlite(engine, sqlite_busy_timeout_ms)
+        _setup_sqlite(engine.sync_engine, sqlite_busy_timeout_ms)
+        _busy_timeouts[engine.sync_engine] = sqlite_busy_timeout_ms
     return engine
+
+
+def sqlite_sync_engine(engine: AsyncEngine) -> Engine:
+    """A synchronous (pysqlite) engine for the SQLite file of the aiosqlite `engine`, with
+    the same pragmas, busy timeout, BEGIN IMMEDIATE and JSON decoding. Its connections may
+    be used from any thread (SQLAlchemy turns off `check_same_thread` for files), one
+    thread at a time, as its pool hands them out."""
+    if engine.dialect.name != "sqlite":
+        raise ValueError(f"not a SQLite engine: {engine.url.drivername}")
+    timeout = _busy_timeouts.get(engine.sync_engine, DEFAULT_SQLITE_BUSY_TIMEOUT_MS)
+    sync = create_sync_engine(
+        engine.url.set(drivername="sqlite"),
+        echo=engine.echo,
+        json_deserializer=_loads_json,
+    )
+    _setup_sqlite(sync, timeout)
+    return sync
 
 
 def read_only_engine(engine: AsyncEngine) -> AsyncEngine:
@@ -71,9 +101,7 @@ def _loads_json(text: str) -> Any:
     return json.loads(text)
 
 
-def _setup_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
-    sync_engine = engine.sync_engine
-
+def _setup_sqlite(sync_engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Disable the driver's BEGIN handling entirely; the "begin" hook below emits it.

@@ -1,26 +1,26 @@
-"""The event log on SQLAlchemy Core (async): one code path for SQLite and PostgreSQL."""
+"""The event log on SQLAlchemy Core: one code path for SQLite and PostgreSQL.
+
+Each unit of work (an append, a read) is one synchronous function of a `Connection`;
+`store/execution.py` runs it (SQLite: one hop to a worker thread; PostgreSQL: `run_sync`)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import functools
-import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sco_registry.db import read_only_engine
-from sco_registry.domain.time import PartialDate
 from sco_registry.store.base import (
     AppendResult,
     ExpectedVersion,
     NewEvent,
     RecordedEvent,
-    Source,
     StreamAppend,
     StreamState,
 )
@@ -31,6 +31,8 @@ from sco_registry.store.errors import (
     StoreError,
     WrongExpectedVersion,
 )
+from sco_registry.store.execution import runner_for
+from sco_registry.store.rows import check_jsonb_faithful, decode, insert_row, utc
 from sco_registry.store.rules import check_expected, fingerprint, record, utc_now, validate_batches
 from sco_registry.store.schema import events, idempotency_keys
 from sco_registry.store.wakeups import NOTIFY_CHANNEL, PgListener, wakeups_for
@@ -72,25 +74,24 @@ _HEAD = sa.select(sa.func.coalesce(sa.func.max(_c.position), 0))
 _STREAM_VERSION = sa.select(sa.func.coalesce(sa.func.max(_c.stream_version), 0)).where(
     _c.stream_id == sa.bindparam("stream_id")
 )
-_IDEMPOTENCY = sa.select(
-    idempotency_keys.c.fingerprint,
-    idempotency_keys.c.first_position,
-    idempotency_keys.c.last_position,
-    idempotency_keys.c.stream_versions,
-).where(idempotency_keys.c.key == sa.bindparam("key"))
 _INSERT_EVENTS = events.insert()
 _INSERT_IDEMPOTENCY = idempotency_keys.insert()
 _PG_LOCK = sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("key", type_=sa.BigInteger)))
+_k = idempotency_keys.c
+_KEY_COLUMNS = (_k.fingerprint, _k.first_position, _k.last_position, _k.stream_versions)
 
 
 @functools.cache
-def _head_statement(streams: int, notify: bool) -> sa.Select[Any]:
+def _head_statement(streams: int, notify: bool, keyed: bool) -> sa.Select[Any]:
     """One round trip for what an append must know: the last position and hash, and the
-    current version of each of `streams` streams (bound as s0, s1, ...).
+    current version of each of `streams` streams (bound as s0, s1, ...); with `keyed`, also
+    the idempotency key's record, if any (bound as key: fingerprint, first and last
+    position, stream versions; all NULL for a new key).
 
     With `notify` (PostgreSQL) it also queues NOTIFY with the new last position (the head
     plus the bound number of `events`): delivered at COMMIT, dropped by a ROLLBACK, so a
-    failed append wakes nobody, and it costs no round trip of its own."""
+    failed append wakes nobody, and it costs no round trip of its own. A replayed key
+    writes nothing and notifies nobody."""
     last = sa.select(_c.position, _c.hash).order_by(_c.position.desc()).limit(1).subquery()
     head = sa.select(last.c.position).scalar_subquery()
     versions = [
@@ -100,77 +101,19 @@ def _head_statement(streams: int, notify: bool) -> sa.Select[Any]:
         for i in range(streams)
     ]
     columns: list[Any] = [head, sa.select(last.c.hash).scalar_subquery(), *versions]
+    used: list[Any] = [
+        sa.select(col).where(_k.key == sa.bindparam("key")).scalar_subquery()
+        for col in _KEY_COLUMNS
+    ]
+    if keyed:
+        columns.extend(used)
     if notify:
         new_last = sa.func.coalesce(head, 0) + sa.bindparam("events", type_=sa.BigInteger)
-        columns.append(sa.func.pg_notify(NOTIFY_CHANNEL, sa.cast(new_last, sa.Text)))
+        signal: Any = sa.func.pg_notify(NOTIFY_CHANNEL, sa.cast(new_last, sa.Text))
+        if keyed:  # CASE evaluates pg_notify (volatile) only for a new key
+            signal = sa.case((used[0].is_(None), signal), else_=None)
+        columns.append(signal)
     return sa.select(*columns)
-
-
-@functools.lru_cache(maxsize=4096)
-def _partial_date(text: str) -> PartialDate:
-    return PartialDate.parse(text)
-
-
-def _decode(row: Sequence[Any]) -> RecordedEvent:
-    (
-        position,
-        event_id,
-        stream_id,
-        stream_version,
-        event_type,
-        schema_version,
-        data,
-        metadata,
-        valid_time,
-        recorded_at,
-        actor,
-        sources,
-        correlation_id,
-        causation_id,
-        hash_,
-    ) = row
-    if recorded_at.tzinfo is None:  # SQLite keeps no zone; the store writes UTC.
-        recorded_at = recorded_at.replace(tzinfo=dt.UTC)
-    return RecordedEvent(
-        position=position,
-        event_id=event_id,
-        stream_id=stream_id,
-        stream_version=stream_version,
-        type=event_type,
-        schema_version=schema_version,
-        data=data,
-        metadata=metadata,
-        valid_time=None if valid_time is None else _partial_date(valid_time),
-        recorded_at=recorded_at,
-        actor=actor,
-        sources=tuple(Source(s.get("title"), s.get("url")) for s in sources),
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        hash=hash_,
-    )
-
-
-def _row(event: RecordedEvent) -> dict[str, Any]:
-    vt = event.valid_time
-    return {
-        "position": event.position,
-        "event_id": event.event_id,
-        "stream_id": event.stream_id,
-        "stream_version": event.stream_version,
-        "event_type": event.type,
-        "schema_version": event.schema_version,
-        "data": event.data,
-        "metadata": event.metadata,
-        "valid_time": None if vt is None else str(vt),
-        "valid_from": None if vt is None else vt.lower,
-        "valid_to": None if vt is None else vt.upper,
-        "recorded_at": event.recorded_at,
-        "actor": event.actor,
-        "sources": [s.to_json() for s in event.sources],
-        "correlation_id": event.correlation_id,
-        "causation_id": event.causation_id,
-        "hash": event.hash,
-    }
 
 
 class _RetryAppend(Exception):
@@ -188,13 +131,13 @@ class SqlEventStore:
 
     def __init__(self, engine: AsyncEngine, *, clock: Callable[[], dt.datetime] = utc_now) -> None:
         self._engine = engine
-        self._reader = read_only_engine(engine)
+        # Runs each unit of work: SQLite in one hop to this store's worker threads (its one
+        # writer thread also queues this process's appends ahead of BEGIN IMMEDIATE, which
+        # spares them the busy handler's sleep-and-retry); PostgreSQL with `run_sync`.
+        self._runner = runner_for(engine)
         self._clock = clock
         self._postgres = engine.dialect.name == "postgresql"
         self._wakeups = wakeups_for(engine)
-        # SQLite serializes writers itself (BEGIN IMMEDIATE); queueing this process's own
-        # appends here first spares them the busy handler's sleep-and-retry.
-        self._local_write_lock = None if self._postgres else asyncio.Lock()
         self._listener: PgListener | None = None
         # Test-only hook: awaited inside the append transaction, after the inserts and with
         # the append lock held, just before COMMIT (the race tests hold a writer open here).
@@ -219,15 +162,11 @@ class SqlEventStore:
     ) -> AppendResult:
         validate_batches(batches)
         if self._postgres:
-            _check_jsonb_faithful(batches)
+            check_jsonb_faithful(batches)
         fp = None if idempotency_key is None else fingerprint(batches)
         for attempt in (1, 2):
             try:
-                if self._local_write_lock is None:
-                    result = await self._append(batches, idempotency_key, fp)
-                else:
-                    async with self._local_write_lock:
-                        result = await self._append(batches, idempotency_key, fp)
+                result = await self._append(batches, idempotency_key, fp)
             except _RetryAppend:
                 if attempt == 2:
                     raise StoreError(
@@ -243,21 +182,24 @@ class SqlEventStore:
     async def _append(
         self, batches: Sequence[StreamAppend], key: str | None, fp: str | None
     ) -> AppendResult:
+        def work(conn: Connection, before_commit: Callable[[], None] | None) -> AppendResult:
+            return self._append_in(conn, batches, key, fp, before_commit)
+
         try:
-            async with self._engine.begin() as conn:
-                return await self._append_in(conn, batches, key, fp)
+            return await self._runner.write(work, self._before_commit)
         except DBAPIError as e:
             translated = await self._translate(e, batches)
             if translated is e:
                 raise
             raise translated from e
 
-    async def _append_in(
+    def _append_in(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         batches: Sequence[StreamAppend],
         key: str | None,
         fp: str | None,
+        before_commit: Callable[[], None] | None,
     ) -> AppendResult:
         # Positions must become visible in order: a reader that has seen position p must
         # never later find an event below p, or a checkpointed reader loses it for good.
@@ -272,8 +214,12 @@ class SqlEventStore:
         # gaps. The hash chain needs exactly this order too: each event's hash covers the
         # previous event's hash, which must be committed and final.
         #
+        # The lock and the head are separate statements on purpose: in READ COMMITTED a
+        # statement's snapshot is taken when it starts, so a head read in the statement
+        # that waited for the lock would miss the commit it waited for.
+        #
         # The cost: appends are serialized, one transaction at a time, for the time between
-        # the lock and COMMIT (about a millisecond: four round trips, one executemany).
+        # the lock and COMMIT (three statements, one of them an executemany).
         # Readers are never blocked (the lock is advisory; SQLite runs in WAL mode).
         # The alternative, sequence positions with readers that stop below the oldest
         # running transaction (`pg_snapshot_xmin` over an xid8 column, as Emmett does),
@@ -282,25 +228,27 @@ class SqlEventStore:
         # hashes, needs a second design for SQLite, and lets one long transaction stall
         # every reader; the same choice as the `eventsourcing` library's table lock.
         if self._postgres:
-            await conn.execute(_PG_LOCK, {"key": APPEND_LOCK_KEY})
-        if key is not None:
-            used = (await conn.execute(_IDEMPOTENCY, {"key": key})).first()
-            if used is not None:
-                if used.fingerprint != fp:
-                    raise IdempotencyConflict(key)
-                return AppendResult(
-                    used.first_position, used.last_position, dict(used.stream_versions), True
-                )
+            conn.execute(_PG_LOCK, {"key": APPEND_LOCK_KEY})
         params: dict[str, Any] = {f"s{i}": b.stream_id for i, b in enumerate(batches)}
         if self._postgres:
             params["events"] = sum(len(b.events) for b in batches)
-        head = (await conn.execute(_head_statement(len(batches), self._postgres), params)).one()
+        if key is not None:
+            params["key"] = key
+        statement = _head_statement(len(batches), self._postgres, key is not None)
+        head = conn.execute(statement, params).one()
+        n = len(batches)
+        if key is not None:
+            used_fp, first, last, used_versions = head[2 + n : 6 + n]
+            if used_fp is not None:
+                if used_fp != fp:
+                    raise IdempotencyConflict(key)
+                return AppendResult(first, last, dict(used_versions), True)
         position: int = head[0] or 0
         prev: str = head[1] or GENESIS_HASH
-        current = head[2 : 2 + len(batches)]
+        current = head[2 : 2 + n]
         for b, actual in zip(batches, current, strict=True):
             check_expected(b.stream_id, b.expected, actual)
-        now = _utc(self._clock())
+        now = utc(self._clock())
         rows: list[dict[str, Any]] = []
         ids: set[object] = set()
         versions: dict[str, int] = {}
@@ -320,12 +268,12 @@ class SqlEventStore:
                     prev_hash=prev,
                 )
                 prev = rec.hash
-                rows.append(_row(rec))
+                rows.append(insert_row(rec))
             versions[b.stream_id] = version
         result = AppendResult(rows[0]["position"], position, versions)
-        await conn.execute(_INSERT_EVENTS, rows)
+        conn.execute(_INSERT_EVENTS, rows)
         if key is not None:
-            await conn.execute(
+            conn.execute(
                 _INSERT_IDEMPOTENCY,
                 {
                     "key": key,
@@ -336,8 +284,8 @@ class SqlEventStore:
                     "recorded_at": now,
                 },
             )
-        if self._before_commit is not None:
-            await self._before_commit()
+        if before_commit is not None:
+            before_commit()
         return result
 
     async def _translate(self, error: DBAPIError, batches: Sequence[StreamAppend]) -> Exception:
@@ -363,9 +311,10 @@ class SqlEventStore:
         return error
 
     async def _recorded_ids(self, ids: list[Any]) -> list[Any]:
-        async with self._reader.connect() as conn:
-            found = await conn.scalars(sa.select(_c.event_id).where(_c.event_id.in_(ids)))
-            recorded = set(found)
+        def work(conn: Connection) -> set[Any]:
+            return set(conn.scalars(sa.select(_c.event_id).where(_c.event_id.in_(ids))))
+
+        recorded = await self._runner.read(work)
         return [i for i in ids if i in recorded]
 
     # -- reading --------------------------------------------------------------------------
@@ -376,19 +325,21 @@ class SqlEventStore:
         params: dict[str, Any] = {"stream_id": stream_id, "from_version": from_version}
         if limit is not None:
             params["limit"] = max(limit, 0)
-        statement = _READ_STREAM if limit is None else _READ_STREAM_PAGE
-        async with self._reader.connect() as conn:
-            rows = (await conn.execute(statement, params)).all()
-        return [_decode(r) for r in rows]
+        return await self._read_events(_READ_STREAM if limit is None else _READ_STREAM_PAGE, params)
 
     async def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         params: dict[str, Any] = {"after": after}
         if limit is not None:
             params["limit"] = max(limit, 0)
-        statement = _READ_ALL if limit is None else _READ_ALL_PAGE
-        async with self._reader.connect() as conn:
-            rows = (await conn.execute(statement, params)).all()
-        return [_decode(r) for r in rows]
+        return await self._read_events(_READ_ALL if limit is None else _READ_ALL_PAGE, params)
+
+    async def _read_events(
+        self, statement: sa.Select[Any], params: dict[str, Any]
+    ) -> list[RecordedEvent]:
+        def work(conn: Connection) -> list[RecordedEvent]:
+            return [decode(r) for r in conn.execute(statement, params)]
+
+        return await self._runner.read(work)
 
     async def iter_all(
         self, *, after: int = 0, batch_size: int = 1000
@@ -402,12 +353,16 @@ class SqlEventStore:
             after = page[-1].position
 
     async def stream_version(self, stream_id: str) -> int:
-        async with self._reader.connect() as conn:
-            return int(await conn.scalar(_STREAM_VERSION, {"stream_id": stream_id}) or 0)
+        def work(conn: Connection) -> int:
+            return int(conn.scalar(_STREAM_VERSION, {"stream_id": stream_id}) or 0)
+
+        return await self._runner.read(work)
 
     async def head_position(self) -> int:
-        async with self._reader.connect() as conn:
-            return int(await conn.scalar(_HEAD) or 0)
+        def work(conn: Connection) -> int:
+            return int(conn.scalar(_HEAD) or 0)
+
+        return await self._runner.read(work)
 
     # -- waiting --------------------------------------------------------------------------
 
@@ -445,48 +400,8 @@ class SqlEventStore:
         if self._listener is not None:
             await self._listener.close()
             self._listener = None
+        await self._runner.close()
         await self._engine.dispose()
-
-
-def _check_jsonb_faithful(batches: Sequence[StreamAppend]) -> None:
-    """Refuse what jsonb would not give back as written, before it is hashed and stored.
-
-    jsonb keeps numbers as `numeric`: a float written in exponent form (|x| >= 1e16, such
-    as 1e+100) comes back as an integer, and -0.0 as 0.0; it also refuses U+0000 in strings.
-    The chain hash covers the values as appended, so such an event would later fail `verify`
-    as if tampered with. Refused loudly here instead (SQLite's JSON text keeps them)."""
-    for b in batches:
-        for new in b.events:
-            stack: list[Any] = [new.data, new.metadata, [s.to_json() for s in new.sources]]
-            while stack:
-                value = stack.pop()
-                if isinstance(value, str):
-                    bad = "\x00" in value
-                elif isinstance(value, float):
-                    bad = abs(value) >= 1e16 or (value == 0 and math.copysign(1, value) < 0)
-                elif isinstance(value, dict):
-                    stack.extend(value)
-                    stack.extend(value.values())
-                    continue
-                elif isinstance(value, list | tuple):
-                    stack.extend(value)
-                    continue
-                else:
-                    continue
-                if bad:
-                    raise StoreError(
-                        f"event {new.event_id}: {value!r} cannot be stored faithfully in "
-                        "PostgreSQL jsonb (floats of 1e16 or more, -0.0, U+0000)",
-                        code="store.value_not_storable",
-                        details={"event_id": str(new.event_id), "stream_id": b.stream_id},
-                    )
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    # Naive means UTC, as in the hash envelope; SQLite stores no zone, so store UTC only.
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
 
 
 def _duplicate_event_id(event_id: object) -> StoreError:

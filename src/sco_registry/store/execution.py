@@ -1,0 +1,169 @@
+"""How the SQL event log's units of work reach the database: one worker-thread hop each on
+SQLite, `run_sync` over the async connection on PostgreSQL. The SQL itself is not here.
+
+The store writes each unit of work (one append; one read) once, as a synchronous function
+of a SQLAlchemy `Connection`. Only the way it is run differs by backend:
+
+* PostgreSQL: `AsyncConnection.run_sync`. The function's `conn.execute` calls reach asyncpg
+  through SQLAlchemy's greenlet bridge, on the event loop, with no thread involved; the
+  round trips are those of the statements and nothing else.
+* SQLite: a synchronous pysqlite engine for the same file (`db.sqlite_sync_engine`), with
+  the whole unit run in one hop to a worker thread. Through aiosqlite every DBAPI call
+  (BEGIN, each execute, each fetch, COMMIT, the pool's reset on return) is a hop of its
+  own to aiosqlite's thread and back through the event loop: about a dozen per append,
+  where the statements themselves take microseconds. Writes go to one dedicated thread per
+  store, so this store's appends queue there rather than in SQLite's busy handler (which
+  sleeps between retries), exactly as the `asyncio.Lock` they replace did; reads use a
+  small pool of their own, so they never wait behind a write (WAL).
+
+An optional `before_commit` hook (test-only, async) is awaited inside the transaction; on
+SQLite the worker waits for it on the event loop. Cancelling a write that has not reached
+COMMIT rolls it back: the worker checks for the cancellation before committing and cancels
+a hook it is waiting for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import await_
+
+from sco_registry.db import SQLITE_BEGIN_OPTION, read_only_engine, sqlite_sync_engine
+
+T = TypeVar("T")
+Hook = Callable[[], Awaitable[None]]
+# A write: the connection (in a transaction holding the append lock on SQLite) and the
+# synchronous form of the before-commit hook, to call just before returning.
+WriteWork = Callable[[Connection, Callable[[], None] | None], T]
+ReadWork = Callable[[Connection], T]
+
+# Threads reading one SQLite file for one store; reads never wait for the writer (WAL).
+SQLITE_READ_THREADS = 2
+
+
+class Runner(Protocol):
+    async def write(self, work: WriteWork[T], hook: Hook | None) -> T: ...
+
+    async def read(self, work: ReadWork[T]) -> T: ...
+
+    async def close(self) -> None: ...
+
+
+def runner_for(engine: AsyncEngine) -> Runner:
+    if engine.dialect.name == "sqlite":
+        return SqliteRunner(engine)
+    return AsyncRunner(engine)
+
+
+class AsyncRunner:
+    """Units of work over the async engine's own connections (`run_sync`)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._reader = read_only_engine(engine)
+
+    async def write(self, work: WriteWork[T], hook: Hook | None) -> T:
+        def sync_hook() -> None:
+            assert hook is not None
+            await_(hook())
+
+        async with self._engine.begin() as conn:
+            return await conn.run_sync(work, None if hook is None else sync_hook)
+
+    async def read(self, work: ReadWork[T]) -> T:
+        async with self._reader.connect() as conn:
+            return await conn.run_sync(work)
+
+    async def close(self) -> None:
+        return None
+
+
+class _Cancelled(Exception):
+    """The awaiting task was cancelled before COMMIT: roll back."""
+
+
+class _WriteState:
+    """What the event loop and the writer thread share about one write."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, hook: Hook | None) -> None:
+        self.loop = loop
+        self.hook = hook
+        self.lock = threading.Lock()
+        self.cancelled = False
+        self.waiting: concurrent.futures.Future[None] | None = None
+
+    def cancel(self) -> None:
+        with self.lock:
+            self.cancelled = True
+            if self.waiting is not None:
+                self.waiting.cancel()
+
+    def check(self) -> None:
+        if self.cancelled:
+            raise _Cancelled
+
+    def run_hook(self) -> None:
+        assert self.hook is not None
+        with self.lock:
+            self.check()
+            self.waiting = asyncio.run_coroutine_threadsafe(_awaited(self.hook()), self.loop)
+        try:
+            self.waiting.result()
+        except concurrent.futures.CancelledError:
+            raise _Cancelled from None
+
+
+async def _awaited(awaitable: Awaitable[None]) -> None:
+    await awaitable
+
+
+class SqliteRunner:
+    """Units of work on a pysqlite twin of the aiosqlite engine, one thread hop each."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = sqlite_sync_engine(engine)
+        self._reader = self._engine.execution_options(**{SQLITE_BEGIN_OPTION: ""})
+        self._writer = concurrent.futures.ThreadPoolExecutor(1, "sco-sqlite-write")
+        self._readers = concurrent.futures.ThreadPoolExecutor(
+            SQLITE_READ_THREADS, "sco-sqlite-read"
+        )
+
+    async def write(self, work: WriteWork[T], hook: Hook | None) -> T:
+        loop = asyncio.get_running_loop()
+        state = _WriteState(loop, hook)
+        try:
+            return await loop.run_in_executor(self._writer, self._write, work, state)
+        except asyncio.CancelledError:
+            state.cancel()
+            raise
+
+    def _write(self, work: WriteWork[T], state: _WriteState) -> T:
+        state.check()  # cancelled while queued: never begin
+        with self._engine.begin() as conn:  # BEGIN IMMEDIATE (db.py)
+            result = work(conn, None if state.hook is None else state.run_hook)
+            state.check()  # raising here rolls back
+            return result
+
+    async def read(self, work: ReadWork[T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._read, work)
+
+    def _read(self, work: ReadWork[T]) -> T:
+        with self._reader.connect() as conn:
+            return work(conn)
+
+    async def close(self) -> None:
+        # Queued work runs to its end first; then the threads exit and the files close.
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._shutdown)
+
+    def _shutdown(self) -> None:
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        self._engine.dispose()
