@@ -258,10 +258,12 @@ METHOD = """\
 Three subjects, side by side in the same process and the same run, each on a fresh database
 (runs are interleaved: run 1 of every subject, then run 2, with the subject order rotated):
 
-- **sco_registry**: this project's `SqlEventStore` (SQLAlchemy 2 async Core; aiosqlite /
-  asyncpg) under asyncio, through its public API: hash chain, expected-version checks,
-  full envelope. W5: 4 asyncio tasks sharing the store, each append taking its own
-  connection from the engine's pool.
+- **sco_registry**: this project's `SqlEventStore` on an engine from
+  `sco_registry.db.create_engine` (SQLAlchemy 2 async Core; aiosqlite / asyncpg), under
+  asyncio, through its public API: hash chain, expected-version checks, full envelope.
+  W5: 4 asyncio tasks sharing one store, each operation taking a connection the way the
+  store does in production (the engine's pool; on SQLite, the store's writer and reader
+  threads).
 - **eventsourcing** 9.5.x: its persistence layer directly (`SQLiteApplicationRecorder`,
   `PostgresApplicationRecorder`, `StoredEvent`; `insert_events`, `select_events`,
   `select_notifications`). It is synchronous and runs so: plain calls; W5 uses 4 threads

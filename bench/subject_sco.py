@@ -3,9 +3,10 @@ migrated with `sco_registry.db.migrate` (Alembic upgrade head), under asyncio.
 
 Everything goes through the public `EventStore` API, exactly as the application uses it:
 `append` with an expected version (W1: "no stream"; W2: the exact version), `iter_all`
-pages for W3, `read_stream` for W4, and for W5 four asyncio tasks sharing the store, each
-append checking a connection out of the engine's pool: `stream_version`, then `append` with
-that version, retried on `WrongExpectedVersion`. Every append hashes its events into the
+pages for W3, `read_stream` for W4, and for W5 four asyncio tasks sharing the store (each
+operation takes a connection as the store does: the engine's pool, or on SQLite the store's
+own writer and reader threads): `stream_version`, then `append` with that version, retried
+on `WrongExpectedVersion`. Every append hashes its events into the
 chain, checks the expected version and stores the full envelope.
 """
 
