@@ -40,6 +40,7 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -80,7 +81,7 @@ def sqlite_sync_engine(engine: AsyncEngine) -> Engine:
         echo=engine.echo,
         json_deserializer=_loads_json,
     )
-    _setup_sqlite(sync, timeout)
+    _setup_sqlite(sync, timeout, driver_begin=True)
     return sync
 
 
@@ -101,7 +102,7 @@ def _loads_json(text: str) -> Any:
     return json.loads(text)
 
 
-def _setup_sqlite(sync_engine: Engine, busy_timeout_ms: int) -> None:
+def _setup_sqlite(sync_engine: Engine, busy_timeout_ms: int, *, driver_begin: bool = False) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Disable the driver's BEGIN handling entirely; the "begin" hook below emits it.
@@ -119,8 +120,24 @@ def _setup_sqlite(sync_engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         begin = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "BEGIN IMMEDIATE")
-        if begin:
+        if not begin:
+            return
+        if not driver_begin:
             conn.exec_driver_sql(begin)
+            return
+        # On the DBAPI cursor: `exec_driver_sql` costs more Python than SQLite takes to
+        # begin, and the store begins a transaction for every append. A refusal (the busy
+        # timeout ran out) is still raised as SQLAlchemy's OperationalError.
+        dbapi_connection = conn.connection.dbapi_connection
+        assert dbapi_connection is not None
+        cursor = dbapi_connection.cursor()
+        error_class = conn.dialect.loaded_dbapi.Error
+        try:
+            cursor.execute(begin)
+        except error_class as e:
+            raise DBAPIError.instance(begin, (), e, error_class) from e
+        finally:
+            cursor.close()
 
 
 def migrations_dir() -> Path:

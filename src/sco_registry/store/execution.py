@@ -130,6 +130,8 @@ class SqliteRunner:
         self._engine = sqlite_sync_engine(engine)
         self._reader = self._engine.execution_options(**{SQLITE_BEGIN_OPTION: ""})
         self._writer = concurrent.futures.ThreadPoolExecutor(1, "sco-sqlite-write")
+        self._write_conn: Connection | None = None
+        self._closed = False
         self._readers = concurrent.futures.ThreadPoolExecutor(
             SQLITE_READ_THREADS, "sco-sqlite-read"
         )
@@ -145,10 +147,22 @@ class SqliteRunner:
 
     def _write(self, work: WriteWork[T], state: _WriteState) -> T:
         state.check()  # cancelled while queued: never begin
-        with self._engine.begin() as conn:  # BEGIN IMMEDIATE (db.py)
+        # The writer thread keeps one connection: no pool checkout, reset and return for
+        # every append. Only this thread ever uses it.
+        conn = self._write_conn
+        if conn is None or conn.invalidated:
+            if conn is not None:
+                conn.close()
+            conn = self._write_conn = self._engine.connect()
+        with conn.begin():  # BEGIN IMMEDIATE (db.py); ROLLBACK on any exception
             result = work(conn, None if state.hook is None else state.run_hook)
             state.check()  # raising here rolls back
             return result
+
+    def _close_writer(self) -> None:
+        if self._write_conn is not None:
+            self._write_conn.close()
+            self._write_conn = None
 
     async def read(self, work: ReadWork[T]) -> T:
         loop = asyncio.get_running_loop()
@@ -164,6 +178,10 @@ class SqliteRunner:
         await loop.run_in_executor(None, self._shutdown)
 
     def _shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._writer.submit(self._close_writer).result()
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         self._engine.dispose()

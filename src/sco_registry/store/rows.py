@@ -13,6 +13,27 @@ from sco_registry.domain.time import PartialDate
 from sco_registry.store.base import RecordedEvent, Source, StreamAppend
 from sco_registry.store.errors import StoreError
 
+# The columns `insert_row` fills, in its order.
+INSERT_COLUMNS = (
+    "position",
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "event_type",
+    "schema_version",
+    "data",
+    "metadata",
+    "valid_time",
+    "valid_from",
+    "valid_to",
+    "recorded_at",
+    "actor",
+    "sources",
+    "correlation_id",
+    "causation_id",
+    "hash",
+)
+
 
 @functools.lru_cache(maxsize=4096)
 def _partial_date(text: str) -> PartialDate:

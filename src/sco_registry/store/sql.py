@@ -32,9 +32,10 @@ from sco_registry.store.errors import (
     WrongExpectedVersion,
 )
 from sco_registry.store.execution import runner_for
-from sco_registry.store.rows import check_jsonb_faithful, decode, insert_row, utc
+from sco_registry.store.rows import INSERT_COLUMNS, check_jsonb_faithful, decode, insert_row, utc
 from sco_registry.store.rules import check_expected, fingerprint, record, utc_now, validate_batches
 from sco_registry.store.schema import events, idempotency_keys
+from sco_registry.store.statements import DriverStatement
 from sco_registry.store.wakeups import NOTIFY_CHANNEL, PgListener, wakeups_for
 
 # The key of the transaction-scoped advisory lock that serializes appends on PostgreSQL
@@ -139,6 +140,7 @@ class SqlEventStore:
         self._postgres = engine.dialect.name == "postgresql"
         self._wakeups = wakeups_for(engine)
         self._listener: PgListener | None = None
+        self._drivers: dict[tuple[Any, ...], DriverStatement] = {}
         # Test-only hook: awaited inside the append transaction, after the inserts and with
         # the append lock held, just before COMMIT (the race tests hold a writer open here).
         self._before_commit: Callable[[], Awaitable[None]] | None = None
@@ -228,14 +230,13 @@ class SqlEventStore:
         # hashes, needs a second design for SQLite, and lets one long transaction stall
         # every reader; the same choice as the `eventsourcing` library's table lock.
         if self._postgres:
-            conn.execute(_PG_LOCK, {"key": APPEND_LOCK_KEY})
+            self._driver("lock", conn).fetch_one(conn, {"key": APPEND_LOCK_KEY})
         params: dict[str, Any] = {f"s{i}": b.stream_id for i, b in enumerate(batches)}
         if self._postgres:
             params["events"] = sum(len(b.events) for b in batches)
         if key is not None:
             params["key"] = key
-        statement = _head_statement(len(batches), self._postgres, key is not None)
-        head = conn.execute(statement, params).one()
+        head = self._driver("head", conn, len(batches), key is not None).fetch_one(conn, params)
         n = len(batches)
         if key is not None:
             used_fp, first, last, used_versions = head[2 + n : 6 + n]
@@ -271,7 +272,7 @@ class SqlEventStore:
                 rows.append(insert_row(rec))
             versions[b.stream_id] = version
         result = AppendResult(rows[0]["position"], position, versions)
-        conn.execute(_INSERT_EVENTS, rows)
+        self._driver("insert", conn).execute_many(conn, rows)
         if key is not None:
             conn.execute(
                 _INSERT_IDEMPOTENCY,
@@ -287,6 +288,21 @@ class SqlEventStore:
         if before_commit is not None:
             before_commit()
         return result
+
+    def _driver(self, kind: str, conn: Connection, *shape: Any) -> DriverStatement:
+        """The append's statements, compiled once for this store's dialect."""
+        found = self._drivers.get((kind, *shape))
+        if found is None:
+            if kind == "head":
+                streams, keyed = shape
+                statement: Any = _head_statement(streams, self._postgres, keyed)
+                found = DriverStatement(statement, conn.dialect)
+            elif kind == "insert":
+                found = DriverStatement(_INSERT_EVENTS, conn.dialect, INSERT_COLUMNS)
+            else:
+                found = DriverStatement(_PG_LOCK, conn.dialect)
+            self._drivers[(kind, *shape)] = found
+        return found
 
     async def _translate(self, error: DBAPIError, batches: Sequence[StreamAppend]) -> Exception:
         """The store error for a database refusal of an append (already rolled back)."""
