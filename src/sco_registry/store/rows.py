@@ -1,16 +1,19 @@
-"""Rows of the SQL event log: recorded events to insert parameters and back, and the values
-PostgreSQL's jsonb could not give back as written."""
+"""Rows of the SQL event log: new events to insert parameters (with their chain hash) and
+rows back to recorded events, and the values PostgreSQL's jsonb could not give back."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import json
 import math
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from sco_registry.domain.time import PartialDate
-from sco_registry.store.base import RecordedEvent, Source, StreamAppend
+from sco_registry.store.base import NewEvent, RecordedEvent, Source, StreamAppend
 from sco_registry.store.errors import StoreError
 
 # The columns `insert_row` fills, in its order.
@@ -33,6 +36,108 @@ INSERT_COLUMNS = (
     "causation_id",
     "hash",
 )
+
+
+# The columns whose parameter is JSON text already (`encode_event`): on both dialects the
+# JSON type's bind processor would only have produced that same text.
+JSON_COLUMNS = ("data", "metadata", "sources")
+
+# `chain.canonical_json` as text, with one encoder instead of one per call (`json.dumps`
+# with options builds a new JSONEncoder every time): the same options, the same output.
+_canonical = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+canonical_text = _canonical
+
+
+def _canonical_object(value: Any) -> str:
+    return "{}" if not value and isinstance(value, dict) else _canonical(value)
+
+
+def _uuid_json(value: uuid.UUID) -> str:
+    # A UUID's text is hex digits and dashes: nothing in it to escape.
+    return f'"{value}"' if type(value) is uuid.UUID else _canonical(str(value))
+
+
+def encode_event(
+    new: NewEvent,
+    *,
+    position: int,
+    stream_id: str,
+    stream_json: str,
+    stream_version: int,
+    recorded_at: dt.datetime,
+    recorded_text: str,
+    prev_hash: str,
+) -> tuple[tuple[Any, ...], str]:
+    """The insert parameters of `new` (in `INSERT_COLUMNS` order, JSON columns as text)
+    and its chain hash.
+
+    Each JSON value is encoded once, canonically, and serves twice: as the column's text
+    and as a piece of the canonical envelope the hash covers. The envelope is assembled
+    from those pieces in sorted key order, which is byte for byte what
+    `chain.canonical_json(chain.envelope(...))` produces, since a canonical object is its
+    sorted members' canonical encodings (a test holds the two together). `stream_json` is
+    `stream_id` encoded, and `recorded_text` is `chain.format_timestamp(recorded_at)`:
+    the same for every event of an append, so encoded once."""
+    data = _canonical_object(new.data)
+    metadata = _canonical_object(new.metadata)
+    sources = "[]" if not new.sources else _canonical([s.to_json() for s in new.sources])
+    vt = new.valid_time
+    valid_time = None if vt is None else str(vt)
+    cid, caus = new.correlation_id, new.causation_id
+    sv = new.schema_version
+    envelope = "".join(
+        (
+            '{"actor":',
+            _canonical(new.actor),
+            ',"causation_id":',
+            "null" if caus is None else _uuid_json(caus),
+            ',"correlation_id":',
+            "null" if cid is None else _uuid_json(cid),
+            ',"data":',
+            data,
+            ',"event_id":',
+            _uuid_json(new.event_id),
+            ',"metadata":',
+            metadata,
+            f',"position":{position:d},"recorded_at":"{recorded_text}","schema_version":',
+            str(sv) if type(sv) is int else _canonical(sv),
+            ',"sources":',
+            sources,
+            ',"stream_id":',
+            stream_json,
+            f',"stream_version":{stream_version:d},"type":',
+            _canonical(new.type),
+            ',"valid_time":',
+            "null" if valid_time is None else _canonical(valid_time),
+            "}",
+        )
+    )
+    h = hashlib.sha256(prev_hash.encode("ascii"))
+    h.update(b"\n")
+    h.update(envelope.encode("utf-8"))
+    digest = h.hexdigest()
+    row = (
+        position,
+        new.event_id,
+        stream_id,
+        stream_version,
+        new.type,
+        sv,
+        data,
+        metadata,
+        valid_time,
+        None if vt is None else vt.lower,
+        None if vt is None else vt.upper,
+        recorded_at,
+        new.actor,
+        sources,
+        cid,
+        caus,
+        digest,
+    )
+    return row, digest
 
 
 @functools.lru_cache(maxsize=4096)
@@ -77,29 +182,6 @@ def decode(row: Sequence[Any]) -> RecordedEvent:
         causation_id=causation_id,
         hash=hash_,
     )
-
-
-def insert_row(event: RecordedEvent) -> dict[str, Any]:
-    vt = event.valid_time
-    return {
-        "position": event.position,
-        "event_id": event.event_id,
-        "stream_id": event.stream_id,
-        "stream_version": event.stream_version,
-        "event_type": event.type,
-        "schema_version": event.schema_version,
-        "data": event.data,
-        "metadata": event.metadata,
-        "valid_time": None if vt is None else str(vt),
-        "valid_from": None if vt is None else vt.lower,
-        "valid_to": None if vt is None else vt.upper,
-        "recorded_at": event.recorded_at,
-        "actor": event.actor,
-        "sources": [s.to_json() for s in event.sources],
-        "correlation_id": event.correlation_id,
-        "causation_id": event.causation_id,
-        "hash": event.hash,
-    }
 
 
 def check_jsonb_faithful(batches: Sequence[StreamAppend]) -> None:

@@ -24,7 +24,7 @@ from sco_registry.store.base import (
     StreamAppend,
     StreamState,
 )
-from sco_registry.store.chain import GENESIS_HASH
+from sco_registry.store.chain import GENESIS_HASH, format_timestamp
 from sco_registry.store.errors import (
     AppendOnlyViolation,
     IdempotencyConflict,
@@ -32,8 +32,16 @@ from sco_registry.store.errors import (
     WrongExpectedVersion,
 )
 from sco_registry.store.execution import runner_for
-from sco_registry.store.rows import INSERT_COLUMNS, check_jsonb_faithful, decode, insert_row, utc
-from sco_registry.store.rules import check_expected, fingerprint, record, utc_now, validate_batches
+from sco_registry.store.rows import (
+    INSERT_COLUMNS,
+    JSON_COLUMNS,
+    canonical_text,
+    check_jsonb_faithful,
+    decode,
+    encode_event,
+    utc,
+)
+from sco_registry.store.rules import check_expected, fingerprint, utc_now, validate_batches
 from sco_registry.store.schema import events, idempotency_keys
 from sco_registry.store.statements import DriverStatement
 from sco_registry.store.wakeups import NOTIFY_CHANNEL, PgListener, wakeups_for
@@ -250,29 +258,32 @@ class SqlEventStore:
         for b, actual in zip(batches, current, strict=True):
             check_expected(b.stream_id, b.expected, actual)
         now = utc(self._clock())
-        rows: list[dict[str, Any]] = []
+        recorded_text = format_timestamp(now)
+        rows: list[tuple[Any, ...]] = []
         ids: set[object] = set()
         versions: dict[str, int] = {}
         for b, version in zip(batches, current, strict=True):
+            stream_json = canonical_text(b.stream_id)
             for new in b.events:
                 if new.event_id in ids:
                     raise _duplicate_event_id(new.event_id)
                 ids.add(new.event_id)
                 position += 1
                 version += 1
-                rec = record(
+                row, prev = encode_event(
                     new,
                     position=position,
                     stream_id=b.stream_id,
+                    stream_json=stream_json,
                     stream_version=version,
                     recorded_at=now,
+                    recorded_text=recorded_text,
                     prev_hash=prev,
                 )
-                prev = rec.hash
-                rows.append(insert_row(rec))
+                rows.append(row)
             versions[b.stream_id] = version
-        result = AppendResult(rows[0]["position"], position, versions)
-        self._driver("insert", conn).execute_many(conn, rows)
+        result = AppendResult(rows[0][0], position, versions)
+        self._driver("insert", conn).execute_rows(conn, rows)
         if key is not None:
             conn.execute(
                 _INSERT_IDEMPOTENCY,
@@ -298,7 +309,8 @@ class SqlEventStore:
                 statement: Any = _head_statement(streams, self._postgres, keyed)
                 found = DriverStatement(statement, conn.dialect)
             elif kind == "insert":
-                found = DriverStatement(_INSERT_EVENTS, conn.dialect, INSERT_COLUMNS)
+                found = DriverStatement(_INSERT_EVENTS, conn.dialect, INSERT_COLUMNS, JSON_COLUMNS)
+                assert found.names == INSERT_COLUMNS, found.names
             else:
                 found = DriverStatement(_PG_LOCK, conn.dialect)
             self._drivers[(kind, *shape)] = found

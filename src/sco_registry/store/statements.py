@@ -12,7 +12,7 @@ are wrapped in SQLAlchemy's `DBAPIError` like any others, so callers see one err
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,7 +31,10 @@ class DriverStatement:
         statement: sa.Select[Any] | sa.Insert,
         dialect: Dialect,
         column_keys: Sequence[str] = (),
+        raw: Collection[str] = (),
     ) -> None:
+        """`column_keys`: the columns an INSERT fills; `raw`: parameters passed as the
+        driver takes them already (their type's bind processor is skipped)."""
         compiled = statement.compile(dialect=dialect, column_keys=list(column_keys) or None)
         assert isinstance(compiled, SQLCompiler)
         if compiled.positiontup is None:
@@ -46,8 +49,12 @@ class DriverStatement:
             if not binds[name].required and binds[name].value is not None
         }
         self.bind_processors: tuple[Processor, ...] = tuple(
-            binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names
+            None if name in raw else binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in self.names
         )
+        self._row_processors = [
+            (i, proc) for i, proc in enumerate(self.bind_processors) if proc is not None
+        ]
         self.result_processors: tuple[Processor, ...] = ()
         if isinstance(statement, sa.Select):
             self.result_processors = tuple(
@@ -83,9 +90,18 @@ class DriverStatement:
             for proc, value in zip(self.result_processors, row, strict=True)
         )
 
-    def execute_many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-        """Run a DML statement once per row (one `executemany`)."""
-        params = [self.parameters(row) for row in rows]
+    def execute_rows(self, conn: Connection, rows: Iterable[Sequence[Any]]) -> None:
+        """Run a DML statement once per row (one `executemany`); each row holds the values
+        in `names` order."""
+        params = []
+        processors = self._row_processors
+        for row in rows:
+            values = list(row)
+            for i, proc in processors:
+                value = values[i]
+                if value is not None:
+                    values[i] = proc(value)
+            params.append(tuple(values))
         cursor = _cursor(conn)
         try:
             if len(params) == 1:
