@@ -145,43 +145,54 @@ def _partial_date(text: str) -> PartialDate:
     return PartialDate.parse(text)
 
 
-def decode(row: Sequence[Any]) -> RecordedEvent:
-    (
-        position,
-        event_id,
-        stream_id,
-        stream_version,
-        event_type,
-        schema_version,
-        data,
-        metadata,
-        valid_time,
-        recorded_at,
-        actor,
-        sources,
-        correlation_id,
-        causation_id,
-        hash_,
-    ) = row
-    if recorded_at.tzinfo is None:  # SQLite keeps no zone; the store writes UTC.
-        recorded_at = recorded_at.replace(tzinfo=dt.UTC)
-    return RecordedEvent(
-        position=position,
-        event_id=event_id,
-        stream_id=stream_id,
-        stream_version=stream_version,
-        type=event_type,
-        schema_version=schema_version,
-        data=data,
-        metadata=metadata,
-        valid_time=None if valid_time is None else _partial_date(valid_time),
-        recorded_at=recorded_at,
-        actor=actor,
-        sources=tuple(Source(s.get("title"), s.get("url")) for s in sources),
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        hash=hash_,
-    )
+# The read queries' columns that `decode_page` converts itself: JSON as text (cast in the
+# query), decoded for a whole page in one `json.loads`, and the record time.
+READ_RAW_COLUMNS = (*JSON_COLUMNS, "recorded_at")
+_decode_json = json.JSONDecoder().decode
+
+
+def decode_page(rows: Sequence[Sequence[Any]]) -> list[RecordedEvent]:
+    """Rows of the read queries (`READ_RAW_COLUMNS` as the driver gives them) to events.
+
+    The JSON of the whole page is parsed in one call: one C-level scan of a JSON array of
+    every row's data, metadata and sources, instead of three parser calls per row."""
+    texts: list[str] = []
+    for row in rows:
+        texts += (row[6], row[7], row[11])
+    values = _decode_json("[" + ",".join(texts) + "]") if texts else []
+    out: list[RecordedEvent] = []
+    append = out.append
+    for i, row in enumerate(rows):
+        recorded_at = row[9]
+        if not isinstance(recorded_at, dt.datetime):
+            # SQLite: SQLAlchemy's DateTime storage format, which is ISO 8601 with a space.
+            recorded_at = dt.datetime.fromisoformat(recorded_at)
+        if recorded_at.tzinfo is None:  # SQLite keeps no zone; the store writes UTC.
+            recorded_at = recorded_at.replace(tzinfo=dt.UTC)
+        valid_time = row[8]
+        sources = values[3 * i + 2]
+        append(
+            RecordedEvent(
+                position=row[0],
+                event_id=row[1],
+                stream_id=row[2],
+                stream_version=row[3],
+                type=row[4],
+                schema_version=row[5],
+                data=values[3 * i],
+                metadata=values[3 * i + 1],
+                valid_time=None if valid_time is None else _partial_date(valid_time),
+                recorded_at=recorded_at,
+                actor=row[10],
+                sources=tuple(Source(s.get("title"), s.get("url")) for s in sources)
+                if sources
+                else (),
+                correlation_id=row[12],
+                causation_id=row[13],
+                hash=row[14],
+            )
+        )
+    return out
 
 
 def check_jsonb_faithful(batches: Sequence[StreamAppend]) -> None:

@@ -35,9 +35,10 @@ from sco_registry.store.execution import runner_for
 from sco_registry.store.rows import (
     INSERT_COLUMNS,
     JSON_COLUMNS,
+    READ_RAW_COLUMNS,
     canonical_text,
     check_jsonb_faithful,
-    decode,
+    decode_page,
     encode_event,
     utc,
 )
@@ -70,10 +71,16 @@ _COLUMNS = (
     _c.causation_id,
     _c.hash,
 )
-_READ_ALL = sa.select(*_COLUMNS).where(_c.position > sa.bindparam("after")).order_by(_c.position)
+# What the read queries select: JSON columns as text, decoded a page at a time (rows.py).
+_READ_COLUMNS = tuple(
+    sa.cast(c, sa.Text).label(c.name) if c.name in JSON_COLUMNS else c for c in _COLUMNS
+)
+_READ_ALL = (
+    sa.select(*_READ_COLUMNS).where(_c.position > sa.bindparam("after")).order_by(_c.position)
+)
 _READ_ALL_PAGE = _READ_ALL.limit(sa.bindparam("limit"))
 _READ_STREAM = (
-    sa.select(*_COLUMNS)
+    sa.select(*_READ_COLUMNS)
     .where(_c.stream_id == sa.bindparam("stream_id"))
     .where(_c.stream_version >= sa.bindparam("from_version"))
     .order_by(_c.stream_version)
@@ -311,6 +318,9 @@ class SqlEventStore:
             elif kind == "insert":
                 found = DriverStatement(_INSERT_EVENTS, conn.dialect, INSERT_COLUMNS, JSON_COLUMNS)
                 assert found.names == INSERT_COLUMNS, found.names
+            elif kind == "read":
+                (statement,) = shape
+                found = DriverStatement(statement, conn.dialect, raw=READ_RAW_COLUMNS)
             else:
                 found = DriverStatement(_PG_LOCK, conn.dialect)
             self._drivers[(kind, *shape)] = found
@@ -365,7 +375,8 @@ class SqlEventStore:
         self, statement: sa.Select[Any], params: dict[str, Any]
     ) -> list[RecordedEvent]:
         def work(conn: Connection) -> list[RecordedEvent]:
-            return [decode(r) for r in conn.execute(statement, params)]
+            query = self._driver("read", conn, statement)
+            return decode_page(query.fetch_all(conn, params))
 
         return await self._runner.read(work)
 

@@ -34,7 +34,8 @@ class DriverStatement:
         raw: Collection[str] = (),
     ) -> None:
         """`column_keys`: the columns an INSERT fills; `raw`: parameters passed as the
-        driver takes them already (their type's bind processor is skipped)."""
+        driver takes them already, and result columns taken as the driver gives them
+        (their type's bind or result processor is skipped)."""
         compiled = statement.compile(dialect=dialect, column_keys=list(column_keys) or None)
         assert isinstance(compiled, SQLCompiler)
         if compiled.positiontup is None:
@@ -58,9 +59,14 @@ class DriverStatement:
         self.result_processors: tuple[Processor, ...] = ()
         if isinstance(statement, sa.Select):
             self.result_processors = tuple(
-                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                None
+                if getattr(column, "name", None) in raw
+                else column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in statement.selected_columns
             )
+        self._column_processors = [
+            (i, proc) for i, proc in enumerate(self.result_processors) if proc is not None
+        ]
         self.error_class: type[Exception] = dialect.loaded_dbapi.Error
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -89,6 +95,31 @@ class DriverStatement:
             value if proc is None or value is None else proc(value)
             for proc, value in zip(self.result_processors, row, strict=True)
         )
+
+    def fetch_all(self, conn: Connection, values: Mapping[str, Any]) -> list[Sequence[Any]]:
+        """Run a query for all its rows; columns named in `raw` come as the driver gives
+        them, the others processed."""
+        params = self.parameters(values)
+        cursor = _cursor(conn)
+        try:
+            cursor.execute(self.sql, params)
+            rows: list[Sequence[Any]] = cursor.fetchall()
+        except self.error_class as e:
+            raise self._wrap(e, params) from e
+        finally:
+            cursor.close()
+        processors = self._column_processors
+        if not processors:
+            return rows
+        out: list[Sequence[Any]] = []
+        for row in rows:
+            values_ = list(row)
+            for i, proc in processors:
+                value = values_[i]
+                if value is not None:
+                    values_[i] = proc(value)
+            out.append(values_)
+        return out
 
     def execute_rows(self, conn: Connection, rows: Iterable[Sequence[Any]]) -> None:
         """Run a DML statement once per row (one `executemany`); each row holds the values
