@@ -123,13 +123,22 @@ def _head_statement(streams: int, notify: bool, keyed: bool) -> sa.Select[Any]:
     ]
     if keyed:
         columns.extend(used)
-    if notify:
-        new_last = sa.func.coalesce(head, 0) + sa.bindparam("events", type_=sa.BigInteger)
-        signal: Any = sa.func.pg_notify(NOTIFY_CHANNEL, sa.cast(new_last, sa.Text))
-        if keyed:  # CASE evaluates pg_notify (volatile) only for a new key
-            signal = sa.case((used[0].is_(None), signal), else_=None)
-        columns.append(signal)
-    return sa.select(*columns)
+    if not notify:
+        return sa.select(*columns)
+    # PostgreSQL: also try the append lock, without waiting (last column: got it?). A
+    # subquery in FROM with a volatile function is evaluated once, before the columns.
+    locked = sa.select(
+        sa.func.pg_try_advisory_xact_lock(sa.bindparam("lock_key", type_=sa.BigInteger)).label(
+            "got"
+        )
+    ).subquery("locked")
+    new_last = sa.func.coalesce(head, 0) + sa.bindparam("events", type_=sa.BigInteger)
+    signal: Any = sa.func.pg_notify(NOTIFY_CHANNEL, sa.cast(new_last, sa.Text))
+    # CASE evaluates pg_notify (volatile) only when the lock is held and the key is new.
+    condition = locked.c.got if not keyed else sa.and_(locked.c.got, used[0].is_(None))
+    columns.append(sa.case((condition, signal), else_=None))
+    columns.append(locked.c.got)
+    return sa.select(*columns).select_from(locked)
 
 
 class _RetryAppend(Exception):
@@ -199,16 +208,28 @@ class SqlEventStore:
     async def _append(
         self, batches: Sequence[StreamAppend], key: str | None, fp: str | None
     ) -> AppendResult:
-        def work(conn: Connection, before_commit: Callable[[], None] | None) -> AppendResult:
-            return self._append_in(conn, batches, key, fp, before_commit)
+        # PostgreSQL tries the lock within the head query first (see `_append_in`); a head
+        # read that turns out stale fails on a unique constraint and is retried once with
+        # the lock taken first. SQLite holds its lock from BEGIN IMMEDIATE.
+        for try_lock in (True, False) if self._postgres else (False,):
 
-        try:
-            return await self._runner.write(work, self._before_commit)
-        except DBAPIError as e:
-            translated = await self._translate(e, batches)
-            if translated is e:
-                raise
-            raise translated from e
+            def work(
+                conn: Connection,
+                before_commit: Callable[[], None] | None,
+                try_lock: bool = try_lock,
+            ) -> AppendResult:
+                return self._append_in(conn, batches, key, fp, before_commit, try_lock)
+
+            try:
+                return await self._runner.write(work, self._before_commit)
+            except DBAPIError as e:
+                if try_lock and _unique_violation(e):
+                    continue
+                translated = await self._translate(e, batches)
+                if translated is e:
+                    raise
+                raise translated from e
+        raise AssertionError("unreachable")
 
     def _append_in(
         self,
@@ -217,6 +238,7 @@ class SqlEventStore:
         key: str | None,
         fp: str | None,
         before_commit: Callable[[], None] | None,
+        try_lock: bool = False,
     ) -> AppendResult:
         # Positions must become visible in order: a reader that has seen position p must
         # never later find an event below p, or a checkpointed reader loses it for good.
@@ -231,12 +253,25 @@ class SqlEventStore:
         # gaps. The hash chain needs exactly this order too: each event's hash covers the
         # previous event's hash, which must be committed and final.
         #
-        # The lock and the head are separate statements on purpose: in READ COMMITTED a
-        # statement's snapshot is taken when it starts, so a head read in the statement
-        # that waited for the lock would miss the commit it waited for.
+        # On PostgreSQL the head query first *tries* the lock (`pg_try_advisory_xact_lock`,
+        # which never waits), saving the lock's own round trip. Its snapshot was taken
+        # when the statement started, before the lock was held, so it may miss an append
+        # that committed in between; a waiting `pg_advisory_xact_lock` in the same
+        # statement would miss exactly the commit it waited for, every time. A stale head
+        # is harmless, though: the first append to commit after our snapshot read the same
+        # head we did (appends run one at a time, each after its predecessors' commits),
+        # so it inserted position head + 1, and so do we: our INSERT fails on the primary
+        # key (or on the stream version or the idempotency key before that), the
+        # transaction rolls back with nothing written, and `_append` retries it once
+        # with the lock taken in a statement of its own and the head read afresh after it.
+        # If the lock is busy, the query says so, and we wait for it in a statement of its
+        # own and read the head again: under contention, the lock is granted while we wait
+        # in the server, and the serialized part of an append is head, insert and COMMIT.
+        # (An asyncio lock in front, to make the try succeed in one process, measured
+        # slower: BEGIN and the try then also fall inside the serialized part.)
         #
         # The cost: appends are serialized, one transaction at a time, for the time between
-        # the lock and COMMIT (three statements, one of them an executemany).
+        # the lock and COMMIT (two statements, one of them an executemany).
         # Readers are never blocked (the lock is advisory; SQLite runs in WAL mode).
         # The alternative, sequence positions with readers that stop below the oldest
         # running transaction (`pg_snapshot_xmin` over an xid8 column, as Emmett does),
@@ -244,14 +279,20 @@ class SqlEventStore:
         # contiguous so readers can tell missing from not-yet-written), cannot chain
         # hashes, needs a second design for SQLite, and lets one long transaction stall
         # every reader; the same choice as the `eventsourcing` library's table lock.
-        if self._postgres:
+        if self._postgres and not try_lock:
             self._driver("lock", conn).fetch_one(conn, {"key": APPEND_LOCK_KEY})
         params: dict[str, Any] = {f"s{i}": b.stream_id for i, b in enumerate(batches)}
         if self._postgres:
             params["events"] = sum(len(b.events) for b in batches)
+            params["lock_key"] = APPEND_LOCK_KEY
         if key is not None:
             params["key"] = key
-        head = self._driver("head", conn, len(batches), key is not None).fetch_one(conn, params)
+        query = self._driver("head", conn, len(batches), key is not None)
+        head = query.fetch_one(conn, params)
+        if self._postgres and not head[-1]:
+            # Busy: wait for the lock, then read the head in a statement started after it.
+            self._driver("lock", conn).fetch_one(conn, {"key": APPEND_LOCK_KEY})
+            head = query.fetch_one(conn, params)
         n = len(batches)
         if key is not None:
             used_fp, first, last, used_versions = head[2 + n : 6 + n]
@@ -441,6 +482,12 @@ class SqlEventStore:
             self._listener = None
         await self._runner.close()
         await self._engine.dispose()
+
+
+def _unique_violation(error: DBAPIError) -> bool:
+    """A refusal by the position, stream version or idempotency key uniqueness."""
+    message = str(error.orig)
+    return any(s in message for s in ("pk_events", "stream_version", "idempotency_keys"))
 
 
 def _duplicate_event_id(event_id: object) -> StoreError:
