@@ -140,14 +140,24 @@ def encode_event(
     return row, digest
 
 
+_UUID = uuid.UUID
+
+
+# Sources repeat (the same treaty behind many facts); `Source` is immutable, so shared.
+@functools.lru_cache(maxsize=4096)
+def _source(title: str | None, url: str | None) -> Source:
+    return Source(title, url)
+
+
 @functools.lru_cache(maxsize=4096)
 def _partial_date(text: str) -> PartialDate:
     return PartialDate.parse(text)
 
 
-# The read queries' columns that `decode_page` converts itself: JSON as text (cast in the
-# query), decoded for a whole page in one `json.loads`, and the record time.
-READ_RAW_COLUMNS = (*JSON_COLUMNS, "recorded_at")
+# The read queries' columns that `decode_page` converts itself, so rows come straight from
+# the driver: JSON as text (cast in the query), decoded for a whole page in one parse; the
+# record time; UUIDs (text on SQLite, already UUIDs from asyncpg).
+READ_RAW_COLUMNS = (*JSON_COLUMNS, "recorded_at", "event_id", "correlation_id", "causation_id")
 _decode_json = json.JSONDecoder().decode
 
 
@@ -171,10 +181,11 @@ def decode_page(rows: Sequence[Sequence[Any]]) -> list[RecordedEvent]:
             recorded_at = recorded_at.replace(tzinfo=dt.UTC)
         valid_time = row[8]
         sources = values[3 * i + 2]
+        event_id, cid, caus = row[1], row[12], row[13]
         append(
             RecordedEvent(
                 position=row[0],
-                event_id=row[1],
+                event_id=event_id if type(event_id) is not str else _UUID(event_id),
                 stream_id=row[2],
                 stream_version=row[3],
                 type=row[4],
@@ -184,11 +195,11 @@ def decode_page(rows: Sequence[Sequence[Any]]) -> list[RecordedEvent]:
                 valid_time=None if valid_time is None else _partial_date(valid_time),
                 recorded_at=recorded_at,
                 actor=row[10],
-                sources=tuple(Source(s.get("title"), s.get("url")) for s in sources)
+                sources=tuple([_source(s.get("title"), s.get("url")) for s in sources])
                 if sources
                 else (),
-                correlation_id=row[12],
-                causation_id=row[13],
+                correlation_id=cid if type(cid) is not str else _UUID(cid),
+                causation_id=caus if type(caus) is not str else _UUID(caus),
                 hash=row[14],
             )
         )
