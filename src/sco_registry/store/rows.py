@@ -54,6 +54,22 @@ def _canonical_object(value: Any) -> str:
     return "{}" if not value and isinstance(value, dict) else _canonical(value)
 
 
+_NO_VALID_TIME: tuple[None, str, None, None] = (None, "null", None, None)
+
+
+# Event types, actors and valid times repeat across events: their encodings are cached.
+@functools.lru_cache(maxsize=4096)
+def _text_json(value: str) -> str:
+    return _canonical(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _valid(vt: PartialDate) -> tuple[str, str, dt.date, dt.date]:
+    """A valid time's text, its canonical JSON, and the first and last days it stands for."""
+    text = str(vt)
+    return text, _canonical(text), vt.lower, vt.upper
+
+
 def _uuid_json(value: uuid.UUID) -> str:
     # A UUID's text is hex digits and dashes: nothing in it to escape.
     return f'"{value}"' if type(value) is uuid.UUID else _canonical(str(value))
@@ -84,13 +100,16 @@ def encode_event(
     metadata = _canonical_object(new.metadata)
     sources = "[]" if not new.sources else _canonical([s.to_json() for s in new.sources])
     vt = new.valid_time
-    valid_time = None if vt is None else str(vt)
+    valid_time, valid_json, valid_from, valid_to = (
+        (None, "null", None, None) if vt is None else _valid(vt)
+    )
+    actor = new.actor
     cid, caus = new.correlation_id, new.causation_id
     sv = new.schema_version
     envelope = "".join(
         (
             '{"actor":',
-            _canonical(new.actor),
+            "null" if actor is None else _text_json(actor),
             ',"causation_id":',
             "null" if caus is None else _uuid_json(caus),
             ',"correlation_id":',
@@ -108,9 +127,9 @@ def encode_event(
             ',"stream_id":',
             stream_json,
             f',"stream_version":{stream_version:d},"type":',
-            _canonical(new.type),
+            _text_json(new.type),
             ',"valid_time":',
-            "null" if valid_time is None else _canonical(valid_time),
+            valid_json,
             "}",
         )
     )
@@ -128,10 +147,10 @@ def encode_event(
         data,
         metadata,
         valid_time,
-        None if vt is None else vt.lower,
-        None if vt is None else vt.upper,
+        valid_from,
+        valid_to,
         recorded_at,
-        new.actor,
+        actor,
         sources,
         cid,
         caus,
@@ -147,6 +166,14 @@ _UUID = uuid.UUID
 @functools.lru_cache(maxsize=4096)
 def _source(title: str | None, url: str | None) -> Source:
     return Source(title, url)
+
+
+# The events of one append share their record time.
+@functools.lru_cache(maxsize=1024)
+def _recorded_at(text: str) -> dt.datetime:
+    # SQLite: SQLAlchemy's DateTime storage format (ISO 8601 with a space), no zone; the
+    # store writes UTC only.
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -174,10 +201,9 @@ def decode_page(rows: Sequence[Sequence[Any]]) -> list[RecordedEvent]:
     append = out.append
     for i, row in enumerate(rows):
         recorded_at = row[9]
-        if not isinstance(recorded_at, dt.datetime):
-            # SQLite: SQLAlchemy's DateTime storage format, which is ISO 8601 with a space.
-            recorded_at = dt.datetime.fromisoformat(recorded_at)
-        if recorded_at.tzinfo is None:  # SQLite keeps no zone; the store writes UTC.
+        if type(recorded_at) is str:
+            recorded_at = _recorded_at(recorded_at)
+        elif recorded_at.tzinfo is None:
             recorded_at = recorded_at.replace(tzinfo=dt.UTC)
         valid_time = row[8]
         sources = values[3 * i + 2]

@@ -126,12 +126,21 @@ class DriverStatement:
         in `names` order."""
         params = []
         processors = self._row_processors
+        # Per column, the last value processed and its result: a value that is the very
+        # same object as the previous row's (the record time of a batch, a valid time's
+        # bounds) is processed once. Identity, not equality: processors are conversions.
+        last_in: list[Any] = [None] * len(processors)
+        last_out: list[Any] = [None] * len(processors)
         for row in rows:
             values = list(row)
-            for i, proc in processors:
+            for n, (i, proc) in enumerate(processors):
                 value = values[i]
-                if value is not None:
-                    values[i] = proc(value)
+                if value is None:
+                    continue
+                if value is not last_in[n]:
+                    last_in[n] = value
+                    last_out[n] = proc(value)
+                values[i] = last_out[n]
             params.append(tuple(values))
         cursor = _cursor(conn)
         try:
