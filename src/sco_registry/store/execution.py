@@ -131,6 +131,9 @@ class SqliteRunner:
         self._reader = self._engine.execution_options(**{SQLITE_BEGIN_OPTION: ""})
         self._writer = concurrent.futures.ThreadPoolExecutor(1, "sco-sqlite-write")
         self._write_conn: Connection | None = None
+        self._local = threading.local()
+        self._read_conns: list[Connection] = []
+        self._read_conns_lock = threading.Lock()
         self._closed = False
         self._readers = concurrent.futures.ThreadPoolExecutor(
             SQLITE_READ_THREADS, "sco-sqlite-read"
@@ -169,8 +172,21 @@ class SqliteRunner:
         return await loop.run_in_executor(self._readers, self._read, work)
 
     def _read(self, work: ReadWork[T]) -> T:
-        with self._reader.connect() as conn:
+        # Each reader thread keeps its connection too; a unit leaves no transaction open
+        # (reads emit no BEGIN; a SQLAlchemy-level one is ended), so WAL never pins an old
+        # snapshot between reads.
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.invalidated:
+            if conn is not None:
+                conn.close()
+            conn = self._local.conn = self._reader.connect()
+            with self._read_conns_lock:
+                self._read_conns.append(conn)
+        try:
             return work(conn)
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
 
     async def close(self) -> None:
         # Queued work runs to its end first; then the threads exit and the files close.
@@ -184,4 +200,7 @@ class SqliteRunner:
         self._writer.submit(self._close_writer).result()
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
+        for conn in self._read_conns:  # the reader threads have exited
+            conn.close()
+        self._read_conns.clear()
         self._engine.dispose()

@@ -434,13 +434,14 @@ class SqlEventStore:
 
     async def stream_version(self, stream_id: str) -> int:
         def work(conn: Connection) -> int:
-            return int(conn.scalar(_STREAM_VERSION, {"stream_id": stream_id}) or 0)
+            query = self._driver("read", conn, _STREAM_VERSION)
+            return int(query.fetch_one(conn, {"stream_id": stream_id})[0] or 0)
 
         return await self._runner.read(work)
 
     async def head_position(self) -> int:
         def work(conn: Connection) -> int:
-            return int(conn.scalar(_HEAD) or 0)
+            return int(self._driver("read", conn, _HEAD).fetch_one(conn, {})[0] or 0)
 
         return await self._runner.read(work)
 
