@@ -1,0 +1,69 @@
+"""SQLite: the store runs each unit of work on a synchronous twin of the aiosqlite engine, in
+one hop to its own threads. The twin must be set up like the engine it derives from, and a
+held write must not hold up reads."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from sco_registry.db import create_engine, sqlite_sync_engine
+from sco_registry.store.base import NewEvent
+from sco_registry.store.sql import SqlEventStore
+
+
+async def test_the_sync_twin_is_set_up_like_its_engine(migrated_sqlite_url: str) -> None:
+    engine = create_engine(migrated_sqlite_url, sqlite_busy_timeout_ms=1234)
+    twin = sqlite_sync_engine(engine)
+    impatient = sqlite_sync_engine(create_engine(migrated_sqlite_url, sqlite_busy_timeout_ms=0))
+    try:
+        with twin.connect() as conn:
+            pragmas = {
+                name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "busy_timeout", "synchronous", "foreign_keys")
+            }
+        assert pragmas == {
+            "journal_mode": "wal",
+            "busy_timeout": 1234,
+            "synchronous": 1,  # NORMAL
+            "foreign_keys": 1,
+        }
+        # Write transactions take the lock at BEGIN (IMMEDIATE), and a refusal is
+        # SQLAlchemy's OperationalError, as on the async engine.
+        async with engine.begin() as held:
+            await held.exec_driver_sql("SELECT 1")
+            with (
+                pytest.raises(OperationalError, match="database is locked"),
+                impatient.begin() as blocked,
+            ):
+                blocked.exec_driver_sql("SELECT 1")
+    finally:
+        twin.dispose()
+        impatient.dispose()
+        await engine.dispose()
+
+
+async def test_reads_do_not_wait_for_a_held_write(migrated_sqlite_url: str) -> None:
+    store = SqlEventStore(create_engine(migrated_sqlite_url))
+    try:
+        await store.append("s", [NewEvent("First", {})])
+        inside, release = asyncio.Event(), asyncio.Event()
+
+        async def hold() -> None:
+            inside.set()
+            await release.wait()
+
+        store._before_commit = hold
+        held = asyncio.create_task(store.append("s", [NewEvent("Held", {})]))
+        await asyncio.wait_for(inside.wait(), 10)
+        # The writer thread is inside the held append; reads run on their own threads.
+        assert [e.type for e in await asyncio.wait_for(store.read_all(), 5)] == ["First"]
+        assert await asyncio.wait_for(store.stream_version("s"), 5) == 1
+        release.set()
+        assert (await held).last_position == 2
+        store._before_commit = None
+        assert [e.type for e in await store.read_all()] == ["First", "Held"]
+    finally:
+        await store.close()
