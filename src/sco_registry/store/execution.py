@@ -4,7 +4,8 @@ SQLite, `run_sync` over the async connection on PostgreSQL. The SQL itself is no
 The store writes each unit of work (one append; one read) once, as a synchronous function
 of a SQLAlchemy `Connection`. Only the way it is run differs by backend:
 
-* PostgreSQL: `AsyncConnection.run_sync`. The function's `conn.execute` calls reach asyncpg
+* PostgreSQL (and an in-memory SQLite database, which only its own engine can see):
+  `AsyncConnection.run_sync`. The function's `conn.execute` calls reach asyncpg
   through SQLAlchemy's greenlet bridge, on the event loop, with no thread involved; the
   round trips are those of the statements and nothing else.
 * SQLite: a synchronous pysqlite engine for the same file (`db.sqlite_sync_engine`), with
@@ -56,19 +57,39 @@ class Runner(Protocol):
 
 
 def runner_for(engine: AsyncEngine) -> Runner:
-    if engine.dialect.name == "sqlite":
-        return SqliteRunner(engine)
-    return AsyncRunner(engine)
+    if engine.dialect.name != "sqlite":
+        return AsyncRunner(engine)
+    if _in_memory(engine):
+        # A second engine would open a second, empty in-memory database: stay on this one,
+        # and queue writes here as SQLite's lock cannot between tasks sharing a connection.
+        return AsyncRunner(engine, serialize_writes=True)
+    return SqliteRunner(engine)
+
+
+def _in_memory(engine: AsyncEngine) -> bool:
+    database = engine.url.database or ""
+    return (
+        database in ("", ":memory:")
+        or database.startswith("file::memory:")
+        or (engine.url.query.get("mode") == "memory")
+    )
 
 
 class AsyncRunner:
     """Units of work over the async engine's own connections (`run_sync`)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, serialize_writes: bool = False) -> None:
         self._engine = engine
         self._reader = read_only_engine(engine)
+        self._write_lock = asyncio.Lock() if serialize_writes else None
 
     async def write(self, work: WriteWork[T], hook: Hook | None) -> T:
+        if self._write_lock is None:
+            return await self._write(work, hook)
+        async with self._write_lock:
+            return await self._write(work, hook)
+
+    async def _write(self, work: WriteWork[T], hook: Hook | None) -> T:
         def sync_hook() -> None:
             assert hook is not None
             await_(hook())

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from sco_registry.db import create_engine, sqlite_sync_engine
 from sco_registry.store.base import NewEvent
+from sco_registry.store.schema import metadata
 from sco_registry.store.sql import SqlEventStore
 
 
@@ -65,5 +66,20 @@ async def test_reads_do_not_wait_for_a_held_write(migrated_sqlite_url: str) -> N
         assert (await held).last_position == 2
         store._before_commit = None
         assert [e.type for e in await store.read_all()] == ["First", "Held"]
+    finally:
+        await store.close()
+
+
+async def test_an_in_memory_database_stays_on_its_own_engine() -> None:
+    # A second (sync) engine would open a second, empty database: the store must not.
+    engine = create_engine("sqlite+aiosqlite://")
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    store = SqlEventStore(engine)
+    try:
+        await store.append("s", [NewEvent("One", {})])
+        await store.append("s", [NewEvent("Two", {})], 1)
+        assert [e.type for e in await store.read_all()] == ["One", "Two"]
+        assert await store.stream_version("s") == 2
     finally:
         await store.close()
