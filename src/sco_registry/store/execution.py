@@ -1,12 +1,12 @@
-"""How the SQL event log's units of work reach the database: one worker-thread hop each on
-SQLite, `run_sync` over the async connection on PostgreSQL. The SQL itself is not here.
+"""Runs the event log's units of work: one worker-thread hop (SQLite) or run_sync (PostgreSQL).
 
-The store writes each unit of work (one append; one read) once, as a synchronous function
-of a SQLAlchemy `Connection`. Only the way it is run differs by backend:
+The SQL itself is not here. The store writes each unit of work (one append; one read)
+once, as a synchronous function of a SQLAlchemy `Connection`. Only the way it is run
+differs by backend:
 
 * PostgreSQL (and an in-memory SQLite database, which only its own engine can see):
-  `AsyncConnection.run_sync`. The function's `conn.execute` calls reach asyncpg
-  through SQLAlchemy's greenlet bridge, on the event loop, with no thread involved; the
+  `AsyncConnection.run_sync`. The function's statements reach asyncpg through
+  SQLAlchemy's greenlet bridge, on the event loop, with no thread involved; the
   round trips are those of the statements and nothing else.
 * SQLite: a synchronous pysqlite engine for the same file (`db.sqlite_sync_engine`), with
   the whole unit run in one hop to a worker thread. Through aiosqlite every DBAPI call

@@ -1,5 +1,6 @@
-"""Rows of the SQL event log: new events to insert parameters (with their chain hash) and
-rows back to recorded events, and the values PostgreSQL's jsonb could not give back."""
+"""Event rows: new events to insert parameters with their chain hash, and rows back to events.
+
+Also the check for values PostgreSQL's jsonb could not give back as written."""
 
 from __future__ import annotations
 
