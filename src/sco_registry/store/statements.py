@@ -4,10 +4,11 @@ They run on the DBAPI cursor of a SQLAlchemy `Connection`, without SQLAlchemy's
 per-execute machinery: `Connection.execute` costs tens of microseconds per call in Python
 (cache key, execution context, events, result object) on top of the statement itself,
 more than SQLite takes to run the append's head query and insert. The SQL is still
-SQLAlchemy's, compiled for the connection's dialect (qmark for SQLite, numbered with casts for asyncpg), and so are the
-type conversions: each parameter goes through its type's bind processor and each result
-column through its result processor, exactly as `execute` would apply them. DBAPI errors
-are wrapped in SQLAlchemy's `DBAPIError` like any others, so callers see one error type.
+SQLAlchemy's, compiled for the connection's dialect (qmark for SQLite, numbered with
+casts for asyncpg), and so are the type conversions: each parameter goes through its
+type's bind processor and each result column through its result processor, exactly as
+`execute` would apply them. DBAPI errors are wrapped in SQLAlchemy's `DBAPIError` like
+any others, so callers see one error type.
 """
 
 from __future__ import annotations
