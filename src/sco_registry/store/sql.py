@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -43,102 +42,27 @@ from sco_registry.store.rows import (
     utc,
 )
 from sco_registry.store.rules import check_expected, fingerprint, utc_now, validate_batches
-from sco_registry.store.schema import events, idempotency_keys
-from sco_registry.store.statements import DriverStatement
-from sco_registry.store.wakeups import NOTIFY_CHANNEL, PgListener, wakeups_for
+from sco_registry.store.schema import events
+from sco_registry.store.statements import (
+    HEAD,
+    INSERT_EVENTS,
+    INSERT_IDEMPOTENCY,
+    PG_LOCK,
+    READ_ALL,
+    READ_ALL_PAGE,
+    READ_STREAM,
+    READ_STREAM_PAGE,
+    STREAM_VERSION,
+    DriverStatement,
+    head_statement,
+)
+from sco_registry.store.wakeups import PgListener, wakeups_for
 
 # The key of the transaction-scoped advisory lock that serializes appends on PostgreSQL
 # (any constant works; this one is "sco_reg" in ASCII, unlikely to collide with others).
 APPEND_LOCK_KEY = 0x73636F5F726567
 # The message the append-only triggers start with (see the Alembic revision).
 APPEND_ONLY_MESSAGE = "events are append-only"
-
-_c = events.c
-_COLUMNS = (
-    _c.position,
-    _c.event_id,
-    _c.stream_id,
-    _c.stream_version,
-    _c.event_type,
-    _c.schema_version,
-    _c.data,
-    _c.metadata,
-    _c.valid_time,
-    _c.recorded_at,
-    _c.actor,
-    _c.sources,
-    _c.correlation_id,
-    _c.causation_id,
-    _c.hash,
-)
-# What the read queries select: JSON columns as text, decoded a page at a time (rows.py).
-_READ_COLUMNS = tuple(
-    sa.cast(c, sa.Text).label(c.name) if c.name in JSON_COLUMNS else c for c in _COLUMNS
-)
-_READ_ALL = (
-    sa.select(*_READ_COLUMNS).where(_c.position > sa.bindparam("after")).order_by(_c.position)
-)
-_READ_ALL_PAGE = _READ_ALL.limit(sa.bindparam("limit"))
-_READ_STREAM = (
-    sa.select(*_READ_COLUMNS)
-    .where(_c.stream_id == sa.bindparam("stream_id"))
-    .where(_c.stream_version >= sa.bindparam("from_version"))
-    .order_by(_c.stream_version)
-)
-_READ_STREAM_PAGE = _READ_STREAM.limit(sa.bindparam("limit"))
-_HEAD = sa.select(sa.func.coalesce(sa.func.max(_c.position), 0))
-_STREAM_VERSION = sa.select(sa.func.coalesce(sa.func.max(_c.stream_version), 0)).where(
-    _c.stream_id == sa.bindparam("stream_id")
-)
-_INSERT_EVENTS = events.insert()
-_INSERT_IDEMPOTENCY = idempotency_keys.insert()
-_PG_LOCK = sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("key", type_=sa.BigInteger)))
-_k = idempotency_keys.c
-_KEY_COLUMNS = (_k.fingerprint, _k.first_position, _k.last_position, _k.stream_versions)
-
-
-@functools.cache
-def _head_statement(streams: int, notify: bool, keyed: bool) -> sa.Select[Any]:
-    """One round trip for what an append must know: the last position and hash, and the
-    current version of each of `streams` streams (bound as s0, s1, ...); with `keyed`, also
-    the idempotency key's record, if any (bound as key: fingerprint, first and last
-    position, stream versions; all NULL for a new key).
-
-    With `notify` (PostgreSQL) it also queues NOTIFY with the new last position (the head
-    plus the bound number of `events`): delivered at COMMIT, dropped by a ROLLBACK, so a
-    failed append wakes nobody, and it costs no round trip of its own. A replayed key
-    writes nothing and notifies nobody."""
-    last = sa.select(_c.position, _c.hash).order_by(_c.position.desc()).limit(1).subquery()
-    head = sa.select(last.c.position).scalar_subquery()
-    versions = [
-        sa.select(sa.func.coalesce(sa.func.max(_c.stream_version), 0))
-        .where(_c.stream_id == sa.bindparam(f"s{i}"))
-        .scalar_subquery()
-        for i in range(streams)
-    ]
-    columns: list[Any] = [head, sa.select(last.c.hash).scalar_subquery(), *versions]
-    used: list[Any] = [
-        sa.select(col).where(_k.key == sa.bindparam("key")).scalar_subquery()
-        for col in _KEY_COLUMNS
-    ]
-    if keyed:
-        columns.extend(used)
-    if not notify:
-        return sa.select(*columns)
-    # PostgreSQL: also try the append lock, without waiting (last column: got it?). A
-    # subquery in FROM with a volatile function is evaluated once, before the columns.
-    locked = sa.select(
-        sa.func.pg_try_advisory_xact_lock(sa.bindparam("lock_key", type_=sa.BigInteger)).label(
-            "got"
-        )
-    ).subquery("locked")
-    new_last = sa.func.coalesce(head, 0) + sa.bindparam("events", type_=sa.BigInteger)
-    signal: Any = sa.func.pg_notify(NOTIFY_CHANNEL, sa.cast(new_last, sa.Text))
-    # CASE evaluates pg_notify (volatile) only when the lock is held and the key is new.
-    condition = locked.c.got if not keyed else sa.and_(locked.c.got, used[0].is_(None))
-    columns.append(sa.case((condition, signal), else_=None))
-    columns.append(locked.c.got)
-    return sa.select(*columns).select_from(locked)
 
 
 class _RetryAppend(Exception):
@@ -289,11 +213,11 @@ class SqlEventStore:
             params["key"] = key
         query = self._driver("head", conn, len(batches), key is not None)
         head = query.fetch_one(conn, params)
+        n = len(batches)
         if self._postgres and not head[-1]:
             # Busy: wait for the lock, then read the head in a statement started after it.
             self._driver("lock", conn).fetch_one(conn, {"key": APPEND_LOCK_KEY})
             head = query.fetch_one(conn, params)
-        n = len(batches)
         if key is not None:
             used_fp, first, last, used_versions = head[2 + n : 6 + n]
             if used_fp is not None:
@@ -334,7 +258,7 @@ class SqlEventStore:
         self._driver("insert", conn).execute_rows(conn, rows)
         if key is not None:
             conn.execute(
-                _INSERT_IDEMPOTENCY,
+                INSERT_IDEMPOTENCY,
                 {
                     "key": key,
                     "fingerprint": fp,
@@ -354,16 +278,16 @@ class SqlEventStore:
         if found is None:
             if kind == "head":
                 streams, keyed = shape
-                statement: Any = _head_statement(streams, self._postgres, keyed)
+                statement: Any = head_statement(streams, self._postgres, keyed)
                 found = DriverStatement(statement, conn.dialect)
             elif kind == "insert":
-                found = DriverStatement(_INSERT_EVENTS, conn.dialect, INSERT_COLUMNS, JSON_COLUMNS)
+                found = DriverStatement(INSERT_EVENTS, conn.dialect, INSERT_COLUMNS, JSON_COLUMNS)
                 assert found.names == INSERT_COLUMNS, found.names
             elif kind == "read":
                 (statement,) = shape
                 found = DriverStatement(statement, conn.dialect, raw=READ_RAW_COLUMNS)
             else:
-                found = DriverStatement(_PG_LOCK, conn.dialect)
+                found = DriverStatement(PG_LOCK, conn.dialect)
             self._drivers[(kind, *shape)] = found
         return found
 
@@ -391,7 +315,7 @@ class SqlEventStore:
 
     async def _recorded_ids(self, ids: list[Any]) -> list[Any]:
         def work(conn: Connection) -> set[Any]:
-            return set(conn.scalars(sa.select(_c.event_id).where(_c.event_id.in_(ids))))
+            return set(conn.scalars(sa.select(events.c.event_id).where(events.c.event_id.in_(ids))))
 
         recorded = await self._runner.read(work)
         return [i for i in ids if i in recorded]
@@ -404,13 +328,13 @@ class SqlEventStore:
         params: dict[str, Any] = {"stream_id": stream_id, "from_version": from_version}
         if limit is not None:
             params["limit"] = max(limit, 0)
-        return await self._read_events(_READ_STREAM if limit is None else _READ_STREAM_PAGE, params)
+        return await self._read_events(READ_STREAM if limit is None else READ_STREAM_PAGE, params)
 
     async def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         params: dict[str, Any] = {"after": after}
         if limit is not None:
             params["limit"] = max(limit, 0)
-        return await self._read_events(_READ_ALL if limit is None else _READ_ALL_PAGE, params)
+        return await self._read_events(READ_ALL if limit is None else READ_ALL_PAGE, params)
 
     async def _read_events(
         self, statement: sa.Select[Any], params: dict[str, Any]
@@ -434,14 +358,14 @@ class SqlEventStore:
 
     async def stream_version(self, stream_id: str) -> int:
         def work(conn: Connection) -> int:
-            query = self._driver("read", conn, _STREAM_VERSION)
+            query = self._driver("read", conn, STREAM_VERSION)
             return int(query.fetch_one(conn, {"stream_id": stream_id})[0] or 0)
 
         return await self._runner.read(work)
 
     async def head_position(self) -> int:
         def work(conn: Connection) -> int:
-            return int(self._driver("read", conn, _HEAD).fetch_one(conn, {})[0] or 0)
+            return int(self._driver("read", conn, HEAD).fetch_one(conn, {})[0] or 0)
 
         return await self._runner.read(work)
 

@@ -1,24 +1,29 @@
-"""The event log's hot statements, compiled once per dialect and run on the DBAPI cursor.
+"""The event log's statements, and their compiled form run on the DBAPI cursor.
 
-They run on the DBAPI cursor of a SQLAlchemy `Connection`, without SQLAlchemy's
-per-execute machinery: `Connection.execute` costs tens of microseconds per call in Python
-(cache key, execution context, events, result object) on top of the statement itself,
-more than SQLite takes to run the append's head query and insert. The SQL is still
-SQLAlchemy's, compiled for the connection's dialect (qmark for SQLite, numbered with
-casts for asyncpg), and so are the type conversions: each parameter goes through its
-type's bind processor and each result column through its result processor, exactly as
-`execute` would apply them. DBAPI errors are wrapped in SQLAlchemy's `DBAPIError` like
-any others, so callers see one error type.
+The hot ones (the append's, the reads') run on the DBAPI cursor of a SQLAlchemy
+`Connection`, without SQLAlchemy's per-execute machinery: `Connection.execute` costs
+tens of microseconds per call in Python (cache key, execution context, events, result
+object) on top of the statement itself, more than SQLite takes to run the append's head
+query and insert. The SQL is still SQLAlchemy's, compiled for the connection's dialect
+(qmark for SQLite, numbered with casts for asyncpg), and so are the type conversions:
+each parameter goes through its type's bind processor and each result column through
+its result processor, exactly as `execute` would apply them. DBAPI errors are wrapped in
+SQLAlchemy's `DBAPIError` like any others, so callers see one error type.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from sco_registry.store.rows import JSON_COLUMNS
+from sco_registry.store.schema import events, idempotency_keys
+from sco_registry.store.wakeups import NOTIFY_CHANNEL
 
 Processor = Callable[[Any], Any] | None
 
@@ -164,3 +169,93 @@ def _cursor(conn: Connection) -> Any:
     dbapi_connection = conn.connection.dbapi_connection
     assert dbapi_connection is not None
     return dbapi_connection.cursor()
+
+
+# -- the statements ---------------------------------------------------------------------
+
+_c = events.c
+_COLUMNS = (
+    _c.position,
+    _c.event_id,
+    _c.stream_id,
+    _c.stream_version,
+    _c.event_type,
+    _c.schema_version,
+    _c.data,
+    _c.metadata,
+    _c.valid_time,
+    _c.recorded_at,
+    _c.actor,
+    _c.sources,
+    _c.correlation_id,
+    _c.causation_id,
+    _c.hash,
+)
+# What the read queries select: JSON columns as text, decoded a page at a time (rows.py).
+_READ_COLUMNS = tuple(
+    sa.cast(c, sa.Text).label(c.name) if c.name in JSON_COLUMNS else c for c in _COLUMNS
+)
+READ_ALL = (
+    sa.select(*_READ_COLUMNS).where(_c.position > sa.bindparam("after")).order_by(_c.position)
+)
+READ_ALL_PAGE = READ_ALL.limit(sa.bindparam("limit"))
+READ_STREAM = (
+    sa.select(*_READ_COLUMNS)
+    .where(_c.stream_id == sa.bindparam("stream_id"))
+    .where(_c.stream_version >= sa.bindparam("from_version"))
+    .order_by(_c.stream_version)
+)
+READ_STREAM_PAGE = READ_STREAM.limit(sa.bindparam("limit"))
+HEAD = sa.select(sa.func.coalesce(sa.func.max(_c.position), 0))
+STREAM_VERSION = sa.select(sa.func.coalesce(sa.func.max(_c.stream_version), 0)).where(
+    _c.stream_id == sa.bindparam("stream_id")
+)
+INSERT_EVENTS = events.insert()
+INSERT_IDEMPOTENCY = idempotency_keys.insert()
+PG_LOCK = sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("key", type_=sa.BigInteger)))
+_k = idempotency_keys.c
+_KEY_COLUMNS = (_k.fingerprint, _k.first_position, _k.last_position, _k.stream_versions)
+
+
+@functools.cache
+def head_statement(streams: int, notify: bool, keyed: bool) -> sa.Select[Any]:
+    """One round trip for what an append must know: the last position and hash, and the
+    current version of each of `streams` streams (bound as s0, s1, ...); with `keyed`, also
+    the idempotency key's record, if any (bound as key: fingerprint, first and last
+    position, stream versions; all NULL for a new key).
+
+    With `notify` (PostgreSQL) it also queues NOTIFY with the new last position (the head
+    plus the bound number of `events`): delivered at COMMIT, dropped by a ROLLBACK, so a
+    failed append wakes nobody, and it costs no round trip of its own. A replayed key
+    writes nothing and notifies nobody."""
+    last = sa.select(_c.position, _c.hash).order_by(_c.position.desc()).limit(1).subquery()
+    head = sa.select(last.c.position).scalar_subquery()
+    versions = [
+        sa.select(sa.func.coalesce(sa.func.max(_c.stream_version), 0))
+        .where(_c.stream_id == sa.bindparam(f"s{i}"))
+        .scalar_subquery()
+        for i in range(streams)
+    ]
+    columns: list[Any] = [head, sa.select(last.c.hash).scalar_subquery(), *versions]
+    used: list[Any] = [
+        sa.select(col).where(_k.key == sa.bindparam("key")).scalar_subquery()
+        for col in _KEY_COLUMNS
+    ]
+    if keyed:
+        columns.extend(used)
+    if not notify:
+        return sa.select(*columns)
+    # PostgreSQL: also try the append lock, without waiting (last column: got it?). A
+    # subquery in FROM with a volatile function is evaluated once, before the columns.
+    locked = sa.select(
+        sa.func.pg_try_advisory_xact_lock(sa.bindparam("lock_key", type_=sa.BigInteger)).label(
+            "got"
+        )
+    ).subquery("locked")
+    new_last = sa.func.coalesce(head, 0) + sa.bindparam("events", type_=sa.BigInteger)
+    signal: Any = sa.func.pg_notify(NOTIFY_CHANNEL, sa.cast(new_last, sa.Text))
+    # CASE evaluates pg_notify (volatile) only when the lock is held and the key is new.
+    condition = locked.c.got if not keyed else sa.and_(locked.c.got, used[0].is_(None))
+    columns.append(sa.case((condition, signal), else_=None))
+    columns.append(locked.c.got)
+    return sa.select(*columns).select_from(locked)
