@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export SCO_REGISTRY_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck fmt unit pg-test bench lock migrate verify clean schema
+.PHONY: run test lint typecheck fmt unit bench lock migrate verify clean
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	@$(PYTHON) -c "import sys; assert sys.version_info >= (3, 11), sys.version" || { echo "needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
