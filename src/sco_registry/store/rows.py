@@ -1,6 +1,4 @@
-"""Event rows: new events to insert parameters with their chain hash, and rows back to events.
-
-Also the check for values PostgreSQL's jsonb could not give back as written."""
+"""Event rows: new events to insert parameters with their chain hash, and rows back to events."""
 
 from __future__ import annotations
 
@@ -8,14 +6,12 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import math
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from sco_registry.domain.time import PartialDate
-from sco_registry.store.base import NewEvent, RecordedEvent, Source, StreamAppend
-from sco_registry.store.errors import StoreError
+from sco_registry.store.base import NewEvent, RecordedEvent, Source
 
 # The columns `insert_row` fills, in its order.
 INSERT_COLUMNS = (
@@ -231,40 +227,6 @@ def decode_page(rows: Sequence[Sequence[Any]]) -> list[RecordedEvent]:
             )
         )
     return out
-
-
-def check_jsonb_faithful(batches: Sequence[StreamAppend]) -> None:
-    """Refuse what jsonb would not give back as written, before it is hashed and stored.
-
-    jsonb keeps numbers as `numeric`: a float written in exponent form (|x| >= 1e16, such
-    as 1e+100) comes back as an integer, and -0.0 as 0.0; it also refuses U+0000 in strings.
-    The chain hash covers the values as appended, so such an event would later fail `verify`
-    as if tampered with. Refused loudly here instead (SQLite's JSON text keeps them)."""
-    for b in batches:
-        for new in b.events:
-            stack: list[Any] = [new.data, new.metadata, [s.to_json() for s in new.sources]]
-            while stack:
-                value = stack.pop()
-                if isinstance(value, str):
-                    bad = "\x00" in value
-                elif isinstance(value, float):
-                    bad = abs(value) >= 1e16 or (value == 0 and math.copysign(1, value) < 0)
-                elif isinstance(value, dict):
-                    stack.extend(value)
-                    stack.extend(value.values())
-                    continue
-                elif isinstance(value, list | tuple):
-                    stack.extend(value)
-                    continue
-                else:
-                    continue
-                if bad:
-                    raise StoreError(
-                        f"event {new.event_id}: {value!r} cannot be stored faithfully in "
-                        "PostgreSQL jsonb (floats of 1e16 or more, -0.0, U+0000)",
-                        code="store.value_not_storable",
-                        details={"event_id": str(new.event_id), "stream_id": b.stream_id},
-                    )
 
 
 def utc(value: dt.datetime) -> dt.datetime:

@@ -7,7 +7,6 @@ here without a revision, or the reverse, fails CI.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 metadata = sa.MetaData(
     naming_convention={
@@ -19,8 +18,11 @@ metadata = sa.MetaData(
     }
 )
 
-# JSONB on PostgreSQL (indexable, compact); JSON text elsewhere.
-Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+# `json` on PostgreSQL (revision 0002), JSON text on SQLite: both keep the text the store
+# writes, byte for byte. Not jsonb, which re-normalizes values (1e100 comes back as an
+# integer, -0.0 as 0.0, U+0000 is refused) and costs a conversion on every read; the log is
+# never queried by JSON content.
+Json = sa.JSON()
 
 # A 64-bit integer everywhere; on SQLite spelled INTEGER so that a primary key is the rowid
 # itself (one B-tree instead of a table plus a unique index). SQLite integers are 64-bit.

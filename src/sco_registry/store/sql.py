@@ -36,7 +36,6 @@ from sco_registry.store.rows import (
     JSON_COLUMNS,
     READ_RAW_COLUMNS,
     canonical_text,
-    check_jsonb_faithful,
     decode_page,
     encode_event,
     utc,
@@ -111,8 +110,6 @@ class SqlEventStore:
         self, batches: Sequence[StreamAppend], *, idempotency_key: str | None = None
     ) -> AppendResult:
         validate_batches(batches)
-        if self._postgres:
-            check_jsonb_faithful(batches)
         fp = None if idempotency_key is None else fingerprint(batches)
         for attempt in (1, 2):
             try:

@@ -78,7 +78,7 @@ async def move(conn: AsyncConnection, old: int, new: int) -> None:
 
 
 async def change_payload(conn: AsyncConnection) -> None:
-    cast = "CAST(:d AS JSONB)" if conn.dialect.name == "postgresql" else ":d"
+    cast = "CAST(:d AS JSON)" if conn.dialect.name == "postgresql" else ":d"
     await conn.execute(
         sa.text(f"UPDATE events SET data = {cast} WHERE position = 3"), {"d": '{"n": 333}'}
     )
