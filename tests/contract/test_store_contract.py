@@ -294,3 +294,55 @@ async def test_wait_for_events_wakes_up_and_times_out(store: EventStore) -> None
     await task
     assert woke
     assert await store.wait_for_events(0, timeout=0.01) is True
+
+
+async def test_empty_batch_whose_expected_version_holds_guards_the_append(
+    store: EventStore,
+) -> None:
+    # A batch with no events checks its stream's expected version and writes nothing to it:
+    # how a command makes the streams it read for facts part of its consistency check.
+    await store.append("fact", [ev(1)])
+    result = await store.append_many(
+        [
+            StreamAppend("w", [ev(2)], StreamState.NO_STREAM),
+            StreamAppend("fact", [], 1),
+            StreamAppend("absent", [], 0),
+        ]
+    )
+    assert (result.first_position, result.last_position) == (2, 2)
+    assert await store.stream_version("fact") == 1
+    assert await store.stream_version("absent") == 0
+    assert [e.data["n"] for e in await store.read_stream("fact")] == [1]
+    assert await store.read_stream("absent") == []
+    assert [(e.stream_id, e.data["n"]) for e in await store.read_all()] == [("fact", 1), ("w", 2)]
+    assert verify_events(await store.read_all()).ok
+
+
+@pytest.mark.parametrize(("fact_stream", "expected"), [("fact", 0), ("fact", 2), ("absent", 0)])
+async def test_empty_batch_whose_expected_version_fails_refuses_the_whole_append(
+    store: EventStore, fact_stream: str, expected: int
+) -> None:
+    await store.append("fact", [ev(1)])
+    if fact_stream == "absent":  # created after it was read as missing
+        await store.append("absent", [ev(2)])
+    head = await store.head_position()
+    with pytest.raises(WrongExpectedVersion) as info:
+        await store.append_many(
+            [
+                StreamAppend("w", [ev(3)], StreamState.NO_STREAM),  # would hold
+                StreamAppend(fact_stream, [], expected),
+            ]
+        )
+    assert info.value.stream_id == fact_stream
+    assert info.value.actual == 1
+    assert await store.head_position() == head
+    assert await store.stream_version("w") == 0
+    assert await store.stream_version(fact_stream) == 1
+
+
+async def test_append_of_empty_batches_only_is_refused(store: EventStore) -> None:
+    await store.append("fact", [ev(1)])
+    with pytest.raises(StoreError) as info:
+        await store.append_many([StreamAppend("fact", [], 1), StreamAppend("other", [], 0)])
+    assert info.value.code == "store.empty_append"
+    assert await store.head_position() == 1

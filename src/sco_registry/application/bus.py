@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
 from dataclasses import fields
 from typing import Any
 
@@ -88,7 +88,7 @@ async def handle(command: Command, store: EventStore, ctx: CommandContext) -> Co
                 raise
             continue
         return CommandResult(
-            tuple(b.stream_id for b in batches),
+            tuple(b.stream_id for b in batches if b.events),
             result.first_position,
             result.last_position,
             replayed=result.replayed,
@@ -119,13 +119,40 @@ async def _replay(store: EventStore, stream_id: str, key: str, fp: str) -> Comma
 def _batches(
     command: Command, decision: Decision, ctx: CommandContext, fp: str
 ) -> list[StreamAppend]:
+    """The decision's events per stream, each batch with the version its stream was read
+    at, followed by the read checks (`_read_checks`)."""
     by_stream: dict[str, list[NewEvent]] = {decision.primary: []}
     for event in decision.events:
         by_stream.setdefault(stream_of(event), []).append(_new_event(event, command, ctx, fp))
-    return [
-        StreamAppend(stream, events, decision.versions.get(stream, 0))
+    expected = _expected_versions(decision)
+    writes = [
+        StreamAppend(stream, events, expected.get(stream, 0))
         for stream, events in by_stream.items()
         if events
+    ]
+    return writes + _read_checks(expected, {b.stream_id for b in writes})
+
+
+def _expected_versions(decision: Decision) -> dict[str, int]:
+    """Every stream the decision rests on, with the version it was read at: the streams it
+    loaded to write (`versions`) and those it read for facts (`reads`). A stream read both
+    ways at two versions keeps the older one, so the append fails and the handler re-runs:
+    the decision rests on two states of that stream, at least one of them stale."""
+    expected = dict(decision.reads)
+    for stream, version in decision.versions.items():
+        expected[stream] = min(version, expected.get(stream, version))
+    return expected
+
+
+def _read_checks(expected: Mapping[str, int], written: Set[str]) -> list[StreamAppend]:
+    """A batch with no events for every stream read but not written, expecting the version
+    read (0, no stream, for one read as missing): the store checks it under its append lock
+    with the written streams, so a change to any of them since the read fails the append
+    with WrongExpectedVersion, and `handle` re-runs the handler on fresh facts."""
+    return [
+        StreamAppend(stream, [], version)
+        for stream, version in sorted(expected.items())
+        if stream not in written
     ]
 
 

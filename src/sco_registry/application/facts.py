@@ -1,16 +1,20 @@
 """The cross-stream facts the integrity rules need, read from the streams they live in.
 
-Only the streams a command writes are guarded by an expected version; the streams read here
-for facts are read once per attempt. A concurrent change to one of them between the read and
-the append is not detected: the rules are about history, which changes rarely and through
-the same handlers, and each retry re-reads them.
+Every reader notes in the handler's `ReadSet` the version of each stream it read. The
+decision carries that read set, and the bus appends a batch with no events for every read
+stream the decision does not write, with the version read as its expected version: the
+store checks it under the append lock, so a concurrent change to a fact stream between the
+read and the append fails the append (WrongExpectedVersion), and the bus re-runs the
+handler on fresh facts. A stream read as missing is expected to be still missing (0).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
 
-from sco_registry.application.loading import load, stored_events
+from sco_registry.application.loading import Loaded, load, stored_events
 from sco_registry.domain import bodies, documents, meetings, membership, states
 from sco_registry.domain.corrections import effective
 from sco_registry.domain.membership import MembershipStatus
@@ -18,36 +22,67 @@ from sco_registry.domain.time import PartialDate
 from sco_registry.store.base import EventStore
 
 
-async def known_states(store: EventStore) -> frozenset[str]:
+class ReadSet:
+    """The streams a handler read for facts, each with the version it read (0: none)."""
+
+    __slots__ = ("_versions",)
+
+    def __init__(self) -> None:
+        self._versions: dict[str, int] = {}
+
+    def note(self, stream_id: str, version: int) -> None:
+        """Record a read. Read twice at different versions, the older one is kept, so that
+        the append's check fails (the facts rest on two states of the stream)."""
+        seen = self._versions.get(stream_id)
+        self._versions[stream_id] = version if seen is None else min(seen, version)
+
+    def loaded(self, loaded: Loaded[Any]) -> None:
+        self.note(loaded.stream_id, loaded.version)
+
+    @property
+    def versions(self) -> Mapping[str, int]:
+        return MappingProxyType(dict(self._versions))
+
+
+async def known_states(store: EventStore, reads: ReadSet) -> frozenset[str]:
     loaded = await load(store, states.STREAM_ID, states.evolve, states.KnownStates())
+    reads.loaded(loaded)
     return loaded.state.codes
 
 
-async def known_ids(store: EventStore, refs: Iterable[str | None]) -> frozenset[str]:
+async def known_ids(
+    store: EventStore, reads: ReadSet, refs: Iterable[str | None]
+) -> frozenset[str]:
     """The referenced record ids whose streams hold something (each record id is a stream)."""
     found: set[str] = set()
-    for ref in {r for r in refs if r}:
-        if effective(stored_events(await store.read_stream(ref))):
+    for ref in sorted({r for r in refs if r}):
+        recorded = await store.read_stream(ref)
+        reads.note(ref, recorded[-1].stream_version if recorded else 0)
+        if effective(stored_events(recorded)):
             found.add(ref)
     return frozenset(found)
 
 
 async def signatory_statuses(
-    store: EventStore, parties: Iterable[str], date: PartialDate
+    store: EventStore, reads: ReadSet, parties: Iterable[str], date: PartialDate
 ) -> dict[str, frozenset[MembershipStatus]]:
     out: dict[str, frozenset[MembershipStatus]] = {}
     for code in parties:
         loaded = await load(
             store, membership.stream_id(code), membership.evolve, membership.MembershipState()
         )
+        reads.loaded(loaded)
         out[code] = loaded.state.statuses_at(date)
     return out
 
 
-async def meeting_fact(store: EventStore, meeting_id: str | None) -> documents.MeetingFact | None:
+async def meeting_fact(
+    store: EventStore, reads: ReadSet, meeting_id: str | None
+) -> documents.MeetingFact | None:
     if meeting_id is None:
         return None
     loaded = await load(store, meeting_id, meetings.evolve, meetings.MeetingState())
+    reads.loaded(loaded)
     state = loaded.state
     if state.phase is meetings.MeetingPhase.NONE:
         return None
@@ -58,5 +93,7 @@ async def meeting_fact(store: EventStore, meeting_id: str | None) -> documents.M
     )
 
 
-async def body_state(store: EventStore, body_id: str) -> bodies.BodyState:
-    return (await load(store, body_id, bodies.evolve, bodies.BodyState())).state
+async def body_state(store: EventStore, reads: ReadSet, body_id: str) -> bodies.BodyState:
+    loaded = await load(store, body_id, bodies.evolve, bodies.BodyState())
+    reads.loaded(loaded)
+    return loaded.state

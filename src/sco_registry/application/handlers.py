@@ -3,10 +3,12 @@ batches to append; the bus (`bus.handle`) appends them in one transaction and re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from sco_registry.application import facts as f
+from sco_registry.application.facts import ReadSet
 from sco_registry.application.loading import load, stored_events
 from sco_registry.domain import (
     bodies,
@@ -57,14 +59,22 @@ from sco_registry.domain.values import check_id
 from sco_registry.store.base import EventStore
 
 
+def _no_reads() -> Mapping[str, int]:
+    return MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """What a command decided: the events per stream, each stream with the version it had
-    when it was read. The first stream is the command's own."""
+    when it was read. The first stream is the command's own.
+
+    `reads`: the streams read for facts (a signatory's membership, the meeting's body...),
+    each with the version read (0: no stream then). The bus checks them at append time."""
 
     primary: str
     versions: dict[str, int]
     events: Sequence[Event]
+    reads: Mapping[str, int] = field(default_factory=_no_reads)
 
 
 def _route(event: Event) -> str:
@@ -94,8 +104,10 @@ def _route(event: Event) -> str:
     return value
 
 
-def _decision(primary: str, versions: dict[str, int], events: Sequence[Event]) -> Decision:
-    return Decision(primary, versions, events)
+def _decision(
+    primary: str, versions: dict[str, int], events: Sequence[Event], reads: ReadSet | None = None
+) -> Decision:
+    return Decision(primary, versions, events, _no_reads() if reads is None else reads.versions)
 
 
 def stream_of(event: Event) -> str:
@@ -137,6 +149,7 @@ async def _organization(
 ) -> Decision:
     org_id = check_id(command.organization_id, "organization/")
     loaded = await load(store, org_id, organization.evolve, organization.OrganizationState())
+    reads = ReadSet()
     versions = {org_id: loaded.version}
     refs: list[str | None] = []
     predecessor = None
@@ -148,17 +161,18 @@ async def _organization(
             pred = await load(
                 store, command.predecessor, organization.evolve, organization.OrganizationState()
             )
-            predecessor, versions[pred.stream_id] = pred.state, pred.version
+            predecessor = pred.state
+            reads.loaded(pred)
     elif isinstance(command, RecordFoundingDocument):
         refs.append(command.document_id)
     else:
         refs.append(command.document)
     facts = organization.OrganizationFacts(
-        known_states=await f.known_states(store) if members else frozenset(),
-        known_ids=await f.known_ids(store, refs),
+        known_states=await f.known_states(store, reads) if members else frozenset(),
+        known_ids=await f.known_ids(store, reads, refs),
         predecessor=predecessor,
     )
-    return _decision(org_id, versions, organization.decide(command, loaded.state, facts))
+    return _decision(org_id, versions, organization.decide(command, loaded.state, facts), reads)
 
 
 async def found_organization(command: FoundOrganization, store: EventStore) -> Decision:
@@ -179,14 +193,15 @@ async def adopt_principles(command: AdoptPrinciples, store: EventStore) -> Decis
 async def _membership(command: RecordMembershipChange | AdmitMember, store: EventStore) -> Decision:
     stream = membership.stream_id(command.state)
     loaded = await load(store, stream, membership.evolve, membership.MembershipState())
+    reads = ReadSet()
     facts = membership.MembershipFacts(
-        known_states=await f.known_states(store),
+        known_states=await f.known_states(store, reads),
         known_ids=await f.known_ids(
-            store, [command.organization_id, command.meeting, command.document]
+            store, reads, [command.organization_id, command.meeting, command.document]
         ),
     )
     events = membership.decide(command, loaded.state, facts)
-    return _decision(stream, {stream: loaded.version}, events)
+    return _decision(stream, {stream: loaded.version}, events, reads)
 
 
 async def record_membership_change(command: RecordMembershipChange, store: EventStore) -> Decision:
@@ -203,16 +218,18 @@ async def admit_member(command: AdmitMember, store: EventStore) -> Decision:
 async def _body(command: bodies.BodyCommand, store: EventStore) -> Decision:
     body_id = check_id(command.body_id, "body/")
     loaded = await load(store, body_id, bodies.evolve, bodies.BodyState())
+    reads = ReadSet()
     refs: list[str | None] = []
     if isinstance(command, RecordBody):
         refs += [command.organization_id, command.parent]
     elif isinstance(command, ApproveBodyRules):
         refs += [command.approved_by, command.document]
     facts = bodies.BodyFacts(
-        known_states=await f.known_states(store), known_ids=await f.known_ids(store, refs)
+        known_states=await f.known_states(store, reads),
+        known_ids=await f.known_ids(store, reads, refs),
     )
     events = bodies.decide(command, loaded.state, facts)
-    return _decision(body_id, {body_id: loaded.version}, events)
+    return _decision(body_id, {body_id: loaded.version}, events, reads)
 
 
 async def record_body(command: RecordBody, store: EventStore) -> Decision:
@@ -245,18 +262,19 @@ async def approve_body_rules(command: ApproveBodyRules, store: EventStore) -> De
 async def _meeting(command: meetings.MeetingCommand, store: EventStore) -> Decision:
     meeting_id = check_id(command.meeting_id, "meeting/")
     loaded = await load(store, meeting_id, meetings.evolve, meetings.MeetingState())
+    reads = ReadSet()
     body_id = getattr(command, "body_id", None) or loaded.state.body_id
     docs: tuple[str, ...] = getattr(command, "documents", ())
-    body = await f.body_state(store, body_id) if body_id else bodies.BodyState()
+    body = await f.body_state(store, reads, body_id) if body_id else bodies.BodyState()
     facts = meetings.MeetingFacts(
-        known_states=await f.known_states(store),
-        known_ids=await f.known_ids(store, [body_id, *docs]),
+        known_states=await f.known_states(store, reads),
+        known_ids=await f.known_ids(store, reads, [body_id, *docs]),
         body_dissolved=body.dissolved,
         body_dissolved_on=body.dissolved_on,
         body_expires_on=body.expires_on,
     )
     events = meetings.decide(command, loaded.state, facts)
-    return _decision(meeting_id, {meeting_id: loaded.version}, events)
+    return _decision(meeting_id, {meeting_id: loaded.version}, events, reads)
 
 
 async def record_meeting(command: RecordMeeting, store: EventStore) -> Decision:
@@ -289,32 +307,38 @@ async def cancel_meeting(command: CancelMeeting, store: EventStore) -> Decision:
 async def _document(command: documents.DocumentCommand, store: EventStore) -> Decision:
     doc_id = check_id(command.document_id, "document/")
     loaded = await load(store, doc_id, documents.evolve, documents.DocumentState())
+    reads = ReadSet()
     versions = {doc_id: loaded.version}
-    facts = documents.DocumentFacts(known_states=await f.known_states(store))
+    facts = documents.DocumentFacts(known_states=await f.known_states(store, reads))
     if isinstance(command, RecordDocument):
         amended = None
         if command.amends is not None and command.amends != doc_id:
             other = await load(store, command.amends, documents.evolve, documents.DocumentState())
-            amended, versions[other.stream_id] = other.state, other.version
+            amended = other.state
+            reads.loaded(other)
         facts = documents.DocumentFacts(
             known_states=facts.known_states,
             signatory_statuses=await f.signatory_statuses(
-                store, command.parties or (), command.signed_on
+                store, reads, command.parties or (), command.signed_on
             ),
-            meeting=await f.meeting_fact(store, command.meeting),
+            meeting=await f.meeting_fact(store, reads, command.meeting),
             amended=amended,
         )
     elif isinstance(command, MandateDrafting):
         refs = [command.mandated_by, command.mandated_to, command.due_meeting]
         facts = documents.DocumentFacts(
-            known_ids=await f.known_ids(store, [*refs, command.mandate_document])
+            known_ids=await f.known_ids(store, reads, [*refs, command.mandate_document])
         )
     elif isinstance(command, RecordDraft):
-        facts = documents.DocumentFacts(known_ids=await f.known_ids(store, [command.drafted_by]))
+        facts = documents.DocumentFacts(
+            known_ids=await f.known_ids(store, reads, [command.drafted_by])
+        )
     elif isinstance(command, SupersedeDocument):
-        facts = documents.DocumentFacts(known_ids=await f.known_ids(store, [command.superseded_by]))
+        facts = documents.DocumentFacts(
+            known_ids=await f.known_ids(store, reads, [command.superseded_by])
+        )
     events = documents.decide(command, loaded.state, facts)
-    return _decision(doc_id, versions, events)
+    return _decision(doc_id, versions, events, reads)
 
 
 async def mandate_drafting(command: MandateDrafting, store: EventStore) -> Decision:
@@ -347,13 +371,14 @@ async def supersede_document(command: SupersedeDocument, store: EventStore) -> D
 async def _office(command: RecordOfficeTerm | EndOfficeTerm, store: EventStore) -> Decision:
     term_id = check_id(command.term_id, "office/")
     loaded = await load(store, term_id, offices.evolve, offices.OfficeTermState())
+    reads = ReadSet()
     refs = [command.body_id] if isinstance(command, RecordOfficeTerm) else []
     facts = offices.OfficeFacts(
-        known_states=await f.known_states(store), known_ids=await f.known_ids(store, refs)
+        known_states=await f.known_states(store, reads),
+        known_ids=await f.known_ids(store, reads, refs),
     )
-    return _decision(
-        term_id, {term_id: loaded.version}, offices.decide(command, loaded.state, facts)
-    )
+    events = offices.decide(command, loaded.state, facts)
+    return _decision(term_id, {term_id: loaded.version}, events, reads)
 
 
 async def record_office_term(command: RecordOfficeTerm, store: EventStore) -> Decision:
@@ -367,12 +392,13 @@ async def end_office_term(command: EndOfficeTerm, store: EventStore) -> Decision
 async def _mandate(command: RecordMandate | FulfilMandate, store: EventStore) -> Decision:
     mandate_id = check_id(command.mandate_id, "mandate/")
     loaded = await load(store, mandate_id, mandates.evolve, mandates.MandateState())
+    reads = ReadSet()
     refs: list[str | None] = [command.document]
     if isinstance(command, RecordMandate):
         refs += [command.by_body, command.to_body, command.due_meeting]
-    facts = mandates.MandateFacts(known_ids=await f.known_ids(store, refs))
+    facts = mandates.MandateFacts(known_ids=await f.known_ids(store, reads, refs))
     events = mandates.decide(command, loaded.state, facts)
-    return _decision(mandate_id, {mandate_id: loaded.version}, events)
+    return _decision(mandate_id, {mandate_id: loaded.version}, events, reads)
 
 
 async def record_mandate(command: RecordMandate, store: EventStore) -> Decision:

@@ -125,7 +125,8 @@ async def import_files(
     are the annotations: the record's confidence, note and fingerprint (`_annotations`).
     """
     log = await _read_log(store)
-    known = Known(log.ids, await facts.known_states(store))
+    # Read to check references while parsing, not for a decision: no read set to keep.
+    known = Known(log.ids, await facts.known_states(store, facts.ReadSet()))
     parsed = parse_paths(paths, known)
     read = sum(f.count for f in parsed)
     problems = [x for f in parsed for x in f.problems]

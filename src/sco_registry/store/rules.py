@@ -53,7 +53,10 @@ def validate_batches(batches: Sequence[StreamAppend]) -> None:
 
 def fingerprint(batches: Sequence[StreamAppend]) -> str:
     """What an idempotent append is about: streams, expectations, types, data, valid time,
-    sources. Event ids, record time and actor-level metadata of a retry may differ."""
+    sources. Event ids, record time and actor-level metadata of a retry may differ.
+
+    Batches with no events (checks of streams the writer read) are left out: they write
+    nothing, and a retry that read those streams at other versions is the same append."""
     parts = [
         {
             "stream_id": b.stream_id,
@@ -70,6 +73,7 @@ def fingerprint(batches: Sequence[StreamAppend]) -> str:
             ],
         }
         for b in batches
+        if b.events
     ]
     return hashlib.sha256(canonical_json(parts)).hexdigest()
 
