@@ -3,7 +3,7 @@
 The server comes from one variable, SCO_REGISTRY_TEST_PG_URL (for example
 `postgresql://postgres@127.0.0.1:5432/test`). A fresh database is created per test session
 and dropped at its end. Under CI (CI=true) an unset variable or an unreachable server is an
-error; elsewhere the PostgreSQL tests skip with one line that says why.
+error; elsewhere the PostgreSQL tests are left out, and one line at the end says why.
 """
 
 from __future__ import annotations
@@ -18,20 +18,56 @@ import pytest
 from tests.pg import PG_ENV, admin_execute, run_in_thread, with_database
 
 
-@pytest.fixture(scope="session")
-def pg_server_url() -> str:
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _pg_unavailable() -> str | None:
+    """Why the PostgreSQL tests cannot run here, or None when the server answers."""
     url = os.environ.get(PG_ENV)
-    in_ci = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
     if not url:
-        if in_ci:
-            pytest.fail(f"{PG_ENV} is not set: PostgreSQL tests must run in CI")
-        pytest.skip(f"PostgreSQL tests skipped: {PG_ENV} is not set")
+        return f"{PG_ENV} is not set"
     try:
         run_in_thread(admin_execute(url, "SELECT 1"))
     except Exception as e:  # any connection failure means no server here
-        if in_ci:
-            pytest.fail(f"PostgreSQL at {url} is not reachable in CI: {e}")
-        pytest.skip(f"PostgreSQL tests skipped: no server at {url} ({e.__class__.__name__})")
+        return f"no server at {url} ({e.__class__.__name__}: {e})"
+    return None
+
+
+_PG_STASH = pytest.StashKey[tuple[str, int]]()
+
+
+def _needs_pg(item: pytest.Item) -> bool:
+    return "postgres" in item.keywords or "pg_server_url" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Outside CI, with no server, leave the PostgreSQL tests out and say so once."""
+    if _in_ci() or not any(_needs_pg(i) for i in items):
+        return
+    reason = _pg_unavailable()
+    if reason is None:
+        return
+    left_out = [i for i in items if _needs_pg(i)]
+    items[:] = [i for i in items if not _needs_pg(i)]
+    config.hook.pytest_deselected(items=left_out)
+    config.stash[_PG_STASH] = (reason, len(left_out))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _PG_STASH in terminalreporter.config.stash:
+        reason, count = terminalreporter.config.stash[_PG_STASH]
+        terminalreporter.write_line(f"PostgreSQL tests skipped ({count}): {reason}")
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    url = os.environ.get(PG_ENV, "")
+    reason = _pg_unavailable()
+    if reason is not None:
+        if _in_ci():
+            pytest.fail(f"PostgreSQL tests must run in CI, but: {reason}")
+        pytest.skip(f"PostgreSQL tests skipped: {reason}")
     return url
 
 
