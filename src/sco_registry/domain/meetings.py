@@ -393,34 +393,31 @@ def _record(
     ]
 
 
+def _arranged(
+    state: MeetingState, event: MeetingScheduled | MeetingHeld, phase: MeetingPhase
+) -> MeetingState:
+    """The meeting's arrangements as a scheduling or a holding records them."""
+    return replace(
+        state,
+        phase=phase,
+        meeting_id=event.meeting_id,
+        body_id=event.body_id,
+        start_date=event.start_date,
+        end_date=event.end_date,
+        city=event.city,
+        host_state=event.host_state,
+        format=event.format,
+        ordinal=event.ordinal,
+        chair=event.chair,
+    )
+
+
 def evolve(state: MeetingState, event: Event) -> MeetingState:
     if isinstance(event, MeetingScheduled):
-        return replace(
-            state,
-            phase=MeetingPhase.SCHEDULED,
-            meeting_id=event.meeting_id,
-            body_id=event.body_id,
-            start_date=event.start_date,
-            end_date=event.end_date,
-            city=event.city,
-            host_state=event.host_state,
-            format=event.format,
-            ordinal=event.ordinal,
-            chair=event.chair,
-        )
+        return _arranged(state, event, MeetingPhase.SCHEDULED)
     if isinstance(event, MeetingHeld):
         return replace(
-            state,
-            phase=MeetingPhase.HELD,
-            meeting_id=event.meeting_id,
-            body_id=event.body_id,
-            start_date=event.start_date,
-            end_date=event.end_date,
-            city=event.city,
-            host_state=event.host_state,
-            format=event.format,
-            ordinal=event.ordinal,
-            chair=event.chair,
+            _arranged(state, event, MeetingPhase.HELD),
             participants=event.participants,
             documents=event.documents,
         )

@@ -7,6 +7,7 @@ can therefore tell a missing event from one not yet written.
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import enum
 import uuid
@@ -154,3 +155,41 @@ class EventStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class EventStoreBase(abc.ABC):
+    """What every store derives from its two primitives, `append_many` and `read_all`:
+    the one-stream `append` and the paging `iter_all`. Written once for all stores."""
+
+    @abc.abstractmethod
+    async def append_many(
+        self, batches: Sequence[StreamAppend], *, idempotency_key: str | None = None
+    ) -> AppendResult: ...
+
+    @abc.abstractmethod
+    async def read_all(
+        self, *, after: int = 0, limit: int | None = None
+    ) -> list[RecordedEvent]: ...
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected: ExpectedVersion = StreamState.ANY,
+        *,
+        idempotency_key: str | None = None,
+    ) -> AppendResult:
+        return await self.append_many(
+            [StreamAppend(stream_id, events, expected)], idempotency_key=idempotency_key
+        )
+
+    async def iter_all(
+        self, *, after: int = 0, batch_size: int = 1000
+    ) -> AsyncIterator[RecordedEvent]:
+        while True:
+            page = await self.read_all(after=after, limit=batch_size)
+            for event in page:
+                yield event
+            if len(page) < batch_size:
+                return
+            after = page[-1].position

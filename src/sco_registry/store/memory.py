@@ -5,23 +5,22 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from copy import deepcopy
 
 from sco_registry.store.base import (
     AppendResult,
-    ExpectedVersion,
+    EventStoreBase,
     NewEvent,
     RecordedEvent,
     StreamAppend,
-    StreamState,
 )
 from sco_registry.store.chain import GENESIS_HASH
 from sco_registry.store.errors import IdempotencyConflict, StoreError
 from sco_registry.store.rules import check_expected, fingerprint, record, utc_now, validate_batches
 
 
-class InMemoryEventStore:
+class InMemoryEventStore(EventStoreBase):
     def __init__(self, *, clock: Callable[[], dt.datetime] = utc_now) -> None:
         self._clock = clock
         self._events: list[RecordedEvent] = []
@@ -30,18 +29,6 @@ class InMemoryEventStore:
         self._idempotency: dict[str, tuple[str, AppendResult]] = {}
         self._lock = asyncio.Lock()
         self._changed = asyncio.Condition()
-
-    async def append(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected: ExpectedVersion = StreamState.ANY,
-        *,
-        idempotency_key: str | None = None,
-    ) -> AppendResult:
-        return await self.append_many(
-            [StreamAppend(stream_id, events, expected)], idempotency_key=idempotency_key
-        )
 
     async def append_many(
         self, batches: Sequence[StreamAppend], *, idempotency_key: str | None = None
@@ -120,17 +107,6 @@ class InMemoryEventStore:
     async def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         events = self._events[max(after, 0) :]
         return deepcopy(events[:limit] if limit is not None else events)
-
-    async def iter_all(
-        self, *, after: int = 0, batch_size: int = 1000
-    ) -> AsyncIterator[RecordedEvent]:
-        while True:
-            page = await self.read_all(after=after, limit=batch_size)
-            for event in page:
-                yield event
-            if len(page) < batch_size:
-                return
-            after = page[-1].position
 
     async def stream_version(self, stream_id: str) -> int:
         return len(self._streams.get(stream_id, ()))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,11 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sco_registry.store.base import (
     AppendResult,
-    ExpectedVersion,
-    NewEvent,
+    EventStoreBase,
     RecordedEvent,
     StreamAppend,
-    StreamState,
 )
 from sco_registry.store.chain import GENESIS_HASH, format_timestamp
 from sco_registry.store.errors import (
@@ -68,7 +66,7 @@ class _RetryAppend(Exception):
     """An idempotency key was recorded by a writer that did not take the append lock."""
 
 
-class SqlEventStore:
+class SqlEventStore(EventStoreBase):
     """`EventStore` on SQLite (aiosqlite) or PostgreSQL (asyncpg), same semantics as the
     in-memory store. Build the engine with `sco_registry.db.create_engine`."""
 
@@ -93,18 +91,6 @@ class SqlEventStore:
         self._before_commit: Callable[[], Awaitable[None]] | None = None
 
     # -- writing --------------------------------------------------------------------------
-
-    async def append(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected: ExpectedVersion = StreamState.ANY,
-        *,
-        idempotency_key: str | None = None,
-    ) -> AppendResult:
-        return await self.append_many(
-            [StreamAppend(stream_id, events, expected)], idempotency_key=idempotency_key
-        )
 
     async def append_many(
         self, batches: Sequence[StreamAppend], *, idempotency_key: str | None = None
@@ -341,17 +327,6 @@ class SqlEventStore:
             return decode_page(query.fetch_all(conn, params))
 
         return await self._runner.read(work)
-
-    async def iter_all(
-        self, *, after: int = 0, batch_size: int = 1000
-    ) -> AsyncIterator[RecordedEvent]:
-        while True:
-            page = await self.read_all(after=after, limit=batch_size)
-            for event in page:
-                yield event
-            if len(page) < batch_size:
-                return
-            after = page[-1].position
 
     async def stream_version(self, stream_id: str) -> int:
         def work(conn: Connection) -> int:
