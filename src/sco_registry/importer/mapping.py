@@ -83,9 +83,17 @@ def cross_facts(records: Iterable[AnyRecord]) -> CrossFacts:
     documents_ = [r for r in records if isinstance(r, DocumentRecord)]
     signed = {d.id: d.signed_on for d in documents_}
     changes = [r for r in records if isinstance(r, MembershipRecord)]
+    listed = {d.id: frozenset(d.parties or ()) for d in documents_}
     founding: dict[str, list[str]] = {}
     for m in changes:
-        if m.document in signed and m.date.overlaps(signed[m.document]):
+        # Only a listed party can become a member or participant through the document it
+        # signs; a state granted a status at a summit may cite that summit's declaration
+        # without having signed it.
+        if (
+            m.document in signed
+            and m.date.overlaps(signed[m.document])
+            and m.state in listed[m.document]
+        ):
             founding.setdefault(m.document, [])
             if m.state not in founding[m.document]:
                 founding[m.document].append(m.state)
