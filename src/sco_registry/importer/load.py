@@ -19,7 +19,9 @@ from typing import Any
 from sco_registry.application import facts
 from sco_registry.application.bus import fingerprint, handle
 from sco_registry.application.context import CommandContext
+from sco_registry.application.loading import stored_events
 from sco_registry.domain.commands import Command
+from sco_registry.domain.corrections import CORRECTION_TYPES, effective
 from sco_registry.domain.errors import RegistryError
 from sco_registry.importer import problems as p
 from sco_registry.importer.format import Known, parse_paths
@@ -168,7 +170,7 @@ class _Plan:
 def _plan(files: Sequence[HistoryFile], log: _Log) -> _Plan:
     """The steps still to run, in order; records already imported; conflicts and cycles."""
     everything: list[tuple[str, AnyRecord]] = [(f.path, r) for f in files for r in f.records]
-    facts = cross_facts(r for _, r in everything)
+    facts = cross_facts((r for _, r in everything), _recorded_founding(log))
     first_seen: dict[str, tuple[str, str]] = {}
     pending: list[Step] = []
     problems: list[ImportProblem] = []
@@ -195,6 +197,21 @@ def _plan(files: Sequence[HistoryFile], log: _Log) -> _Plan:
     ordered, cycles = order_steps(pending)
     states: list[tuple[str, Command]] = list(state_commands(files))
     return _Plan(states, ordered, records, already, tuple(problems + cycles))
+
+
+def _recorded_founding(log: _Log) -> dict[str, tuple[str, ...]]:
+    """The founding parties of every document signed in the log, as its stream now holds
+    them (corrections applied): document id -> states."""
+    streams: dict[str, list[RecordedEvent]] = {}
+    for e in log.events:
+        if e.type in ("DocumentSigned", *CORRECTION_TYPES):
+            streams.setdefault(e.stream_id, []).append(e)
+    out: dict[str, tuple[str, ...]] = {}
+    for stream, events in streams.items():
+        for e in effective(stored_events(events)):
+            if e.type == "DocumentSigned":
+                out[stream] = tuple(e.data.get("founding_parties") or ())
+    return out
 
 
 def _fp(step: Step) -> str:

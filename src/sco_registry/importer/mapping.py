@@ -67,8 +67,9 @@ def citations(record: AnyRecord) -> tuple[Citation, ...]:
 class CrossFacts:
     """What a record's commands need from other records of the import.
 
-    `founding_parties`: document id -> the states whose membership records cite it on its
-    date; they become members or participants through that very document (RecordDocument).
+    `founding_parties`: document id -> the listed parties that gain their status on its
+    signing day, by it or by another document of that day (see `cross_facts`); the
+    signatory rule accepts them though their membership records come after the document.
     `signatory_records`: document id -> the membership records that make its other parties
     members or participants by its date; the document is recorded after them (a signatory
     must hold such a status when it signs), which references alone do not say.
@@ -78,25 +79,39 @@ class CrossFacts:
     signatory_records: Mapping[str, frozenset[str]]
 
 
-def cross_facts(records: Iterable[AnyRecord]) -> CrossFacts:
+def cross_facts(
+    records: Iterable[AnyRecord], recorded: Mapping[str, tuple[str, ...]] | None = None
+) -> CrossFacts:
+    """The cross-record facts of an import (docs/data.md, "The mapping's inferences").
+
+    A founding party of a document is a state listed among its `parties` whose membership
+    record, dated on the signing day, cites that document or another document of the import
+    signed on that day: only what the records say makes a state a party, and a state that
+    becomes a member by one instrument of a summit signs the others as one (otherwise the
+    documents would each wait for the other's members: a cycle no order satisfies).
+    `recorded`: the founding parties of documents already in the log, as recorded then; they
+    are kept (those still listed), so that a membership record added by a later file does not
+    make an imported document look changed.
+    """
     records = list(records)
+    recorded = recorded or {}
     documents_ = [r for r in records if isinstance(r, DocumentRecord)]
     signed = {d.id: d.signed_on for d in documents_}
     changes = [r for r in records if isinstance(r, MembershipRecord)]
-    listed = {d.id: frozenset(d.parties or ()) for d in documents_}
     founding: dict[str, list[str]] = {}
-    for m in changes:
-        # Only a listed party can become a member or participant through the document it
-        # signs; a state granted a status at a summit may cite that summit's declaration
-        # without having signed it.
-        if (
-            m.document in signed
-            and m.date.overlaps(signed[m.document])
-            and m.state in listed[m.document]
-        ):
-            founding.setdefault(m.document, [])
-            if m.state not in founding[m.document]:
-                founding[m.document].append(m.state)
+    for d in documents_:
+        listed = frozenset(d.parties or ())
+        if d.id in recorded:
+            founding[d.id] = [s for s in recorded[d.id] if s in listed]
+            continue
+        for m in changes:
+            if m.state not in listed or not m.date.overlaps(d.signed_on):
+                continue
+            cited = signed.get(m.document) if m.document is not None else None
+            if m.document == d.id or (cited is not None and cited.overlaps(d.signed_on)):
+                founding.setdefault(d.id, [])
+                if m.state not in founding[d.id]:
+                    founding[d.id].append(m.state)
     before: dict[str, frozenset[str]] = {}
     for d in documents_:
         parties = set(d.parties or ()) - set(founding.get(d.id, ()))
@@ -107,7 +122,9 @@ def cross_facts(records: Iterable[AnyRecord]) -> CrossFacts:
             and m.document != d.id
             and not d.signed_on.definitely_before(m.date)
         )
-    return CrossFacts({doc: tuple(sorted(states)) for doc, states in founding.items()}, before)
+    return CrossFacts(
+        {doc: tuple(sorted(states)) for doc, states in founding.items() if states}, before
+    )
 
 
 def steps_for(file: str, record: AnyRecord, facts: CrossFacts) -> list[Step]:

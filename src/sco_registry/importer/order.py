@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sco_registry.domain.commands import Command
 from sco_registry.importer import problems as p
 from sco_registry.importer.problems import ImportProblem
-from sco_registry.importer.records import AnyRecord
+from sco_registry.importer.records import AnyRecord, BodyChangeKind, BodyChangeRecord
 
 # Undated records (a body whose establishment date is unknown) go as early as their
 # references allow: what refers to them is usually dated after them.
@@ -32,6 +32,12 @@ _KIND_RANK = {
          "office_term", "mandate")
     )
 }  # fmt: skip
+
+# Among body changes of one date, an establishment first and a dissolution last: a dissolved
+# body takes no further change, and a file need not list a body's last day in that order.
+# For the same reason a dissolution is placed by the end of its date ("2007": as late as
+# 2007-12-31), after any change of the body the date allows before it.
+_BODY_CHANGE_RANK = {"established": 0, "seat_relocated": 1, "renamed": 1, "dissolved": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +56,8 @@ class Step:
 
 def order_steps(steps: Sequence[Step]) -> tuple[list[Step], list[ImportProblem]]:
     """Steps in an order that satisfies every `after`, or the records caught in a cycle.
-    Among the steps ready at one time: earliest valid time first, then by kind, then given order.
+    Among the steps ready at one time: earliest valid time first, then by kind (and, for body
+    changes of one date, establishment first and dissolution last), then given order.
 
     A reference to a record outside `steps` (imported earlier) is already satisfied.
     """
@@ -68,10 +75,16 @@ def order_steps(steps: Sequence[Step]) -> tuple[list[Step], list[ImportProblem]]
         for n in needs:
             unlocks.setdefault(n, []).append(i)
 
-    def key(i: int) -> tuple[tuple[dt.date, dt.date, int], int, int]:
+    def key(i: int) -> tuple[tuple[dt.date, dt.date, int], int, int, int]:
         record = steps[i].record
         vt = record.valid_time
-        return (_UNDATED if vt is None else vt.sort_key, _KIND_RANK[record.kind], i)
+        at = _UNDATED if vt is None else vt.sort_key
+        within = 0
+        if isinstance(record, BodyChangeRecord):
+            within = _BODY_CHANGE_RANK[record.change.value]
+            if record.change is BodyChangeKind.DISSOLVED:
+                at = (record.date.upper, record.date.upper, at[2])
+        return (at, _KIND_RANK[record.kind], within, i)
 
     ready = [key(i) for i, needs in enumerate(waiting_on) if not needs]
     heapq.heapify(ready)

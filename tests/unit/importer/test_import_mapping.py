@@ -59,7 +59,12 @@ def test_founding_parties_and_signatories_come_from_membership_records() -> None
     assert facts.founding_parties["document/declaration-2001"] == (
         "CN", "KG", "KZ", "RU", "TJ", "UZ",
     )  # fmt: skip
+    # Signed the same day by the same states, who became members that day by the declaration.
     (step,) = steps_for("f.json", records["document/convention-2001"], facts)
+    assert isinstance(step.command, documents.RecordDocument)
+    assert step.command.founding_parties == facts.founding_parties["document/declaration-2001"]
+    # Signed a year later: its parties' founding records come first.
+    (step,) = steps_for("f.json", records["document/charter-2002"], facts)
     assert isinstance(step.command, documents.RecordDocument)
     assert step.command.founding_parties == ()
     assert "membership/UZ/2001-06-15/founding_member" in step.after
