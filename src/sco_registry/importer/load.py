@@ -208,9 +208,9 @@ def _recorded_founding(log: _Log) -> dict[str, tuple[str, ...]]:
             streams.setdefault(e.stream_id, []).append(e)
     out: dict[str, tuple[str, ...]] = {}
     for stream, events in streams.items():
-        for e in effective(stored_events(events)):
-            if e.type == "DocumentSigned":
-                out[stream] = tuple(e.data.get("founding_parties") or ())
+        for signed in effective(stored_events(events)):
+            if signed.type == "DocumentSigned":
+                out[stream] = tuple(signed.data.get("founding_parties") or ())
     return out
 
 
