@@ -1,12 +1,14 @@
-"""The `sco-registry import FILE...` subcommand: arguments, a progress bar on a terminal, the
-problems one a line and a summary. The lead's `cli.py` wires it in."""
+"""The `sco-registry import FILE...` subcommand: arguments, a progress bar on a terminal
+(`rich`), the problems one a line and a summary. The lead's `cli.py` wires it in."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any, TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from sco_registry.importer.load import ImportSummary, import_files
 from sco_registry.store.base import EventStore
@@ -31,38 +33,80 @@ def add_import_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--no-progress", action="store_true", help="no progress bar even on a terminal"
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="validate and rehearse the import, print the same report, write nothing",
+    )
+    parser.add_argument(
+        "--accept-revisions",
+        action="store_true",
+        help=(
+            "record a record imported before whose content changed (same id) as corrections "
+            "of its events, instead of refusing it as import.conflicting_record"
+        ),
+    )
 
 
 class ProgressBar:
-    """A plain progress bar on a terminal (stderr), redrawn in place; silent elsewhere."""
+    """A progress bar (rich) on a terminal, counting records; silent elsewhere. `enabled`
+    None: draw only when `stream` is a terminal."""
 
-    def __init__(self, stream: TextIO, *, width: int = 30, enabled: bool | None = None) -> None:
-        self.stream = stream
-        self.width = width
+    def __init__(self, stream: TextIO, *, enabled: bool | None = None) -> None:
         self.enabled = stream.isatty() if enabled is None else enabled
-        self._drawn = False
+        self._console = Console(file=stream, force_terminal=self.enabled)
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled or total <= 0:
             return
-        filled = self.width * done // total
-        bar = "#" * filled + "." * (self.width - filled)
-        self.stream.write(f"\rimporting [{bar}] {done}/{total} records")
-        self.stream.flush()
-        self._drawn = True
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("importing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("records"),
+                console=self._console,
+                auto_refresh=False,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("import", total=total)
+        assert self._task is not None
+        self._progress.update(self._task, completed=done, total=total, refresh=True)
 
     def close(self) -> None:
-        if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
 
 
 def summary_line(summary: ImportSummary) -> str:
-    return (
-        f"records read: {summary.records_read}, events appended: {summary.events_appended}, "
+    appended = "events to append" if summary.checked_only else "events appended"
+    line = (
+        f"records read: {summary.records_read}, {appended}: {summary.events_appended}, "
         f"already imported: {summary.already_imported}, rejected: {summary.rejected}"
     )
+    if summary.revised:
+        line += f", revised: {summary.revised}"
+    if summary.checked_only:
+        line += "; checked only: nothing was written"
+    return line
+
+
+def outcome_line(summary: ImportSummary) -> str | None:
+    """What a refused or stopped import left in the log, in words; None when it succeeded."""
+    if summary.ok:
+        return None
+    files = ", ".join(summary.files) or "the import"
+    if summary.stopped:
+        return (
+            f"stopped: the {summary.events_appended} event(s) appended before the failure "
+            "stay; run the same import again to append the rest"
+        )
+    if summary.checked_only:
+        return f"rejected: the import of {files} would append nothing"
+    return f"rejected: nothing was appended from any file ({files})"
 
 
 async def run_import(
@@ -72,16 +116,26 @@ async def run_import(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Run an import; 0 when everything was imported (or was already), 2 when rejected."""
+    """Run an import (or, with --check, its rehearsal); 0 when everything was imported (or
+    was already, or would be), 2 when rejected."""
     out = out or sys.stdout
     err = err or sys.stderr
-    bar = ProgressBar(err, enabled=False if args.no_progress else None)
-    progress: Callable[[int, int], None] = bar
+    bar = ProgressBar(err, enabled=False if args.no_progress or args.check else None)
     try:
-        summary = await import_files(args.files, store, actor=args.actor, progress=progress)
+        summary = await import_files(
+            args.files,
+            store,
+            actor=args.actor,
+            progress=bar,
+            check_only=args.check,
+            accept_revisions=args.accept_revisions,
+        )
     finally:
         bar.close()
     for problem in summary.problems:
         print(problem, file=err)
+    outcome = outcome_line(summary)
+    if outcome is not None:
+        print(outcome, file=err)
     print(summary_line(summary), file=out)
     return EXIT_OK if summary.ok else EXIT_REJECTED

@@ -6,6 +6,10 @@ what is already imported, or the domain refuses any command in the rehearsal. Th
 can still fail if another writer changes the log between the rehearsal and the append; the
 import then stops at that record, what was appended before it stays (each command is one
 transaction), and running the same import again appends only the rest (idempotency keys).
+
+`check_only` stops after the rehearsal: the same report, nothing written. With
+`accept_revisions`, a record imported before whose content changed becomes corrections of the
+events it produced (`_revise`), after every other step of the import.
 """
 
 from __future__ import annotations
@@ -18,14 +22,14 @@ from typing import Any
 
 from sco_registry.application import facts
 from sco_registry.application.bus import fingerprint, handle
-from sco_registry.application.context import CommandContext
+from sco_registry.application.context import CommandContext, CommandResult
 from sco_registry.application.loading import stored_events
 from sco_registry.domain.commands import Command
-from sco_registry.domain.corrections import CORRECTION_TYPES, effective
+from sco_registry.domain.corrections import CORRECTION_TYPES, CorrectEvent, RetractEvent, effective
 from sco_registry.domain.errors import RegistryError
 from sco_registry.importer import problems as p
 from sco_registry.importer.format import Known, parse_paths
-from sco_registry.importer.mapping import cross_facts, state_commands, steps_for
+from sco_registry.importer.mapping import citations, cross_facts, state_commands, steps_for
 from sco_registry.importer.order import Step, order_steps
 from sco_registry.importer.problems import ImportProblem
 from sco_registry.importer.records import AnyRecord, HistoryFile
@@ -54,13 +58,22 @@ _KIND_OF_COMMAND = {
 
 @dataclass(frozen=True, slots=True)
 class ImportSummary:
-    """`rejected`: records (or, for a file-level problem, files) with a problem."""
+    """`rejected`: records (or, for a file-level problem, files) with a problem.
+    `revised`: records imported before with other content, appended as corrections.
+    `checked_only`: a `--check` run; `events_appended` then counts the events the import
+    would append (in the rehearsal), and nothing was written. `stopped`: the real run failed
+    part way (another writer): the events appended before the failure stay.
+    `files`: the files of the command, in order."""
 
     records_read: int
     events_appended: int
     already_imported: int
     rejected: int
     problems: tuple[ImportProblem, ...] = ()
+    revised: int = 0
+    checked_only: bool = False
+    stopped: bool = False
+    files: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -70,13 +83,16 @@ class ImportSummary:
 @dataclass(slots=True)
 class _Log:
     """What the log says about earlier imports: record ids with their kinds, the command
-    fingerprint recorded under each idempotency key, and the fingerprint of the whole record
-    (`record.fingerprint` metadata) under each key whose events carry one."""
+    fingerprint recorded under each idempotency key, the fingerprint of each record's current
+    version (`record.fingerprint` metadata, where its events carry one) and its streams."""
 
     events: list[RecordedEvent] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
-    records: dict[str, str] = field(default_factory=dict)
+    # record id -> the fingerprint of its latest complete version (first import or revision)
+    latest: dict[str, str] = field(default_factory=dict)
+    # record id -> the streams holding its events
+    streams: dict[str, set[str]] = field(default_factory=dict)
 
 
 async def _read_log(store: EventStore) -> _Log:
@@ -93,6 +109,7 @@ async def _read_log(store: EventStore) -> _Log:
             kind = _KIND_OF_COMMAND.get(str(meta.get("command")))
             if kind is not None and record_id not in log.ids:
                 log.ids[record_id] = kind
+            log.streams.setdefault(record_id, set()).add(event.stream_id)
         else:
             # Recorded without a history record (a mutation): its stream is its id; the kind
             # is unknown, so the format check accepts a reference to it of any kind.
@@ -100,11 +117,21 @@ async def _read_log(store: EventStore) -> _Log:
         if isinstance(key, str) and isinstance(fp, str):
             log.keys.setdefault(key, fp)
         annotations = meta.get("record")
-        if isinstance(key, str) and isinstance(annotations, Mapping):
+        if isinstance(record_id, str) and isinstance(annotations, Mapping):
             record_fp = annotations.get("fingerprint")
-            if isinstance(record_fp, str):
-                log.records.setdefault(key, record_fp)
+            if isinstance(record_fp, str) and _completes(annotations):
+                log.latest[record_id] = record_fp
     return log
+
+
+def _completes(annotations: Mapping[str, Any]) -> bool:
+    """Whether an event's record annotations make its fingerprint the record's current one:
+    any event of a first import, and the last command of a revision (a revision stopped
+    part way leaves the earlier version current, so that running it again completes it)."""
+    revision = annotations.get("revision")
+    if not isinstance(revision, Mapping):
+        return True
+    return bool(revision.get("command") == revision.get("of"))
 
 
 def _rejected(problems: Iterable[ImportProblem]) -> int:
@@ -118,6 +145,8 @@ async def import_files(
     actor: str = "importer",
     ctx_factory: ContextFactory | None = None,
     progress: Progress | None = None,
+    check_only: bool = False,
+    accept_revisions: bool = False,
 ) -> ImportSummary:
     """Import `paths` in order (each may refer to records of those before it).
 
@@ -125,19 +154,31 @@ async def import_files(
     actor, correlation and causation ids); by default `actor` and one correlation id for
     the import. Whatever it returns, the key is the step's (replays depend on it), and so
     are the annotations: the record's confidence, note and fingerprint (`_annotations`).
+    `check_only`: check and rehearse, write nothing. `accept_revisions`: a record imported
+    before with other content becomes corrections (`_revise`) instead of a conflict.
     """
+    names = tuple(str(x) for x in paths)
     log = await _read_log(store)
     # Read to check references while parsing, not for a decision: no read set to keep.
     known = Known(log.ids, await facts.known_states(store, facts.ReadSet()))
     parsed = parse_paths(paths, known)
     read = sum(f.count for f in parsed)
     problems = [x for f in parsed for x in f.problems]
+
+    def summary(
+        appended: int, already: int, found: Sequence[ImportProblem], revised: int = 0
+    ) -> ImportSummary:
+        return ImportSummary(
+            read, appended, already, _rejected(found), tuple(found), revised,
+            checked_only=check_only, files=names,
+        )  # fmt: skip
+
     if problems:
-        return ImportSummary(read, 0, 0, _rejected(problems), tuple(problems))
+        return summary(0, 0, problems)
     files = [f.file for f in parsed if f.file is not None]
-    plan = _plan(files, log)
+    plan = _plan(files, log, accept_revisions=accept_revisions)
     if plan.problems:
-        return ImportSummary(read, 0, plan.already, _rejected(plan.problems), plan.problems)
+        return summary(0, plan.already, plan.problems)
     if ctx_factory is None:
         correlation = uuid.uuid4()  # one import, one correlation id for all its events
 
@@ -149,30 +190,45 @@ async def import_files(
     def keyed(key: str) -> CommandContext:
         return replace(given(key), idempotency_key=key)
 
-    rehearsal = await _run(await _copy(log), plan, keyed, None, stop_at_first=False)
+    rehearsal = await _run(await _copy(log), plan, keyed, None, log, stop_at_first=False)
     if rehearsal.problems:
-        return ImportSummary(
-            read, 0, plan.already, _rejected(rehearsal.problems), rehearsal.problems
-        )
-    real = await _run(store, plan, keyed, progress, stop_at_first=True)
-    return ImportSummary(read, real.appended, plan.already, _rejected(real.problems), real.problems)
+        return summary(0, plan.already, rehearsal.problems)
+    revised = len(plan.revisions)
+    if check_only:
+        return summary(rehearsal.appended, plan.already, (), revised)
+    real = await _run(store, plan, keyed, progress, log, stop_at_first=True)
+    out = summary(real.appended, plan.already, real.problems, revised)
+    return replace(out, stopped=bool(real.problems))
+
+
+@dataclass(frozen=True, slots=True)
+class _Revision:
+    """A record imported before whose content changed: all of its steps, as the revised
+    record maps them."""
+
+    file: str
+    record: AnyRecord
+    steps: list[Step]
 
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
     states: list[tuple[str, Command]]
     steps: list[Step]
-    records: int  # records with steps to run
+    records: int  # records with steps to run (revised ones included)
     already: int
     problems: tuple[ImportProblem, ...]
+    revisions: list[_Revision] = field(default_factory=list)
 
 
-def _plan(files: Sequence[HistoryFile], log: _Log) -> _Plan:
-    """The steps still to run, in order; records already imported; conflicts and cycles."""
+def _plan(files: Sequence[HistoryFile], log: _Log, *, accept_revisions: bool = False) -> _Plan:
+    """The steps still to run, in order; records already imported; conflicts and cycles;
+    with `accept_revisions`, the revised records instead of their conflicts."""
     everything: list[tuple[str, AnyRecord]] = [(f.path, r) for f in files for r in f.records]
     facts = cross_facts((r for _, r in everything), _recorded_founding(log))
     first_seen: dict[str, tuple[str, str]] = {}
     pending: list[Step] = []
+    revisions: list[_Revision] = []
     problems: list[ImportProblem] = []
     already = records = 0
     for path, record in everything:
@@ -186,9 +242,26 @@ def _plan(files: Sequence[HistoryFile], log: _Log) -> _Plan:
         first_seen[record.id] = (path, record.fingerprint)
         steps = steps_for(path, record, facts)
         todo = [s for s in steps if s.key not in log.keys]
-        changed = [s for s in steps if s.key in log.keys and _changed(s, log)]
-        if changed:
-            problems.append(_conflict(path, record, "it was imported before with other content"))
+        if _changed(record, steps, log):
+            if not accept_revisions:
+                problems.append(
+                    _conflict(
+                        path,
+                        record,
+                        "it was imported before with other content (to record the changes "
+                        "as corrections, import with --accept-revisions)",
+                    )
+                )
+            elif log.ids.get(record.id, record.kind) not in (record.kind, ""):
+                problems.append(
+                    _not_correctable(
+                        path, record, f"it was imported as a {log.ids[record.id]}, not a "
+                        f"{record.kind}; no correction changes the kind of a record",
+                    )
+                )  # fmt: skip
+            else:
+                revisions.append(_Revision(path, record, steps))
+                records += 1
         elif todo:
             pending.extend(todo)
             records += 1
@@ -196,7 +269,7 @@ def _plan(files: Sequence[HistoryFile], log: _Log) -> _Plan:
             already += 1
     ordered, cycles = order_steps(pending)
     states: list[tuple[str, Command]] = list(state_commands(files))
-    return _Plan(states, ordered, records, already, tuple(problems + cycles))
+    return _Plan(states, ordered, records, already, tuple(problems + cycles), revisions)
 
 
 def _recorded_founding(log: _Log) -> dict[str, tuple[str, ...]]:
@@ -218,17 +291,17 @@ def _fp(step: Step) -> str:
     return fingerprint(step.command)
 
 
-def _changed(step: Step, log: _Log) -> bool:
-    """Whether the step, already in the log under its key, was imported with other content:
-    another command (its fingerprint), or another record behind the same command (the
-    record's fingerprint, which also covers its sources, confidence and note).
+def _changed(record: AnyRecord, steps: Sequence[Step], log: _Log) -> bool:
+    """Whether the record was imported before with other content. Its latest version in the
+    log (`record.fingerprint` of its events, a completed revision's included) is compared
+    with the record's fingerprint, which covers sources, confidence and note too.
 
     Backward compatible: events imported before records were annotated carry no `record`
     metadata; for them only the command fingerprints are compared."""
-    if log.keys[step.key] != _fp(step):
-        return True
-    stored = log.records.get(step.key)
-    return stored is not None and stored != step.record.fingerprint
+    latest = log.latest.get(record.id)
+    if latest is not None:
+        return latest != record.fingerprint
+    return any(s.key in log.keys and log.keys[s.key] != _fp(s) for s in steps)
 
 
 def _annotations(record: AnyRecord) -> dict[str, Any]:
@@ -247,11 +320,30 @@ def _conflict(path: str, record: AnyRecord, why: str) -> ImportProblem:
     )
 
 
+def _not_correctable(path: str, record: AnyRecord, why: str) -> ImportProblem:
+    return ImportProblem(
+        path,
+        record.id,
+        None,
+        p.REVISION_NOT_CORRECTABLE,
+        f"the revision of {record.id} cannot be recorded as corrections: {why}",
+    )
+
+
 async def _copy(log: _Log) -> InMemoryEventStore:
     """An in-memory log holding the same events (same ids, data and metadata), for the
     rehearsal. Linear in the log's size, which is fine for a registry of history."""
+    return await _copy_events(log.events)
+
+
+async def _copy_events(
+    events: Iterable[RecordedEvent], *, leave_out: str | None = None
+) -> InMemoryEventStore:
+    """An in-memory log of `events`, less those of record `leave_out` (its `record_id`)."""
     copy = InMemoryEventStore()
-    for e in log.events:
+    for e in events:
+        if leave_out is not None and e.metadata.get("record_id") == leave_out:
+            continue
         event = NewEvent(
             type=e.type, data=e.data, valid_time=e.valid_time, schema_version=e.schema_version,
             metadata=e.metadata, sources=e.sources, actor=e.actor,
@@ -267,17 +359,27 @@ class _Outcome:
     problems: tuple[ImportProblem, ...] = ()
 
 
+def _refused(step: Step, e: RegistryError, command: Command | None = None) -> ImportProblem:
+    field = e.details.get("field")
+    return ImportProblem(
+        step.file, step.record.id, field if isinstance(field, str) else None,
+        p.APPEND_FAILED if isinstance(e, StoreError) else p.REJECTED_BY_DOMAIN,
+        f"{type(command or step.command).__name__} refused: {e}",
+    )  # fmt: skip
+
+
 async def _run(
     store: EventStore,
     plan: _Plan,
     ctx_factory: ContextFactory,
     progress: Progress | None,
+    log: _Log,
     *,
     stop_at_first: bool,
 ) -> _Outcome:
-    """Send the plan's commands through the handlers. In a rehearsal (`stop_at_first` False)
-    go on after a refusal, skipping what depends on a refused record, to report every
-    refusal that is not a consequence of another."""
+    """Send the plan's commands through the handlers, then the revisions' corrections. In
+    a rehearsal (`stop_at_first` False) go on after a refusal, skipping what depends on a
+    refused record, to report every refusal that is not a consequence of another."""
     outcome = _Outcome()
     problems: list[ImportProblem] = []
     for key, command in plan.states:
@@ -285,6 +387,13 @@ async def _run(
     failed: set[str] = set()
     done_records: set[str] = set()
     total = plan.records
+
+    def done(record_id: str) -> None:
+        if record_id not in done_records:
+            done_records.add(record_id)
+            if progress is not None:
+                progress(len(done_records), total)
+
     for step in plan.steps:
         if step.record.id in failed or step.after & failed:
             failed.add(step.record.id)
@@ -294,21 +403,143 @@ async def _run(
             result = await handle(step.command, store, ctx)
         except RegistryError as e:
             failed.add(step.record.id)
-            field = e.details.get("field")
-            problems.append(
-                ImportProblem(
-                    step.file, step.record.id, field if isinstance(field, str) else None,
-                    p.APPEND_FAILED if isinstance(e, StoreError) else p.REJECTED_BY_DOMAIN,
-                    f"{type(step.command).__name__} refused: {e}",
-                )
-            )  # fmt: skip
+            problems.append(_refused(step, e))
             if stop_at_first:
                 break
             continue
         outcome.appended += result.events_appended
-        if step.record.id not in done_records:
-            done_records.add(step.record.id)
-            if progress is not None:
-                progress(len(done_records), total)
+        done(step.record.id)
+    for revision in plan.revisions:
+        if problems and stop_at_first:
+            break
+        try:
+            outcome.appended += await _revise(store, revision, ctx_factory, log)
+        except _Refusal as refusal:
+            problems.append(refusal.problem)
+            continue
+        done(revision.record.id)
     outcome.problems = tuple(problems)
     return outcome
+
+
+class _Refusal(Exception):
+    def __init__(self, problem: ImportProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class _Current:
+    """An event a record's step produced, as the log now holds it (corrections applied)."""
+
+    recorded: RecordedEvent
+    data: Mapping[str, Any]
+
+
+async def _current(store: EventStore, log: _Log, record_id: str, key: str) -> list[_Current]:
+    """The events the step with idempotency key `key` produced and the registry still holds:
+    those appended under `key` and, where an earlier revision recorded the step anew, under
+    `key@...`; retracted ones left out, corrected ones with their corrected data."""
+    out: list[_Current] = []
+    for stream in sorted(log.streams.get(record_id, ())):
+        recorded = await store.read_stream(stream)
+        by_id = {r.event_id: r for r in recorded}
+        for e in effective(stored_events(recorded)):
+            r = by_id[e.event_id]
+            k = r.metadata.get("idempotency_key")
+            if isinstance(k, str) and (k == key or k.startswith(f"{key}@")):
+                out.append(_Current(r, e.data))
+    return sorted(out, key=lambda c: c.recorded.position)
+
+
+async def _appended(store: EventStore, result: CommandResult) -> list[RecordedEvent]:
+    first, last = result.first_position, result.last_position
+    if first is None or last is None:
+        return []
+    return await store.read_all(after=first - 1, limit=last - first + 1)
+
+
+async def _revise(
+    store: EventStore, revision: _Revision, ctx_factory: ContextFactory, log: _Log
+) -> int:
+    """Append the corrections that make the log hold the revised record: returns the events
+    appended, raises `_Refusal` when the domain refuses or no correction can express it.
+
+    The revised record is first recorded, step by step, in a scratch copy of the log that
+    leaves out every event of the record: the events it would produce there are compared
+    with those the log holds for each step. The same events with other data: one
+    `CorrectEvent` each (the changed fields, valid time and sources included). Other types
+    on the same streams (a meeting held, now postponed): the held events are retracted and
+    the step is recorded anew. Events on other streams (a membership record of another
+    state, an amendment of another document): refused, `import.revision_not_correctable`.
+    A step the revised record adds is recorded as usual. Every command carries the revised
+    record's sources, a reason naming the file, and an idempotency key derived from the
+    record's new fingerprint (`<key>@<fingerprint>/<position>`), so that importing the same
+    revised file again appends nothing."""
+    record, file = revision.record, revision.file
+    rev = record.fingerprint[:16]
+    src = citations(record)
+    reason = f"revised record {record.id} in {file}"
+    scratch = await _copy_events([e async for e in store.iter_all()], leave_out=record.id)
+    commands: list[tuple[str, Command, Step]] = []
+    for step in revision.steps:
+        current = await _current(store, log, record.id, step.key)
+        try:
+            made = await handle(
+                step.command,
+                scratch,
+                CommandContext(
+                    actor="revision", correlation_id=uuid.uuid4(), idempotency_key=step.key
+                ),
+            )
+        except RegistryError as e:
+            raise _Refusal(_refused(step, e)) from None
+        new = await _appended(scratch, made)
+        if not current and step.key not in log.keys:
+            commands.append((step.key, step.command, step))  # a step the revision adds
+            continue
+        old_shape = [(c.recorded.stream_id, c.recorded.type) for c in current]
+        new_shape = [(e.stream_id, e.type) for e in new]
+        if old_shape == new_shape:
+            for c, made_event in zip(current, new, strict=True):
+                changes = {k: v for k, v in made_event.data.items() if c.data.get(k) != v}
+                if changes:
+                    correct = CorrectEvent(
+                        stream_id=c.recorded.stream_id, event_id=c.recorded.event_id,
+                        reason=reason, changes=changes, sources=src, record_id=record.id,
+                    )  # fmt: skip
+                    commands.append((f"{step.key}@{rev}/{c.recorded.position}", correct, step))
+        elif {s for s, _ in old_shape} == {s for s, _ in new_shape}:
+            for c in current:
+                retract = RetractEvent(
+                    stream_id=c.recorded.stream_id, event_id=c.recorded.event_id,
+                    reason=reason, sources=src, record_id=record.id,
+                )  # fmt: skip
+                commands.append((f"{step.key}@{rev}/{c.recorded.position}", retract, step))
+            commands.append((f"{step.key}@{rev}", step.command, step))
+        else:
+            before = sorted({s for s, _ in old_shape})
+            after = sorted({s for s, _ in new_shape})
+            raise _Refusal(
+                _not_correctable(
+                    file, record, f"its events would move from {before} to {after}; a "
+                    "correction stays in its event's stream",
+                )
+            )  # fmt: skip
+    if not commands:
+        raise _Refusal(
+            _not_correctable(
+                file, record, "no event changes (only its confidence or note differ, which "
+                "the log keeps as the record's annotations, not as facts a correction changes)",
+            )
+        )  # fmt: skip
+    appended = 0
+    for i, (key, command, step) in enumerate(commands, start=1):
+        annotations = {**_annotations(record), "revision": {"file": file, "command": i,
+                                                            "of": len(commands)}}  # fmt: skip
+        ctx = replace(ctx_factory(key), annotations=annotations)
+        try:
+            appended += (await handle(command, store, ctx)).events_appended
+        except RegistryError as e:
+            raise _Refusal(_refused(step, e, command)) from None
+    return appended

@@ -25,6 +25,7 @@ REFERENCE_CYCLE = "import.reference_cycle"
 CONFLICTING_RECORD = "import.conflicting_record"
 UNMAPPABLE_RECORD = "import.unmappable_record"
 REJECTED_BY_DOMAIN = "import.rejected_by_domain"
+REVISION_NOT_CORRECTABLE = "import.revision_not_correctable"
 APPEND_FAILED = "import.append_failed"
 FILE_UNREADABLE = "import.file_unreadable"
 

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,11 @@ from sco_registry.store.memory import InMemoryEventStore
 from tests.unit.importer.importer_samples import every_kind_file, record, write
 
 DATA = Path(__file__).parents[3] / "data"
+
+
+def no_controls(text: str) -> str:
+    """Terminal output without its control sequences (colours, cursor)."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
 
 
 def parse_args(*argv: str) -> argparse.Namespace:
@@ -66,23 +72,108 @@ async def test_actor_is_recorded(tmp_path: Path) -> None:
     assert {e.actor for e in await store.read_all()} == {"curator"}
 
 
-def test_the_progress_bar_draws_in_place_on_a_terminal_only() -> None:
+def test_the_progress_bar_draws_on_a_terminal_only() -> None:
     tty = io.StringIO()
-    bar = ProgressBar(tty, width=10, enabled=True)
+    bar = ProgressBar(tty, enabled=True)
     bar(0, 4)
     bar(2, 4)
     bar(4, 4)
     bar.close()
-    assert tty.getvalue() == (
-        "\rimporting [..........] 0/4 records"
-        "\rimporting [#####.....] 2/4 records"
-        "\rimporting [##########] 4/4 records\n"
-    )
+    drawn = no_controls(tty.getvalue())
+    assert "importing" in drawn and "2/4 records" in drawn and "4/4 records" in drawn
+    assert drawn.endswith("\n")
     plain = io.StringIO()
     quiet = ProgressBar(plain)  # a StringIO is no terminal
     quiet(1, 2)
     quiet.close()
     assert plain.getvalue() == ""
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_an_import_on_a_terminal_draws_the_bar_and_no_progress_silences_it(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path / "every.json", every_kind_file())
+    total = len(every_kind_file()["records"])
+    err = _Terminal()
+    assert await run_import(parse_args(str(path)), InMemoryEventStore(), out=io.StringIO(),
+                            err=err) == 0  # fmt: skip
+    assert f"{total}/{total} records" in no_controls(err.getvalue())
+    err = _Terminal()
+    args = parse_args("--no-progress", str(path))
+    assert await run_import(args, InMemoryEventStore(), out=io.StringIO(), err=err) == 0
+    assert err.getvalue() == ""
+
+
+async def test_check_reports_and_writes_nothing_then_the_import_writes(tmp_path: Path) -> None:
+    path = write(tmp_path / "every.json", every_kind_file())
+    n = len(every_kind_file()["records"])
+    store = InMemoryEventStore()
+    out, err = io.StringIO(), io.StringIO()
+    assert await run_import(parse_args("--check", str(path)), store, out=out, err=err) == 0
+    assert await store.head_position() == 0
+    line = out.getvalue()
+    assert line.startswith(f"records read: {n}, events to append: ")
+    assert line.endswith("already imported: 0, rejected: 0; checked only: nothing was written\n")
+    would = int(line.split("events to append: ")[1].split(",")[0])
+    out = io.StringIO()
+    assert await run_import(parse_args(str(path)), store, out=out, err=err) == 0
+    assert would == await store.head_position() > 0  # the rehearsal counted what was written
+    assert out.getvalue() == (
+        f"records read: {n}, events appended: {would}, already imported: 0, rejected: 0\n"
+    )
+    # Checked again: already imported, nothing to append, nothing written.
+    out = io.StringIO()
+    assert await run_import(parse_args("--check", str(path)), store, out=out, err=err) == 0
+    assert f"events to append: 0, already imported: {n}" in out.getvalue()
+    assert await store.head_position() == would
+
+
+async def test_check_of_a_rejected_file_reports_the_same_problems_and_exits_2(
+    tmp_path: Path,
+) -> None:
+    doc = every_kind_file()
+    record(doc, "office/rats/director")["nationality"] = "XX"
+    path = write(tmp_path / "broken.json", doc)
+    reports = []
+    for extra in (["--check"], []):
+        out, err = io.StringIO(), io.StringIO()
+        store = InMemoryEventStore()
+        assert await run_import(parse_args(*extra, str(path)), store, out=out, err=err) == 2
+        assert await store.head_position() == 0
+        reports.append(err.getvalue().splitlines()[0])
+    assert reports[0] == reports[1]
+    assert reports[0].startswith(
+        f"{path}: office/rats/director: nationality: [import.unknown_state]"
+    )
+
+
+async def test_a_rejected_command_names_every_file_and_says_nothing_was_appended(
+    tmp_path: Path,
+) -> None:
+    good = write(tmp_path / "good.json", every_kind_file())
+    doc = every_kind_file()
+    doc["title"] = "later"
+    doc["records"] = [dict(record(doc, "meeting/heads_of_state/2005"), city="Almaty")]
+    clash = write(tmp_path / "clash.json", doc)
+    store = InMemoryEventStore()
+    assert await run_import(parse_args(str(good)), store, out=io.StringIO(),
+                            err=io.StringIO()) == 0  # fmt: skip
+    head = await store.head_position()
+    new = write(tmp_path / "new.json", {**every_kind_file(), "title": "new", "records": []})
+    err = io.StringIO()
+    args = parse_args(str(new), str(clash))
+    assert await run_import(args, store, out=io.StringIO(), err=err) == 2
+    problem, outcome = err.getvalue().splitlines()
+    assert problem.startswith(f"{clash}: meeting/heads_of_state/2005: -: "
+                              "[import.conflicting_record] ")  # fmt: skip
+    assert "--accept-revisions" in problem
+    assert outcome == f"rejected: nothing was appended from any file ({new}, {clash})"
+    assert await store.head_position() == head
 
 
 def test_sco_registry_import_into_sqlite_records_confidence_and_notes(
