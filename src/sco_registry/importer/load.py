@@ -23,6 +23,7 @@ from typing import Any
 from sco_registry.application import facts
 from sco_registry.application.bus import fingerprint, handle
 from sco_registry.application.context import CommandContext, CommandResult
+from sco_registry.application.handlers import primary_stream
 from sco_registry.application.loading import stored_events
 from sco_registry.domain.commands import Command
 from sco_registry.domain.corrections import CORRECTION_TYPES, CorrectEvent, RetractEvent, effective
@@ -93,6 +94,8 @@ class _Log:
     latest: dict[str, str] = field(default_factory=dict)
     # record id -> the streams holding its events
     streams: dict[str, set[str]] = field(default_factory=dict)
+    # idempotency key -> the stream of its command's first event (the command's own stream)
+    primary: dict[str, str] = field(default_factory=dict)
 
 
 async def _read_log(store: EventStore) -> _Log:
@@ -116,6 +119,7 @@ async def _read_log(store: EventStore) -> _Log:
             log.ids.setdefault(event.stream_id, "")
         if isinstance(key, str) and isinstance(fp, str):
             log.keys.setdefault(key, fp)
+            log.primary.setdefault(key, event.stream_id)
         annotations = meta.get("record")
         if isinstance(record_id, str) and isinstance(annotations, Mapping):
             record_fp = annotations.get("fingerprint")
@@ -468,13 +472,14 @@ async def _revise(
     The revised record is first recorded, step by step, in a scratch copy of the log that
     leaves out every event of the record: the events it would produce there are compared
     with those the log holds for each step. The same events with other data: one
-    `CorrectEvent` each (the changed fields, valid time and sources included). Other types
-    on the same streams (a meeting held, now postponed): the held events are retracted and
-    the step is recorded anew. Events on other streams (a membership record of another
-    state, an amendment of another document): refused, `import.revision_not_correctable`.
-    A step the revised record adds is recorded as usual. Every command carries the revised
-    record's sources, a reason naming the file, and an idempotency key derived from the
-    record's new fingerprint (`<key>@<fingerprint>/<position>`), so that importing the same
+    `CorrectEvent` each (the changed fields, valid time and sources included). Other events
+    (a meeting held, now postponed; a document that now amends another): the events held
+    are retracted (`RetractEvent`) and the step is recorded anew. A step whose own stream
+    would change (a membership record of another state, a body change of another body):
+    refused, `import.revision_not_correctable`. A step the revised record adds is recorded
+    as usual; the events of a step it no longer makes are retracted. Every command carries
+    the revised record's sources, a reason naming the file, and an idempotency key derived
+    from the record's new fingerprint (`<key>@<fingerprint>/<position>`), so that importing the same
     revised file again appends nothing."""
     record, file = revision.record, revision.file
     rev = record.fingerprint[:16]
@@ -483,6 +488,17 @@ async def _revise(
     scratch = await _copy_events([e async for e in store.iter_all()], leave_out=record.id)
     commands: list[tuple[str, Command, Step]] = []
     for step in revision.steps:
+        if step.key not in log.keys:
+            commands.append((step.key, step.command, step))  # a step the revision adds
+            continue
+        was, now = log.primary[step.key], primary_stream(step.command)
+        if was != now:
+            raise _Refusal(
+                _not_correctable(
+                    file, record, f"its events would move from {was} to {now}; a correction "
+                    "stays in the stream of the event it corrects",
+                )
+            )  # fmt: skip
         current = await _current(store, log, record.id, step.key)
         try:
             made = await handle(
@@ -493,14 +509,10 @@ async def _revise(
                 ),
             )
         except RegistryError as e:
-            raise _Refusal(_refused(step, e)) from None
+            raise _Refusal(_refused(step, e)) from None  # fmt: skip
         new = await _appended(scratch, made)
-        if not current and step.key not in log.keys:
-            commands.append((step.key, step.command, step))  # a step the revision adds
-            continue
         old_shape = [(c.recorded.stream_id, c.recorded.type) for c in current]
-        new_shape = [(e.stream_id, e.type) for e in new]
-        if old_shape == new_shape:
+        if old_shape == [(e.stream_id, e.type) for e in new]:
             for c, made_event in zip(current, new, strict=True):
                 changes = {k: v for k, v in made_event.data.items() if c.data.get(k) != v}
                 if changes:
@@ -509,23 +521,26 @@ async def _revise(
                         reason=reason, changes=changes, sources=src, record_id=record.id,
                     )  # fmt: skip
                     commands.append((f"{step.key}@{rev}/{c.recorded.position}", correct, step))
-        elif {s for s, _ in old_shape} == {s for s, _ in new_shape}:
-            for c in current:
-                retract = RetractEvent(
-                    stream_id=c.recorded.stream_id, event_id=c.recorded.event_id,
-                    reason=reason, sources=src, record_id=record.id,
-                )  # fmt: skip
-                commands.append((f"{step.key}@{rev}/{c.recorded.position}", retract, step))
-            commands.append((f"{step.key}@{rev}", step.command, step))
-        else:
-            before = sorted({s for s, _ in old_shape})
-            after = sorted({s for s, _ in new_shape})
-            raise _Refusal(
-                _not_correctable(
-                    file, record, f"its events would move from {before} to {after}; a "
-                    "correction stays in its event's stream",
-                )
+            continue
+        # Other events (a meeting held, now postponed): retract those held, record anew.
+        for c in current:
+            retract = RetractEvent(
+                stream_id=c.recorded.stream_id, event_id=c.recorded.event_id,
+                reason=reason, sources=src, record_id=record.id,
             )  # fmt: skip
+            commands.append((f"{step.key}@{rev}/{c.recorded.position}", retract, step))
+        commands.append((f"{step.key}@{rev}", step.command, step))
+    # A step the revised record no longer makes (an establishment without its new name now):
+    # its events are retracted.
+    made_keys = {step.key for step in revision.steps}
+    dropped = sorted(k for k in log.keys if k.startswith(f"{record.id}#") and "@" not in k)
+    for key in (k for k in dropped if k not in made_keys):
+        for c in await _current(store, log, record.id, key):
+            retract = RetractEvent(
+                stream_id=c.recorded.stream_id, event_id=c.recorded.event_id,
+                reason=reason, sources=src, record_id=record.id,
+            )  # fmt: skip
+            commands.append((f"{key}@{rev}/{c.recorded.position}", retract, revision.steps[0]))
     if not commands:
         raise _Refusal(
             _not_correctable(
