@@ -99,3 +99,41 @@ async def test_the_import_command_on_sqlite(sqlite_store: EventStore) -> None:
     out = io.StringIO()
     assert await run_import(args, sqlite_store, out=out, err=io.StringIO()) == 0
     assert out.getvalue().endswith("events appended: 0, already imported: 120, rejected: 0\n")
+
+
+async def revised(store: EventStore, tmp: Path) -> list[tuple[Any, ...]]:
+    """A file imported, then revised (a date, a source, a status, a meeting postponed):
+    checked, accepted, accepted again; the log verifies."""
+    from tests.unit.importer.importer_samples import clone, every_kind_file, record, write
+
+    doc = every_kind_file()
+    assert (await import_files([write(tmp / "v1.json", doc)], store)).ok
+    head = await store.head_position()
+    doc = clone(doc)
+    record(doc, "meeting/heads_of_state/2009").update(start_date="2009-06-16",
+                                                      end_date="2009-06-16")  # fmt: skip
+    record(doc, "body/business_council")["sources"] = [{"title": "A better source"}]
+    record(doc, "membership/BY/2015-07-10/status_changed")["status_after"] = "partner"
+    record(doc, "meeting/heads_of_state/2021")["status"] = "postponed"
+    v2 = write(tmp / "v2.json", doc)
+    checked = await import_files([v2], store, accept_revisions=True, check_only=True)
+    assert checked.ok and checked.revised == 4 and await store.head_position() == head
+    accepted = await import_files([v2], store, accept_revisions=True)
+    assert accepted.ok and accepted.events_appended == checked.events_appended == 6
+    again = await import_files([v2], store, accept_revisions=True)
+    assert again.ok and again.events_appended == 0 and again.revised == 0
+    report = await averify_events(store.iter_all())
+    assert report.ok and report.checked == head + 6
+    # Ids and positions differ between runs only in the events' own ids: compare the rest.
+    return [(*comparable(e)[:5], e.metadata.get("command")) for e in await store.read_all()]
+
+
+async def test_revisions_on_sqlite_as_in_memory(sqlite_store: EventStore, tmp_path: Path) -> None:
+    memory = await revised(InMemoryEventStore(), tmp_path)
+    assert await revised(sqlite_store, tmp_path) == memory
+
+
+@pytest.mark.postgres
+async def test_revisions_on_postgresql_as_in_memory(pg_store: EventStore, tmp_path: Path) -> None:
+    memory = await revised(InMemoryEventStore(), tmp_path)
+    assert await revised(pg_store, tmp_path) == memory

@@ -208,3 +208,27 @@ def test_sco_registry_import_into_sqlite_records_confidence_and_notes(
     # Imported again: every record is recognized, annotations included.
     assert main(["import", "--no-progress", *map(str, files)]) == 0
     assert "events appended: 0, already imported: 120, rejected: 0" in capsys.readouterr().out
+
+
+async def test_accept_revisions_on_the_command_line(tmp_path: Path) -> None:
+    doc = every_kind_file()
+    store = InMemoryEventStore()
+    v1 = write(tmp_path / "v1.json", doc)
+    assert await run_import(parse_args(str(v1)), store, out=io.StringIO(),
+                            err=io.StringIO()) == 0  # fmt: skip
+    head = await store.head_position()
+    record(doc, "meeting/heads_of_state/2009")["city"] = "Ekaterinburg"
+    v2 = write(tmp_path / "v2.json", doc)
+    err = io.StringIO()
+    assert await run_import(parse_args(str(v2)), store, out=io.StringIO(), err=err) == 2
+    assert "import --accept-revisions" in err.getvalue()
+    assert await store.head_position() == head
+    out = io.StringIO()
+    args = parse_args("--accept-revisions", str(v2))
+    assert await run_import(args, store, out=out, err=io.StringIO()) == 0
+    n = len(doc["records"])
+    assert out.getvalue() == (
+        f"records read: {n}, events appended: 1, already imported: {n - 1}, rejected: 0, "
+        "revised: 1\n"
+    )
+    assert await store.head_position() == head + 1
