@@ -253,7 +253,7 @@ def _plan(files: Sequence[HistoryFile], log: _Log, *, accept_revisions: bool = F
                         path,
                         record,
                         "it was imported before with other content (to record the changes "
-                        "as corrections, import with --accept-revisions)",
+                        "as corrections of its events, run import --accept-revisions)",
                     )
                 )
             elif log.ids.get(record.id, record.kind) not in (record.kind, ""):
