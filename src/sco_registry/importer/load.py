@@ -26,11 +26,18 @@ from sco_registry.application.context import CommandContext, CommandResult
 from sco_registry.application.handlers import primary_stream
 from sco_registry.application.loading import stored_events
 from sco_registry.domain.commands import Command
-from sco_registry.domain.corrections import CORRECTION_TYPES, CorrectEvent, RetractEvent, effective
+from sco_registry.domain.corrections import CorrectEvent, RetractEvent, effective
 from sco_registry.domain.errors import RegistryError
+from sco_registry.domain.time import PartialDate
 from sco_registry.importer import problems as p
 from sco_registry.importer.format import Known, parse_paths
-from sco_registry.importer.mapping import citations, cross_facts, state_commands, steps_for
+from sco_registry.importer.mapping import (
+    LoggedFacts,
+    citations,
+    cross_facts,
+    state_commands,
+    steps_for,
+)
 from sco_registry.importer.order import Step, order_steps
 from sco_registry.importer.problems import ImportProblem
 from sco_registry.importer.records import AnyRecord, HistoryFile
@@ -229,7 +236,7 @@ def _plan(files: Sequence[HistoryFile], log: _Log, *, accept_revisions: bool = F
     """The steps still to run, in order; records already imported; conflicts and cycles;
     with `accept_revisions`, the revised records instead of their conflicts."""
     everything: list[tuple[str, AnyRecord]] = [(f.path, r) for f in files for r in f.records]
-    facts = cross_facts((r for _, r in everything), _recorded_founding(log))
+    facts = cross_facts((r for _, r in everything), _logged_facts(log))
     first_seen: dict[str, tuple[str, str]] = {}
     pending: list[Step] = []
     revisions: list[_Revision] = []
@@ -276,19 +283,31 @@ def _plan(files: Sequence[HistoryFile], log: _Log, *, accept_revisions: bool = F
     return _Plan(states, ordered, records, already, tuple(problems + cycles), revisions)
 
 
-def _recorded_founding(log: _Log) -> dict[str, tuple[str, ...]]:
-    """The founding parties of every document signed in the log, as its stream now holds
-    them (corrections applied): document id -> states."""
+def _logged_facts(log: _Log) -> LoggedFacts:
+    """What the inferences use from the log, as its streams now hold it (corrections
+    applied): each signed document's founding parties and date, each membership change."""
     streams: dict[str, list[RecordedEvent]] = {}
     for e in log.events:
-        if e.type in ("DocumentSigned", *CORRECTION_TYPES):
-            streams.setdefault(e.stream_id, []).append(e)
-    out: dict[str, tuple[str, ...]] = {}
+        if e.type == "DocumentSigned" or e.stream_id.startswith("membership/"):
+            streams.setdefault(e.stream_id, [])
+    for e in log.events:
+        if e.stream_id in streams:
+            streams[e.stream_id].append(e)
+    founding: dict[str, tuple[str, ...]] = {}
+    signed: dict[str, PartialDate] = {}
+    memberships: list[tuple[str, PartialDate, str | None]] = []
     for stream, events in streams.items():
-        for signed in effective(stored_events(events)):
-            if signed.type == "DocumentSigned":
-                out[stream] = tuple(signed.data.get("founding_parties") or ())
-    return out
+        for held in effective(stored_events(events)):
+            date = held.data.get("valid_time")
+            if held.type == "DocumentSigned":
+                founding[stream] = tuple(held.data.get("founding_parties") or ())
+                if isinstance(date, str):
+                    signed[stream] = PartialDate.parse(date)
+            elif stream.startswith("membership/") and isinstance(date, str):
+                document = held.data.get("document")
+                state = str(held.data.get("state"))
+                memberships.append((state, PartialDate.parse(date), document))
+    return LoggedFacts(founding, signed, memberships)
 
 
 def _fp(step: Step) -> str:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sco_registry.domain import bodies, documents, meetings, membership, organization
 from sco_registry.domain.commands import Command
 from sco_registry.domain.mandates import RecordMandate
 from sco_registry.domain.offices import RecordOfficeTerm
 from sco_registry.domain.states import RegisterState
+from sco_registry.domain.time import PartialDate
 from sco_registry.domain.values import Citation
 from sco_registry.importer.order import Step
 from sco_registry.importer.records import (
@@ -79,39 +80,49 @@ class CrossFacts:
     signatory_records: Mapping[str, frozenset[str]]
 
 
-def cross_facts(
-    records: Iterable[AnyRecord], recorded: Mapping[str, tuple[str, ...]] | None = None
-) -> CrossFacts:
+@dataclass(frozen=True, slots=True)
+class LoggedFacts:
+    """What earlier imports put in the log that the inferences use: the founding parties
+    and signing dates of documents, and the membership changes (state, date, document)."""
+
+    founding: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    signed: Mapping[str, PartialDate] = field(default_factory=dict)
+    memberships: Sequence[tuple[str, PartialDate, str | None]] = ()
+
+
+def cross_facts(records: Iterable[AnyRecord], logged: LoggedFacts | None = None) -> CrossFacts:
     """The cross-record facts of an import (docs/data.md, "The mapping's inferences").
 
     A founding party of a document is a state listed among its `parties` whose membership
-    record, dated on the signing day, cites that document or another document of the import
-    signed on that day: only what the records say makes a state a party, and a state that
-    becomes a member by one instrument of a summit signs the others as one (otherwise the
-    documents would each wait for the other's members: a cycle no order satisfies).
-    `recorded`: the founding parties of documents already in the log, as recorded then; they
-    are kept (those still listed), so that a membership record added by a later file does not
-    make an imported document look changed.
+    change, dated on the signing day, cites that document or another document signed on that
+    day: only what the records say makes a state a party, and a state that becomes a member
+    by one instrument of a summit signs the others as one (otherwise the documents would
+    each wait for the other's members: a cycle no order satisfies). Changes and documents of
+    earlier imports count as those of this one (`logged`), so that how records are split
+    into imports does not change the events. A document already in the log keeps the
+    founding parties it was recorded with (those still listed), so that a membership record
+    added by a later file does not make it look changed.
     """
     records = list(records)
-    recorded = recorded or {}
+    logged = logged or LoggedFacts()
     documents_ = [r for r in records if isinstance(r, DocumentRecord)]
-    signed = {d.id: d.signed_on for d in documents_}
+    signed = {**logged.signed, **{d.id: d.signed_on for d in documents_}}
     changes = [r for r in records if isinstance(r, MembershipRecord)]
+    dated = [*logged.memberships, *((m.state, m.date, m.document) for m in changes)]
     founding: dict[str, list[str]] = {}
     for d in documents_:
         listed = frozenset(d.parties or ())
-        if d.id in recorded:
-            founding[d.id] = [s for s in recorded[d.id] if s in listed]
+        if d.id in logged.founding:
+            founding[d.id] = [s for s in logged.founding[d.id] if s in listed]
             continue
-        for m in changes:
-            if m.state not in listed or not m.date.overlaps(d.signed_on):
+        for state, date, document in dated:
+            if state not in listed or not date.overlaps(d.signed_on):
                 continue
-            cited = signed.get(m.document) if m.document is not None else None
-            if m.document == d.id or (cited is not None and cited.overlaps(d.signed_on)):
+            cited = signed.get(document) if document is not None else None
+            if document == d.id or (cited is not None and cited.overlaps(d.signed_on)):
                 founding.setdefault(d.id, [])
-                if m.state not in founding[d.id]:
-                    founding[d.id].append(m.state)
+                if state not in founding[d.id]:
+                    founding[d.id].append(state)
     before: dict[str, frozenset[str]] = {}
     for d in documents_:
         parties = set(d.parties or ()) - set(founding.get(d.id, ()))

@@ -10,7 +10,7 @@ from typing import Any
 
 from sco_registry.importer.format import parse_text
 from sco_registry.importer.load import import_files
-from sco_registry.importer.mapping import cross_facts, steps_for
+from sco_registry.importer.mapping import LoggedFacts, cross_facts, steps_for
 from sco_registry.importer.order import order_steps
 from sco_registry.importer.records import AnyRecord
 from sco_registry.store.chain import verify_events
@@ -133,8 +133,30 @@ async def test_a_membership_record_added_later_does_not_change_an_imported_docum
     # the statement: another command than the one in the log.
     both = parsed({**first, "records": first["records"] + later["records"]})
     assert cross_facts(both.values()).founding_parties["document/statement-2006"] == ("KZ",)
-    kept = cross_facts(both.values(), {"document/statement-2006": ()})
+    kept = cross_facts(both.values(), LoggedFacts(founding={"document/statement-2006": ()}))
     assert "document/statement-2006" not in kept.founding_parties
+
+
+async def test_founding_parties_do_not_depend_on_how_records_are_split_into_imports(
+    tmp_path: Path,
+) -> None:
+    """The convention is signed on the founding day; imported in a later command than the
+    founders' records, it has the same founding parties as imported with them."""
+    convention = "document/convention-2001"
+    whole = InMemoryEventStore()
+    assert (await import_files([write(tmp_path / "all.json", every_kind_file())], whole)).ok
+    first = every_kind_file()
+    later = {**clone(first), "title": "later", "records": [record(first, convention)]}
+    first["records"].remove(record(first, convention))
+    split = InMemoryEventStore()
+    assert (await import_files([write(tmp_path / "a.json", first)], split)).ok
+    assert (await import_files([write(tmp_path / "b.json", later)], split)).ok
+    assert await signed(split, convention) == await signed(whole, convention)
+    assert (await signed(split, convention))["founding_parties"] == sorted(FOUNDERS)
+    # Control: from the later file's records alone, the convention has no founding party.
+    records = parsed({**first, "records": [*first["records"], record(later, convention)]})
+    only = [records[convention]]
+    assert convention not in cross_facts(only).founding_parties
 
 
 def dissolved_then_renamed(dissolved_on: str, renamed_on: str) -> dict[str, Any]:
