@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sco_registry.application.compliance import gather_norm_facts
 from sco_registry.application.loading import load
 from sco_registry.domain import bodies, meetings, membership
 from sco_registry.domain.corrections import effective
@@ -258,3 +259,15 @@ async def test_a_step_added_or_dropped_by_a_revision(tmp_path: Path) -> None:
     assert last.type == "EventRetracted" and last.data["event_id"] == str(added[0].event_id)
     state = (await load(store, "body/rats", bodies.evolve, bodies.BodyState())).state
     assert state.name == "Regional Anti-Terrorist Structure"
+
+
+async def test_the_norms_read_the_revised_history(tmp_path: Path) -> None:
+    """Read models fold corrections too: the meeting revised to postponed is no longer a
+    held summit for the declaration's norms."""
+    store, doc, _ = await imported(tmp_path)
+    held = {m.meeting_id for m in (await gather_norm_facts(store)).meetings}
+    assert HELD in held  # control: as first imported
+    record(doc, HELD)["status"] = "postponed"
+    assert (await import_files([write(tmp_path / "v2.json", doc)], store,
+                               accept_revisions=True)).ok  # fmt: skip
+    assert {m.meeting_id for m in (await gather_norm_facts(store)).meetings} == held - {HELD}
