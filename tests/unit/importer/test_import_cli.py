@@ -232,3 +232,19 @@ async def test_accept_revisions_on_the_command_line(tmp_path: Path) -> None:
         "revised: 1\n"
     )
     assert await store.head_position() == head + 1
+
+
+def test_sco_registry_import_check_writes_nothing_to_sqlite(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = [str(DATA / "sco-history-1996-2012.json"), str(DATA / "declaration-2001.json")]
+    monkeypatch.setenv("SCO_REGISTRY_DATABASE_URL", sqlite_url)
+    assert main(["migrate"]) == 0
+    assert main(["import", "--check", *files]) == 0
+    checked = capsys.readouterr().out
+    assert checked.endswith("rejected: 0; checked only: nothing was written\n")
+    assert main(["verify"]) == 0
+    assert ": 0 events" in capsys.readouterr().out  # nothing was written
+    assert main(["import", "--no-progress", *files]) == 0
+    would = checked.split("events to append: ")[1].split(",")[0]
+    assert f"events appended: {would}," in capsys.readouterr().out
