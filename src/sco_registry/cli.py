@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from sqlalchemy.engine import make_url
+
 from sco_registry.config import Settings, load_settings
 from sco_registry.domain.errors import RegistryError
 from sco_registry.store.chain import (
@@ -149,7 +151,7 @@ async def _migrate(settings: Settings) -> int:
     from sco_registry.db import migrate
 
     await migrate(settings.database_url)
-    print(f"migrated: {settings.database_url}")
+    print(f"migrated: {_shown(settings.database_url)}")
     return EXIT_OK
 
 
@@ -161,7 +163,7 @@ async def _verify(settings: Settings, args: argparse.Namespace) -> int:
 
     async with open_store(settings) as store:
         report = await averify_events(store.iter_all(), expected_head=head)
-    return _print_report(report, settings.database_url)
+    return _print_report(report, _shown(settings.database_url))
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
@@ -211,6 +213,11 @@ async def _norms(settings: Settings, args: argparse.Namespace) -> int:
     departed = sum(1 for f in findings if f.status.value == "departed")
     print(f"{len(findings)} findings, {departed} departures from the declaration's norms")
     return EXIT_OK
+
+
+def _shown(url: str) -> str:
+    """The URL as printed: never with its password."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _where(url: str) -> str:

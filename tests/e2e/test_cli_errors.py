@@ -7,6 +7,7 @@ then the same cases through a real process (`python -m sco_registry.cli`)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,10 +17,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sco_registry import cli
-from sco_registry.cli import main
+from sco_registry.cli import main, verify_file
 from sco_registry.db import create_engine, migrate
+from sco_registry.domain.errors import RegistryError
 from sco_registry.importer.format import parse_path
 from sco_registry.store.base import NewEvent
 from sco_registry.store.sql import SqlEventStore
@@ -522,3 +526,102 @@ def test_the_issue_cases_in_a_real_process(tmp_path: Path) -> None:
         lines = done.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ["), done.stderr
     assert not missing.exists()
+
+
+# -- verify --file over arbitrary content -----------------------------------------------
+
+_EXPORT_KEYS = [
+    "position",
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "type",
+    "schema_version",
+    "data",
+    "metadata",
+    "valid_time",
+    "recorded_at",
+    "actor",
+    "sources",
+    "correlation_id",
+    "causation_id",
+    "hash",
+]
+_VALID_LINE: dict[str, object] = {
+    "actor": None,
+    "causation_id": None,
+    "correlation_id": None,
+    "data": {"n": 1},
+    "event_id": "7f0c1c84-1f43-4a55-9d0a-4b1cf4a5d001",
+    "hash": "0" * 64,
+    "metadata": {},
+    "position": 1,
+    "recorded_at": "2026-12-01T09:00:00.000000Z",
+    "schema_version": 1,
+    "sources": [{"title": "Charter"}],
+    "stream_id": "s",
+    "stream_version": 1,
+    "type": "Recorded",
+    "valid_time": "2002-06-07",
+}
+
+
+def _mutated_line(change: tuple[str, object]) -> bytes:
+    key, value = change
+    line = dict(_VALID_LINE)
+    if value is ...:
+        del line[key]
+    else:
+        line[key] = value
+    return json.dumps(line).encode()
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.binary(max_size=40),
+            st.dictionaries(st.sampled_from(_EXPORT_KEYS), _json_values).map(
+                lambda d: json.dumps(d).encode()
+            ),
+            # A real export line with one field replaced by any JSON value, or removed.
+            st.tuples(st.sampled_from(_EXPORT_KEYS), _json_values | st.just(...)).map(
+                _mutated_line
+            ),
+        ),
+        max_size=4,
+    )
+)
+def test_verify_file_only_reports_or_refuses(
+    lines: list[bytes], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Whatever the file holds, `verify --file` gives a report (intact or broken) or a
+    RegistryError with a code: never another exception."""
+    path = tmp_path_factory.mktemp("fuzz") / "export.ndjson"
+    path.write_bytes(b"\n".join(lines))
+    try:
+        report = verify_file(path)
+    except RegistryError as e:
+        assert e.code in {"verify.not_text"}
+    else:
+        assert report.ok == (report.broken_at is None)
+
+
+@pytest.mark.postgres
+def test_no_output_shows_the_database_password(
+    fresh_pg_database: str, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # The test server trusts local connections, so any password is accepted.
+    monkeypatch.setenv(URL_ENV, fresh_pg_database.replace("://postgres@", "://postgres:s3cret@"))
+    assert "s3cret" in os.environ[URL_ENV]
+    for args in (["migrate"], ["verify"]):
+        result = run(capfd, *args)
+        assert result.code == 0
+        assert "s3cret" not in result.out + result.err and "***" in result.out
