@@ -46,10 +46,11 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from sco_registry.config import InvalidDatabaseUrl
 from sco_registry.store.errors import (
     DatabaseNotMigrated,
     DatabaseUnavailable,
@@ -75,7 +76,12 @@ def create_engine(
 
     Use a file for SQLite: an in-memory database shares one connection between all tasks,
     so concurrent transactions on it would not be isolated from each other."""
-    engine = create_async_engine(url, echo=echo, json_deserializer=_loads_json)
+    try:
+        engine = create_async_engine(url, echo=echo, json_deserializer=_loads_json)
+    except (ArgumentError, ValueError) as e:  # a malformed URL or port, an unknown dialect
+        raise InvalidDatabaseUrl(f"not a usable database URL: {e}") from e
+    except ImportError as e:  # a dialect whose driver is not installed
+        raise InvalidDatabaseUrl(f"not a usable database URL: no driver ({e})") from e
     if engine.dialect.name == "sqlite":
         _setup_sqlite(engine.sync_engine, sqlite_busy_timeout_ms)
         _busy_timeouts[engine.sync_engine] = sqlite_busy_timeout_ms

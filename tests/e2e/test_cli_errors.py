@@ -625,3 +625,11 @@ def test_no_output_shows_the_database_password(
         result = run(capfd, *args)
         assert result.code == 0
         assert "s3cret" not in result.out + result.err and "***" in result.out
+
+
+@pytest.mark.parametrize("url", ["not a url", "mysql://u@host/db", "postgresql+asyncpg://u@h:x/d"])
+def test_engine_creation_refuses_a_malformed_url_with_the_config_code(url: str) -> None:
+    """For callers that bypass the settings (scripts, the benchmarks): the same code."""
+    with pytest.raises(RegistryError) as refused:
+        create_engine(url)
+    assert refused.value.code == "config.invalid_database_url"
