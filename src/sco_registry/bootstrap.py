@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sco_registry.config import Settings
-from sco_registry.db import create_engine, migrate
+from sco_registry.db import migrate, open_engine
 from sco_registry.store.sql import SqlEventStore
 
 
@@ -14,16 +14,18 @@ from sco_registry.store.sql import SqlEventStore
 async def open_store(
     settings: Settings, *, migrate_first: bool = False
 ) -> AsyncIterator[SqlEventStore]:
-    """An SqlEventStore on the configured database (migrated first if asked), closed on exit."""
+    """An SqlEventStore on the configured database (migrated first if asked), closed on exit.
+
+    The database must be reachable and at this code's schema: otherwise a
+    `DatabaseUnavailable` (store/errors.py) says why, and nothing is created or written."""
     if migrate_first:
         await migrate(settings.database_url)
-    store = SqlEventStore(
-        create_engine(
-            settings.database_url,
-            sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-            echo=settings.echo_sql,
-        )
+    engine = await open_engine(
+        settings.database_url,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        echo=settings.echo_sql,
     )
+    store = SqlEventStore(engine)
     try:
         yield store
     finally:

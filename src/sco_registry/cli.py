@@ -1,7 +1,19 @@
 """The operator's command line, `sco-registry`: run, migrate, import, verify, export-events.
 
-Exit codes: 0 success; 1 the log's chain is broken (verify); 2 bad input or a refused
-operation (the message carries the error's stable code).
+Exit codes (also in README.md):
+
+* 0: success (`verify`: the chain is intact);
+* 1: only `verify` (and `run`'s final check): the log's hash chain is broken, or its head
+  differs from `--head`;
+* 2: bad input or usage: arguments, flags, settings (`config.*`), files that cannot be read,
+  an import rejected, a refused operation;
+* 3: the environment: the database cannot be used as it is (`db.*`: not reachable, not an
+  SQLite file, not migrated, at another schema revision); the command may succeed unchanged
+  once that is fixed;
+* 70: an unexpected error (a bug): `internal.unexpected`; 130: interrupted.
+
+Every failure is one line on stderr, `error: [code] message`, with the error's stable code
+(an import's report lists its problems one a line instead). No command prints a traceback.
 """
 
 from __future__ import annotations
@@ -10,9 +22,13 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
+
+from sqlalchemy.engine import make_url
 
 from sco_registry.config import Settings, load_settings
 from sco_registry.domain.errors import RegistryError
@@ -23,10 +39,30 @@ from sco_registry.store.chain import (
     from_export_record,
     to_export_line,
 )
+from sco_registry.store.errors import DatabaseUnavailable
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
 EXIT_INVALID = 2
+EXIT_ENVIRONMENT = 3
+EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE
+EXIT_INTERRUPTED = 130
+
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+class UsageError(RegistryError):
+    """The command line itself is wrong: an unknown flag, a missing argument."""
+
+    code = "cli.usage"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors raised as `UsageError` (one line, exit 2) instead of
+    printing the usage text and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def _print_report(report: ChainReport, what: str) -> int:
@@ -41,40 +77,93 @@ def _print_report(report: ChainReport, what: str) -> int:
     return EXIT_BROKEN
 
 
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+# What reading one line as an event can raise: bad JSON, missing or mistyped fields, numbers
+# out of range (`int(1e999)`), values the envelope cannot hold, nesting too deep to parse.
+_UNREADABLE_LINE = (
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+    RegistryError,
+)
+
+
 def verify_file(path: Path, *, expected_head: str | None = None) -> ChainReport:
     """Verify an exported NDJSON file with no database. A line that cannot be read as an
-    event breaks the chain at the position where that event was due."""
+    event breaks the chain at the position where that event was due. A file that cannot be
+    opened, or is not UTF-8 text anywhere (so not an export as written: checked first, over
+    the whole file), is a `RegistryError` (`verify.unreadable_file`, `verify.not_text`)."""
     verifier = ChainVerifier()
-    with path.open(encoding="utf-8") as f:
-        for line in f:
+    try:
+        f = path.open("rb")
+    except OSError as e:
+        raise RegistryError(
+            f"cannot read {path}: {e.strerror or e}", code="verify.unreadable_file"
+        ) from e
+    with f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise RegistryError(
+                    f"{path} is not an export of sco-registry: line {number} is not UTF-8 "
+                    f"text ({e.reason} at byte {e.start} of the line)",
+                    code="verify.not_text",
+                ) from e
+        f.seek(0)
+        for raw in f:
+            line = raw.decode("utf-8")
             if not line.strip():
                 continue
             try:
-                event = from_export_record(json.loads(line))
-            except (ValueError, KeyError, TypeError, RegistryError) as e:
-                verifier.fail(verifier.expected_position, f"unreadable event line: {e}")
+                record = json.loads(line, parse_constant=_reject_constant)
+                if not isinstance(record, dict):
+                    raise ValueError("an event line is a JSON object")
+                ok = verifier.feed(from_export_record(record))
+            except _UNREADABLE_LINE as e:
+                reason = str(e) or e.__class__.__name__
+                verifier.fail(verifier.expected_position, f"unreadable event line: {reason}")
                 break
-            if not verifier.feed(event):
+            if not ok:
                 break
     return verifier.finish(expected_head=expected_head)
+
+
+def _expected_head(text: str | None) -> str | None:
+    if text is None:
+        return None
+    head = text.strip().lower()
+    if not _HASH.fullmatch(head):
+        raise RegistryError(
+            f"--head {text!r} is not a head hash: 64 hexadecimal digits expected",
+            code="verify.malformed_head",
+        )
+    return head
 
 
 async def _migrate(settings: Settings) -> int:
     from sco_registry.db import migrate
 
     await migrate(settings.database_url)
-    print(f"migrated: {settings.database_url}")
+    print(f"migrated: {_shown(settings.database_url)}")
     return EXIT_OK
 
 
 async def _verify(settings: Settings, args: argparse.Namespace) -> int:
+    head = _expected_head(args.head)
     if args.file:
-        return _print_report(verify_file(Path(args.file), expected_head=args.head), args.file)
+        return _print_report(verify_file(Path(args.file), expected_head=head), args.file)
     from sco_registry.bootstrap import open_store
 
     async with open_store(settings) as store:
-        report = await averify_events(store.iter_all(), expected_head=args.head)
-    return _print_report(report, settings.database_url)
+        report = await averify_events(store.iter_all(), expected_head=head)
+    return _print_report(report, _shown(settings.database_url))
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
@@ -84,14 +173,18 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     tmp = out.with_name(out.name + ".partial")
     count = 0
     async with open_store(settings) as store:
-        with tmp.open("w", encoding="utf-8") as f:
-            async for event in store.iter_all():
-                f.write(to_export_line(event))
-                f.write("\n")
-                count += 1
-            f.flush()
-            os.fsync(f.fileno())
-    tmp.replace(out)  # never leave a half-written export under the real name
+        try:
+            with tmp.open("w", encoding="utf-8") as f:
+                async for event in store.iter_all():
+                    f.write(to_export_line(event))
+                    f.write("\n")
+                    count += 1
+                f.flush()
+                os.fsync(f.fileno())
+            tmp.replace(out)  # never leave a half-written export under the real name
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # nor under the other one
+            raise
     print(f"exported {count} events to {out}")
     return EXIT_OK
 
@@ -120,6 +213,11 @@ async def _norms(settings: Settings, args: argparse.Namespace) -> int:
     departed = sum(1 for f in findings if f.status.value == "departed")
     print(f"{len(findings)} findings, {departed} departures from the declaration's norms")
     return EXIT_OK
+
+
+def _shown(url: str) -> str:
+    """The URL as printed: never with its password."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _where(url: str) -> str:
@@ -161,7 +259,7 @@ async def _run(settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sco-registry",
         description="Event-sourced registry of the Shanghai Cooperation Organization's history.",
     )
@@ -201,16 +299,27 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     raise AssertionError(f"unhandled command {args.command}")
 
 
+def _fail(code: str, message: str, exit_code: int) -> int:
+    one_line = " ".join(message.split())
+    print(f"error: [{code}] {one_line}", file=sys.stderr)
+    return exit_code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; returns its exit code (see the module docstring)."""
     try:
+        args = build_parser().parse_args(argv)
         return asyncio.run(_dispatch(args, load_settings()))
+    except DatabaseUnavailable as e:
+        return _fail(e.code, e.message, EXIT_ENVIRONMENT)
     except RegistryError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_INVALID
-    except OSError as e:
-        print(f"error: [io.error] {e}", file=sys.stderr)
-        return EXIT_INVALID
+        return _fail(e.code, e.message, EXIT_INVALID)
+    except OSError as e:  # a file named on the command line (to read or to write)
+        return _fail("io.error", str(e), EXIT_INVALID)
+    except KeyboardInterrupt:
+        return _fail("cli.interrupted", "interrupted", EXIT_INTERRUPTED)
+    except Exception as e:  # last resort: a bug; the known failures have codes above
+        return _fail("internal.unexpected", f"{e.__class__.__name__}: {e}", EXIT_INTERNAL)
 
 
 if __name__ == "__main__":

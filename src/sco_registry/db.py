@@ -29,20 +29,35 @@ unit of work in one hop to its own worker thread (see `store/execution.py`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from sco_registry.config import InvalidDatabaseUrl
+from sco_registry.store.errors import (
+    DatabaseNotMigrated,
+    DatabaseUnavailable,
+    DatabaseUnreachable,
+    NotADatabase,
+    SchemaMismatch,
+)
 
 # Execution option read by the SQLite "begin" hook: the BEGIN statement to emit.
 SQLITE_BEGIN_OPTION = "sco_sqlite_begin"
@@ -61,7 +76,12 @@ def create_engine(
 
     Use a file for SQLite: an in-memory database shares one connection between all tasks,
     so concurrent transactions on it would not be isolated from each other."""
-    engine = create_async_engine(url, echo=echo, json_deserializer=_loads_json)
+    try:
+        engine = create_async_engine(url, echo=echo, json_deserializer=_loads_json)
+    except (ArgumentError, ValueError) as e:  # a malformed URL or port, an unknown dialect
+        raise InvalidDatabaseUrl(f"not a usable database URL: {e}") from e
+    except ImportError as e:  # a dialect whose driver is not installed
+        raise InvalidDatabaseUrl(f"not a usable database URL: no driver ({e})") from e
     if engine.dialect.name == "sqlite":
         _setup_sqlite(engine.sync_engine, sqlite_busy_timeout_ms)
         _busy_timeouts[engine.sync_engine] = sqlite_busy_timeout_ms
@@ -165,16 +185,167 @@ async def migrate(url: str) -> None:
     """Upgrade the database at `url` to the newest schema (Alembic ``upgrade head``).
 
     Safe inside a running event loop: Alembic runs on our own async connection through
-    `run_sync`, and migrations/env.py uses the connection it is handed."""
+    `run_sync`, and migrations/env.py uses the connection it is handed. A database that
+    cannot be reached is a `DatabaseUnreachable` (or `NotADatabase`), nothing else."""
     config = alembic_config(url)
     engine = create_engine(url)
     try:
-        async with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            await _sqlite_heads(engine)  # opens the file without aiosqlite first (see there)
+        async with connected(engine) as conn, conn.begin():
 
             def upgrade(sync_conn: Connection) -> None:
+                _refuse_unknown_revision(sync_conn, engine.url, config)
                 config.attributes["connection"] = sync_conn
                 command.upgrade(config, "head")
 
             await conn.run_sync(upgrade)
     finally:
         await engine.dispose()
+
+
+# -- opening a database for use: reachable, and at the schema this code needs -------------
+
+
+def describe(url: URL) -> str:
+    """The database as a message names it: an SQLite file's path, a server without password."""
+    if url.get_backend_name() == "sqlite":
+        path = sqlite_file(url)
+        return "an in-memory SQLite database" if path is None else f"the SQLite file {path}"
+    where = f"{url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+    return f"PostgreSQL at {where}"
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file of an SQLite URL (None for an in-memory database)."""
+    name = url.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name).resolve()
+
+
+def connect_error(url: URL, error: DBAPIError | OSError) -> DatabaseUnavailable:
+    """The store error for a failure to connect to (or open) the database at `url`."""
+    reason = str(error.orig if isinstance(error, DBAPIError) else error).strip()
+    reason = reason.splitlines()[0] if reason else error.__class__.__name__
+    details = {"database": describe(url)}
+    if url.get_backend_name() == "sqlite":
+        if "file is not a database" in reason:
+            return NotADatabase(f"{describe(url)} is not an SQLite database", details=details)
+        return DatabaseUnreachable(f"cannot open {describe(url)}: {reason}", details=details)
+    return DatabaseUnreachable(f"cannot connect to {describe(url)}: {reason}", details=details)
+
+
+@asynccontextmanager
+async def connected(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection of `engine`; failing to make it raises `connect_error`'s translation
+    (only the connecting is translated: errors of the work done on it pass unchanged)."""
+    try:
+        conn = await engine.connect()
+    except (DBAPIError, OSError) as e:
+        raise connect_error(engine.url, e) from e
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def check_schema(engine: AsyncEngine) -> None:
+    """Raise unless the database at `engine` is reachable and at this code's newest schema
+    revision: `DatabaseUnreachable`, `NotADatabase`, `DatabaseNotMigrated`, `SchemaMismatch`.
+    Reads only (no BEGIN on SQLite, autocommit on PostgreSQL)."""
+    scripts = ScriptDirectory.from_config(alembic_config(""))
+    heads = set(scripts.get_heads())
+    if engine.dialect.name == "sqlite":
+        current = await _sqlite_heads(engine)
+    else:
+        async with connected(read_only_engine(engine)) as conn:
+            current = set(await conn.run_sync(_current_heads))
+    if current == heads:
+        return
+    where = describe(engine.url)
+    if not current:
+        raise DatabaseNotMigrated(
+            f"database not migrated: run sco-registry migrate ({where} has no schema)",
+            details={"database": where},
+        )
+    found = ", ".join(sorted(current))
+    needed = ", ".join(sorted(heads))
+    known = all(_known_revision(scripts, r) for r in current)
+    hint = "run sco-registry migrate" if known else "it was migrated by a newer sco-registry"
+    raise SchemaMismatch(
+        f"{where} is at schema revision {found}, this version needs {needed}: {hint}",
+        details={"database": where, "found": found, "needed": needed},
+    )
+
+
+def _current_heads(conn: Connection) -> set[str]:
+    return set(MigrationContext.configure(conn).get_current_heads())
+
+
+async def _sqlite_heads(engine: AsyncEngine) -> set[str]:
+    """The schema revisions of an SQLite database, read through the synchronous driver in a
+    worker thread. Not through aiosqlite: when its open fails (a directory, a file that is
+    not a database), aiosqlite leaves its worker thread to report to the event loop after
+    `asyncio.run` has closed it, and the thread prints a traceback at exit
+    (omnilib/aiosqlite#241). So a file is first opened this way, and aiosqlite only opens
+    files that open."""
+    sync = sqlite_sync_engine(engine).execution_options(**{SQLITE_BEGIN_OPTION: ""})
+
+    def read() -> set[str]:
+        try:
+            conn = sync.connect()
+        except DBAPIError as e:
+            raise connect_error(engine.url, e) from e
+        with conn:
+            return _current_heads(conn)
+
+    try:
+        return await asyncio.to_thread(read)
+    finally:
+        sync.dispose()
+
+
+def _refuse_unknown_revision(conn: Connection, url: URL, config: Config) -> None:
+    """A database migrated by a newer version cannot be upgraded (nor downgraded) by this
+    one: say so, rather than let Alembic fail on a revision it cannot locate."""
+    scripts = ScriptDirectory.from_config(config)
+    unknown = [
+        r
+        for r in MigrationContext.configure(conn).get_current_heads()
+        if not _known_revision(scripts, r)
+    ]
+    if unknown:
+        where = describe(url)
+        raise SchemaMismatch(
+            f"{where} is at schema revision {', '.join(unknown)}, unknown to this version: "
+            "it was migrated by a newer sco-registry",
+            details={"database": where, "found": ", ".join(unknown)},
+        )
+
+
+def _known_revision(scripts: ScriptDirectory, revision: str) -> bool:
+    try:
+        return scripts.get_revision(revision) is not None
+    except CommandError:  # what alembic raises for an unknown or malformed revision id
+        return False
+
+
+async def open_engine(
+    url: str, *, sqlite_busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS, echo: bool = False
+) -> AsyncEngine:
+    """An engine for a database that is ready for use (see `check_schema`). An SQLite file
+    that does not exist is not created: it is reported as not migrated."""
+    path = sqlite_file(make_url(url)) if url.startswith("sqlite") else None
+    if path is not None and not path.exists():
+        raise DatabaseNotMigrated(
+            f"database not migrated: run sco-registry migrate (no SQLite file at {path})",
+            details={"database": str(path)},
+        )
+    engine = create_engine(url, sqlite_busy_timeout_ms=sqlite_busy_timeout_ms, echo=echo)
+    try:
+        await check_schema(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return engine

@@ -84,6 +84,13 @@ def parse_text(text: str, path: str, known: Known = Known()) -> ParsedFile:
     except (ValueError, _Duplicate) as e:
         problem = ImportProblem(path, None, None, p.BAD_JSON, f"not valid JSON: {e}")
         return ParsedFile(path, None, (problem,), {}, {})
+    except RecursionError:
+        # Valid JSON, but nested deeper than the parser can follow (Python's recursion limit,
+        # about a thousand levels); no history file comes close to that.
+        problem = ImportProblem(
+            path, None, None, p.FILE_UNREADABLE, "cannot read: JSON nested too deeply to parse"
+        )
+        return ParsedFile(path, None, (problem,), {}, {})
     return _FileCheck(path, known).run(raw)
 
 

@@ -42,3 +42,36 @@ class AppendOnlyViolation(StoreError):
     """The database refused to change or remove a recorded event."""
 
     code = "store.append_only"
+
+
+class DatabaseUnavailable(StoreError):
+    """The configured database cannot be used as it is: not reachable, not a database, not
+    migrated, or migrated by another version. Nothing was read or written; the command's
+    arguments are fine, the environment needs fixing (the CLI exits 3)."""
+
+    code = "db.unavailable"
+
+
+class DatabaseUnreachable(DatabaseUnavailable):
+    """No connection could be made: a server that does not answer, refuses or does not know
+    the database or the user; an SQLite file that cannot be opened."""
+
+    code = "db.unreachable"
+
+
+class NotADatabase(DatabaseUnavailable):
+    """The SQLite path names a file that is not an SQLite database."""
+
+    code = "db.not_a_database"
+
+
+class DatabaseNotMigrated(DatabaseUnavailable):
+    """The database has no schema yet (or no SQLite file exists): `sco-registry migrate`."""
+
+    code = "db.not_migrated"
+
+
+class SchemaMismatch(DatabaseUnavailable):
+    """The database's schema revision is not the one this version of the code needs."""
+
+    code = "db.schema_mismatch"

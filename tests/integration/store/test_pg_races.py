@@ -12,7 +12,7 @@ import asyncio
 import random
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import pytest
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sco_registry.db import create_engine
 from sco_registry.store.base import NewEvent
+from sco_registry.store.chain import verify_events
 from sco_registry.store.errors import WrongExpectedVersion
 from sco_registry.store.sql import SqlEventStore
 from tests.pg import run_in_thread
@@ -225,12 +226,28 @@ def open_naive(fresh_pg_database: str) -> Callable[[], Log]:
     return lambda: NaiveStore(create_engine(fresh_pg_database))
 
 
+async def assert_chain_intact(open_log: Callable[[], Log], final: Seen) -> None:
+    """The hash chain over the log the writers left verifies, over every event of it: each
+    event's hash covers the one before, so racing appends that numbered or chained from a
+    stale head would break it at the first such event."""
+    log = open_log()
+    try:
+        recorded = list(await log.read_all())
+    finally:
+        await log.close()
+    assert [(e.position, e.event_id) for e in recorded] == final
+    report = verify_events(recorded)
+    assert report.ok, report
+    assert report.checked == len(final) and report.head_hash == recorded[-1].hash
+
+
 async def test_racing_writers_never_make_a_reader_skip(open_store: Callable[[], Log]) -> None:
     seen, final, hits = await many_writers(open_store, writers=8, appends=500)
     assert len(final) == events_written(8, 500)
     assert [p for p, _ in final] == list(range(1, len(final) + 1))
     assert seen == final  # in order, nothing skipped, nothing repeated
     assert hits > 50  # the reader really read while the writers wrote
+    await assert_chain_intact(open_store, final)
 
 
 async def test_racing_writers_with_open_transactions_never_make_a_reader_skip(
@@ -240,6 +257,7 @@ async def test_racing_writers_with_open_transactions_never_make_a_reader_skip(
     seen, final, _ = await many_writers(open_store, writers=8, appends=60, jitter=0.002)
     assert len(final) == events_written(8, 60)
     assert seen == final
+    await assert_chain_intact(open_store, final)
 
 
 async def test_a_slow_writer_holds_readers_back(open_store: Callable[[], Log]) -> None:
@@ -248,6 +266,25 @@ async def test_a_slow_writer_holds_readers_back(open_store: Callable[[], Log]) -
     assert not run.passed_during_hold  # nothing past the slow writer was visible
     assert [i for _, i in run.final][1:] == [run.slow_id, run.fast_id]
     assert run.seen == run.final  # the reader saw the slow event once it committed
+    await assert_chain_intact(open_store, run.final)
+
+
+async def test_control_the_chain_check_fails_on_a_log_chained_out_of_order(
+    open_store: Callable[[], Log],
+) -> None:
+    """The check above can fail: the log of a racing run, with one event's hash replaced
+    by its predecessor's (as if chained from a stale head), breaks at that event."""
+    _, final, _ = await many_writers(open_store, writers=4, appends=20)
+    reader = open_store()
+    try:
+        recorded = list(await reader.read_all())
+    finally:
+        await reader.close()
+    assert verify_events(recorded).ok
+    k = len(recorded) // 2
+    recorded[k] = replace(recorded[k], hash=recorded[k - 1].hash)
+    report = verify_events(recorded)
+    assert not report.ok and report.broken_at == final[k][0]
 
 
 async def test_control_naive_store_skips_behind_a_slow_writer(

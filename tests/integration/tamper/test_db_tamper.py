@@ -17,6 +17,7 @@ from sco_registry.domain.time import PartialDate
 from sco_registry.store.base import NewEvent, Source
 from sco_registry.store.chain import averify_events
 from sco_registry.store.sql import SqlEventStore
+from tests.pg import run_in_thread
 
 Tamper = Callable[[AsyncConnection], Awaitable[None]]
 
@@ -28,8 +29,8 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-@pytest.fixture
-async def filled(db_url: str) -> AsyncIterator[AsyncEngine]:
+async def fill_and_unguard(db_url: str) -> None:
+    """Six events in two streams, then the append-only triggers dropped or disabled."""
     await migrate(db_url)
     store = SqlEventStore(create_engine(db_url))
     for i in range(1, 7):
@@ -46,18 +47,27 @@ async def filled(db_url: str) -> AsyncIterator[AsyncEngine]:
         )
     await store.close()
     engine = create_engine(db_url)
-    async with engine.begin() as conn:
-        # What a table owner can do; the triggers are the only thing in the way.
-        if conn.dialect.name == "sqlite":
-            names = (
-                await conn.exec_driver_sql(
-                    "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='events'"
-                )
-            ).scalars()
-            for name in list(names):
-                await conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-        else:
-            await conn.exec_driver_sql("ALTER TABLE events DISABLE TRIGGER USER")
+    try:
+        async with engine.begin() as conn:
+            # What a table owner can do; the triggers are the only thing in the way.
+            if conn.dialect.name == "sqlite":
+                names = (
+                    await conn.exec_driver_sql(
+                        "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='events'"
+                    )
+                ).scalars()
+                for name in list(names):
+                    await conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+            else:
+                await conn.exec_driver_sql("ALTER TABLE events DISABLE TRIGGER USER")
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def filled(db_url: str) -> AsyncIterator[AsyncEngine]:
+    await fill_and_unguard(db_url)
+    engine = create_engine(db_url)
     try:
         yield engine
     finally:
@@ -82,6 +92,10 @@ async def change_payload(conn: AsyncConnection) -> None:
     await conn.execute(
         sa.text(f"UPDATE events SET data = {cast} WHERE position = 3"), {"d": '{"n": 333}'}
     )
+
+
+async def cut_off_the_end(conn: AsyncConnection) -> None:
+    await conn.execute(sa.text("DELETE FROM events WHERE position > 4"))
 
 
 async def delete_event(conn: AsyncConnection) -> None:
@@ -139,6 +153,60 @@ async def test_tampering_is_caught_at_the_right_position(
     async with filled.begin() as conn:
         await tamper(conn)
     assert await broken_at(filled) == position, name
+
+
+async def test_events_cut_off_the_end_are_caught_only_against_a_head_kept_elsewhere(
+    filled: AsyncEngine,
+) -> None:
+    """A log cut short is a valid chain of fewer events: only a head hash kept elsewhere
+    (`verify --head`) shows what is missing. Control: the untouched log passes the check
+    with that same head."""
+    intact = await averify_events(SqlEventStore(filled).iter_all())
+    assert intact.ok and intact.checked == 6
+    head = intact.head_hash
+    assert (await averify_events(SqlEventStore(filled).iter_all(), expected_head=head)).ok
+    async with filled.begin() as conn:
+        await cut_off_the_end(conn)
+    shortened = await averify_events(SqlEventStore(filled).iter_all())
+    assert shortened.ok and shortened.checked == 4  # the chain alone cannot tell
+    against_head = await averify_events(SqlEventStore(filled).iter_all(), expected_head=head)
+    assert not against_head.ok
+    assert against_head.broken_at == 4 and against_head.checked == 4
+    assert against_head.reason is not None and head in against_head.reason
+
+
+def test_cli_verify_head_against_the_database(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`verify --head` on the database itself (not an export), on SQLite and PostgreSQL:
+    the untouched log passes with its head (the control); cut short, it passes without
+    `--head` and fails with it; changed inside, it fails either way at that position."""
+    run_in_thread(fill_and_unguard(db_url))
+    monkeypatch.setenv("SCO_REGISTRY_DATABASE_URL", db_url)
+    assert main(["verify"]) == 0
+    head = capsys.readouterr().out.split("head ")[-1].strip()
+    assert main(["verify", "--head", head]) == 0
+    assert "6 events, chain intact" in capsys.readouterr().out
+
+    run_in_thread(tamper_with(db_url, cut_off_the_end))
+    assert main(["verify"]) == 0
+    assert "4 events, chain intact" in capsys.readouterr().out
+    assert main(["verify", "--head", head]) == 1
+    err = capsys.readouterr().err
+    assert "BROKEN" in err and f"differs from the expected {head}" in err
+
+    run_in_thread(tamper_with(db_url, change_payload))
+    assert main(["verify", "--head", head]) == 1
+    assert "first broken position 3" in capsys.readouterr().err
+
+
+async def tamper_with(db_url: str, tamper: Tamper) -> None:
+    engine = create_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            await tamper(conn)
+    finally:
+        await engine.dispose()
 
 
 def test_cli_verify_database_exit_codes(
