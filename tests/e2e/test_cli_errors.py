@@ -484,8 +484,10 @@ def test_every_subcommand_with_bad_input(
     assert "internal.unexpected" not in result.err
     if case.code is not None:
         assert result.error_line().startswith(f"error: [{case.code}] "), result.err
-    elif case.exit == 2:  # an import's report: one problem a line, each with its code
-        assert result.err and all("[import." in line for line in result.err.splitlines())
+    elif case.exit == 2:  # an import's report: one problem a line with its code, then the verdict
+        *problems, verdict = result.err.splitlines()
+        assert problems and all("[import." in line for line in problems), result.err
+        assert verdict.startswith("rejected: nothing was appended from any file"), result.err
     # Nothing is created beside the databases (SQLite's -wal/-shm files go with the file).
     after = {p.name for p in (tmp_path / "db").iterdir()} - {
         f"{n}{s}" for n in before for s in ("-wal", "-shm")
