@@ -49,6 +49,12 @@ def examples(ci: int) -> settings:
 WRITTEN = collections.Counter[str]()
 
 
+def years(ci: int) -> int:
+    """The most years of history a property's examples span: `ci` in CI, four times more
+    (larger histories, more files) under the fuzz profile."""
+    return ci if profile() == "ci" else ci * 4
+
+
 def write_files(files: Sequence[dict[str, Any]], directory: Path) -> list[Path]:
     WRITTEN["files"] += len(files)
     directory.mkdir(parents=True, exist_ok=True)
@@ -71,7 +77,7 @@ async def migrated_sqlite(directory: Path) -> Path:
 
 @contextlib.asynccontextmanager
 async def sqlite_copy(template: Path, directory: Path) -> AsyncIterator[EventStore]:
-    """A SQL event store on a fresh copy of the migrated template (a temp file database)."""
+    """A SQL event store on a fresh copy of the migrated template, a file in `directory`."""
     from sco_registry.db import create_engine
     from sco_registry.store.sql import SqlEventStore
 
@@ -81,9 +87,7 @@ async def sqlite_copy(template: Path, directory: Path) -> AsyncIterator[EventSto
     try:
         yield store
     finally:
-        await store.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        await store.close()  # the caller's temporary directory removes the file
 
 
 def comparable(event: RecordedEvent) -> tuple[Any, ...]:
@@ -116,7 +120,9 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
     ),
     "body": frozenset({"BodyDecided", "BodyEstablished", "ExpertGroupFormed"}),
     "body_change": frozenset({"BodyEstablished", "BodyRenamed", "SeatRelocated", "BodyDissolved"}),
-    "meeting": frozenset({"MeetingHeld", "MeetingScheduled", "MeetingPostponed", "MeetingCancelled"}),
+    "meeting": frozenset(
+        {"MeetingHeld", "MeetingScheduled", "MeetingPostponed", "MeetingCancelled"}
+    ),
     "document": frozenset({"DocumentSigned", "DocumentEnteredIntoForce", "DocumentAmended"}),
     "membership": frozenset(
         {

@@ -38,8 +38,8 @@ def check_refused(summary: ImportSummary, fault: Fault, paths: list[Path]) -> No
 
 
 @pytest.mark.parametrize("fault_name", sorted(FAULTS))
-@support.examples(ci=12)
-@given(history=histories(max_years=1, max_files=2), seed=st.integers(0, 2**32))
+@support.examples(ci=15)
+@given(history=histories(max_years=support.years(1), max_files=2), seed=st.integers(0, 2**32))
 def test_one_fault_is_refused_named_and_appends_nothing(
     fault_name: str, history: History, seed: int, sqlite_template: Path
 ) -> None:

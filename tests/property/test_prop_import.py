@@ -72,16 +72,16 @@ def check_every_record_in_log(files: Any, events: list[RecordedEvent]) -> None:
     records = [r for f in files for r in f["records"]]
     assert set(by_record) == {r["id"] for r in records}
     for r in records:
-        assert sorted(by_record[r["id"]], key=str) == sorted(
-            support.expected_events(r), key=str
-        ), r["id"]
+        assert sorted(by_record[r["id"]], key=str) == sorted(support.expected_events(r), key=str), (
+            r["id"]
+        )
     states = {s["code"]: s["name"] for f in files for s in f["states"]}
     registered = [e.data["code"] for e in events if e.type == "StateRegistered"]
     assert sorted(registered) == sorted(states)
 
 
 @support.examples(ci=25)
-@given(history=histories(max_years=2, max_files=3))
+@given(history=histories(max_years=support.years(2), max_files=3))
 def test_generated_histories_import_verify_and_reimport_nothing(
     history: History, sqlite_template: Path
 ) -> None:
@@ -102,7 +102,10 @@ async def events_of(paths_in_commands: list[list[Path]], template: Path, tmp: Pa
 
 
 @support.examples(ci=10)
-@given(history=histories(max_years=1, max_files=1, shuffle=False), cut=st.integers(0, 2**32))
+@given(
+    history=histories(max_years=support.years(1), max_files=1, shuffle=False),
+    cut=st.integers(0, 2**32),
+)
 def test_records_cut_into_files_give_the_same_events(
     history: History, cut: int, sqlite_template: Path
 ) -> None:

@@ -39,7 +39,9 @@ def pg_template(pg_server_url: str) -> Iterator[str]:
     try:
         yield name
     finally:
-        run_in_thread(admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_in_thread(
+            admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )
 
 
 @asynccontextmanager
@@ -58,8 +60,8 @@ async def pg_copy(server: str, template: str) -> AsyncIterator[EventStore]:
         await admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@support.examples(ci=4)
-@given(history=histories(max_years=2, max_files=3))
+@support.examples(ci=3)
+@given(history=histories(max_years=support.years(2), max_files=3))
 def test_generated_histories_import_on_postgresql(
     history: History, pg_server_url: str, pg_template: str
 ) -> None:
@@ -71,8 +73,11 @@ def test_generated_histories_import_on_postgresql(
     asyncio.run(run())
 
 
-@support.examples(ci=3)
-@given(history=histories(max_years=1, max_files=1, shuffle=False), cut=st.integers(0, 2**32))
+@support.examples(ci=2)
+@given(
+    history=histories(max_years=support.years(1), max_files=1, shuffle=False),
+    cut=st.integers(0, 2**32),
+)
 def test_records_cut_into_files_give_the_same_events_on_postgresql(
     history: History, cut: int, pg_server_url: str, pg_template: str
 ) -> None:

@@ -144,16 +144,16 @@ def _shapes(r: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> set[Feature]
     kind, out = r["kind"], set()
     doc = by_id.get(r.get("document") or "")
     if kind == "membership":
-        if r["change"] == "status_granted" and r.get("meeting") and doc:
-            if r["state"] not in (doc.get("parties") or ()):
-                out.add("status granted at a meeting citing a document the state did not sign")
+        granted = r["change"] == "status_granted" and r.get("meeting") and doc
+        if granted and r["state"] not in (doc.get("parties") or ()):
+            out.add("status granted at a meeting citing a document the state did not sign")
         if r["change"] == "admitted":
             out.add(f"admitted with{'' if doc else 'out'} a decision document")
         if r["change"] == "status_changed" and r.get("status_after") == "partner":
             out.add("observer or dialogue partner becomes partner")
-    if kind == "document" and r.get("amends"):
-        if by_id.get(r["amends"], {}).get("parties") is None:
-            out.add("document with parties null amended by a later document")
+    amended = by_id.get(r.get("amends") or "")
+    if kind == "document" and amended is not None and amended.get("parties") is None:
+        out.add("document with parties null amended by a later document")
     if kind == "body_change":
         body = by_id.get(r["body"], {})
         if r["change"] == "established" and body.get("established") is None:

@@ -71,7 +71,9 @@ TEXT_FIELDS = ("name", "title", "city", "person", "task", "note")
 MALFORMED_DATES = ("2005-13-01", "2005-02-30", "05/06/2005", "2005-6-1", "", "June 2005", "20050")
 
 
-def _candidates(files: Files, test: Callable[[dict[str, Any]], list[str]]) -> list[tuple[int, int, str]]:
+def _candidates(
+    files: Files, test: Callable[[dict[str, Any]], list[str]]
+) -> list[tuple[int, int, str]]:
     """(file index, record index, field) for every field of every record `test` names."""
     return [
         (i, j, name)
@@ -81,7 +83,9 @@ def _candidates(files: Files, test: Callable[[dict[str, Any]], list[str]]) -> li
     ]
 
 
-def _pick(files: Files, rng: random.Random, test: Callable[[dict[str, Any]], list[str]]) -> tuple[int, dict[str, Any], str] | None:
+def _pick(
+    files: Files, rng: random.Random, test: Callable[[dict[str, Any]], list[str]]
+) -> tuple[int, dict[str, Any], str] | None:
     found = _candidates(files, test)
     if not found:
         return None

@@ -89,9 +89,7 @@ class World:
     last_change: dict[str, dt.date] = field(default_factory=dict)  # state -> its last change
     procedure: dict[str, int] = field(default_factory=dict)  # state -> admission step reached
     # (organization, state) -> its changes as (date, status after), in date order.
-    timeline: dict[tuple[str, str], list[tuple[dt.date, str | None]]] = field(
-        default_factory=dict
-    )
+    timeline: dict[tuple[str, str], list[tuple[dt.date, str | None]]] = field(default_factory=dict)
     bodies: dict[str, Body] = field(default_factory=dict)
     docs: list[Doc] = field(default_factory=list)
     counter: int = 0
@@ -476,9 +474,7 @@ def _memberships(w: World, sco: Sco, day: dt.date, meeting: str, declaration: st
         w.change(rng.choice(members), SCO, later, "withdrew", None)
 
 
-def _procedure(
-    w: World, state: str, status: str | None, day: dt.date, meeting: str | None
-) -> None:
+def _procedure(w: World, state: str, status: str | None, day: dt.date, meeting: str | None) -> None:
     """The next steps of a state's admission procedure, a week apart from `day`, until it
     stops (at random) or the state is admitted; documents signed after the summit's day are
     not signed at it (`meeting` None)."""
@@ -487,7 +483,12 @@ def _procedure(
         step = w.procedure[state]
         if step == 1:
             decision = w.document(
-                SCO, day, signers=w.members_at(day), meeting=meeting, category="decision", amends=False
+                SCO,
+                day,
+                signers=w.members_at(day),
+                meeting=meeting,
+                category="decision",
+                amends=False,
             )
             w.change(
                 state, SCO, day, "admission_procedure_started", status, meeting=meeting,
@@ -496,9 +497,10 @@ def _procedure(
         elif step == 2:
             # The candidate signs the memorandum of obligations with the members: it becomes
             # a party by this very document (its record cites it on its date).
+            signers = [*w.members_at(day), state]
             memo = w.document(
-                SCO, day, signers=[*w.members_at(day), state], meeting=meeting, category="memorandum",
-                amends=False, listed=True,
+                SCO, day, signers=signers, meeting=meeting, category="memorandum", amends=False,
+                listed=True,
             )  # fmt: skip
             w.change(state, SCO, day, "obligations_memorandum_signed", status, document=memo)
         else:

@@ -26,7 +26,9 @@ class History:
 
 
 def _build(seed: int, years: int, files: int, shuffle: bool) -> History:
-    return History(seed, years, tuple(build_history(seed, years=years, files=files, shuffle=shuffle)))
+    return History(
+        seed, years, tuple(build_history(seed, years=years, files=files, shuffle=shuffle))
+    )
 
 
 def histories(

@@ -10,6 +10,7 @@ one import).
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -74,11 +75,9 @@ def allowed_cuts(records: Sequence[Record]) -> list[int]:
     return cuts
 
 
-def split_records(
-    records: Sequence[Record], files: int, rng: random.Random
-) -> list[list[Record]]:
+def split_records(records: Sequence[Record], files: int, rng: random.Random) -> list[list[Record]]:
     """At most `files` consecutive parts, cut at allowed positions chosen at random."""
     cuts = allowed_cuts(records)
     chosen = sorted(rng.sample(cuts, min(files - 1, len(cuts)))) if files > 1 else []
     bounds = [0, *chosen, len(records)]
-    return [list(records[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [list(records[a:b]) for a, b in itertools.pairwise(bounds)]
