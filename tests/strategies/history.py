@@ -533,7 +533,9 @@ def _bodies(w: World, sco: Sco, day: dt.date, year: int) -> None:
         if rng.random() < 0.5:
             w.meeting(group.id, later, host=rng.choice(w.members()))
         if rng.random() < 0.5:
-            w.body_change(group, later + dt.timedelta(days=1), "dissolved")
+            if rng.random() < 0.4:  # renamed shortly before it is disbanded
+                w.body_change(group, later + dt.timedelta(days=1), "renamed")
+            w.body_change(group, later + dt.timedelta(days=2), "dissolved")
             sco.expert_groups.remove(group)
     if rng.random() < 0.5:
         temporary = rng.random() < 0.7

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sco_registry.domain import documents
+from sco_registry.domain import bodies, documents
 from sco_registry.domain.errors import IntegrityViolation
 from sco_registry.domain.membership import (
     MembershipChange,
@@ -74,3 +74,36 @@ def test_a_later_status_does_not_reach_back() -> None:
     )
     assert state.statuses_at(d("2017-06-09")) == {MembershipStatus.MEMBER}
     assert state.statuses_at(d("2016-12-31")) == frozenset()
+
+
+def _dissolved(on: str) -> bodies.BodyState:
+    return bodies.BodyState(
+        recorded=True,
+        body_id="body/group",
+        name="Expert group",
+        category=bodies.BodyCategory.EXPERT_GROUP,
+        organization_id=SCO,
+        status=bodies.BodyStatus.ESTABLISHED,
+        established_on=d("2010-01-10"),
+        dissolved=True,
+        dissolved_on=d(on),
+    )
+
+
+def test_a_body_renamed_in_the_year_it_is_dissolved() -> None:
+    """Renamed on 2010-06-05, dissolved in "2010": the import records the dissolution first
+    (its date is coarser); the renaming may have come before it, so it is accepted."""
+    rename = bodies.RenameBody(body_id="body/group", date=d("2010-06-05"), name="New", sources=SRC)
+    (event,) = bodies.decide(rename, _dissolved("2010"), bodies.BodyFacts())
+    assert isinstance(event, bodies.BodyRenamed)
+
+
+def test_a_change_proven_after_the_dissolution_is_still_refused() -> None:
+    """Negative control: dissolved on 2010-03-01, renamed on 2010-06-05; and a second
+    dissolution whatever its date."""
+    rename = bodies.RenameBody(body_id="body/group", date=d("2010-06-05"), name="New", sources=SRC)
+    again = bodies.DissolveBody(body_id="body/group", date=d("2010-02"), sources=SRC)
+    for command, state in ((rename, _dissolved("2010-03-01")), (again, _dissolved("2010"))):
+        with pytest.raises(IntegrityViolation) as e:
+            bodies.decide(command, state, bodies.BodyFacts())
+        assert e.value.code == "body.dissolved"
