@@ -9,7 +9,7 @@ import json
 
 from sco_registry.importer.format import Known, parse_text
 from tests.strategies.coverage import covered, expected
-from tests.strategies.history import build_history
+from tests.strategies.history import build_history, build_history_of_size
 
 SEEDS = range(40)
 
@@ -44,3 +44,15 @@ def test_every_generated_file_passes_the_format_check() -> None:
             parsed = parse_text(json.dumps(f), f"{seed}-{i}.json", known)
             assert parsed.problems == (), [str(x) for x in parsed.problems]
             known = known.with_file(parsed)
+
+
+def test_a_history_of_a_given_size() -> None:
+    """What a benchmark asks for: about that many records, valid by the format."""
+    files = build_history_of_size(3, records=2000, files=3)
+    count = sum(len(f["records"]) for f in files)
+    assert 1000 <= count <= 4000
+    known = Known()
+    for i, f in enumerate(files):
+        parsed = parse_text(json.dumps(f), f"big-{i}.json", known)
+        assert parsed.problems == (), [str(x) for x in parsed.problems][:5]
+        known = known.with_file(parsed)

@@ -214,6 +214,28 @@ def in_force_before_signed(files: Files, rng: random.Random) -> Fault | None:
     return Fault(p.DATES_INCONSISTENT, i, r["id"], name)
 
 
+_LEAVES = {
+    "participation_began": "shanghai_five_participant",
+    "founding_member": "founding_member",
+    "admitted": "member",
+    "status_granted": "observer",
+}
+
+
+def status_inconsistent_with_change(files: Files, rng: random.Random) -> Fault | None:
+    """`admitted` leaving an observer, `status_granted` leaving a member...: the format says
+    `status_after` is the status the change leaves, so the validator refuses it."""
+    hit = _pick(files, rng, lambda r: ["status_after"] if r.get("change") in _LEAVES else [])
+    if hit is None:
+        return None
+    i, r, name = hit
+    wrong = [s for s in ("member", "observer", "founding_member") if s != _LEAVES[r["change"]]]
+    if r["change"] == "status_granted":
+        wrong = ["member", "founding_member", "shanghai_five_participant"]
+    r[name] = rng.choice(wrong)
+    return Fault(p.INCONSISTENT_STATUS, i, r["id"], name)
+
+
 def meeting_of_dissolved_body(files: Files, rng: random.Random) -> Fault | None:
     """A body established, dissolved, and then meeting: valid by the format, refused by the
     domain (a dissolved body holds no meeting)."""
@@ -259,6 +281,7 @@ FAULTS: dict[str, Callable[[Files, random.Random], Fault | None]] = {
         number_out_of_range,
         in_force_before_signed,
         meeting_of_dissolved_body,
+        status_inconsistent_with_change,
     )
 }
 

@@ -674,6 +674,15 @@ def build_history(
     return out
 
 
+def build_history_of_size(
+    seed: int, *, records: int, files: int = 1, shuffle: bool = True
+) -> list[dict[str, Any]]:
+    """A valid history of about `records` records (a benchmark's size): the founding years
+    give some twenty, each later year about ten more."""
+    years = max(1, (records - 20) // 10)
+    return build_history(seed, years=years, files=files, shuffle=shuffle)
+
+
 _STATE_FIELDS = ("state", "host_state", "seat_state", "nationality")
 
 
@@ -697,4 +706,4 @@ def _covers(records: list[Record]) -> dict[str, str]:
     return {"from": f"{min(years):04d}", "to": f"{max(years) + 5:04d}"}
 
 
-__all__ = ["ABSENT", "build_history", "build_records"]
+__all__ = ["ABSENT", "build_history", "build_history_of_size", "build_records"]

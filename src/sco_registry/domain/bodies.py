@@ -246,9 +246,7 @@ def decide(command: BodyCommand, state: BodyState, facts: BodyFacts) -> list[Eve
     # import records the coarser date first, and history does not say it came after.
     dissolved = state.dissolved_on
     if state.dissolved and (
-        dissolved is None
-        or dissolved.definitely_before(date)
-        or isinstance(command, DissolveBody)
+        dissolved is None or dissolved.definitely_before(date) or isinstance(command, DissolveBody)
     ):
         raise IntegrityViolation(
             f"{command.body_id} was dissolved ({state.dissolved_on or 'date unknown'})",

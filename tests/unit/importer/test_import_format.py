@@ -194,6 +194,13 @@ MUTATIONS: list[tuple[str, str | None, str, Any, str]] = [
     ("membership/IN/2017-06-09/admitted", "change", "change", "joined", p.INVALID_VALUE),
     ("membership/IN/2017-06-09/admitted", "status_after", "status_after", "king", p.INVALID_VALUE),
     ("membership/IN/2017-06-09/admitted", "status_after", "status_after", None, p.MISSING_FIELD),
+    (
+        "membership/IN/2017-06-09/admitted",
+        "status_after",
+        "status_after",
+        "observer",
+        p.INCONSISTENT_STATUS,
+    ),
     ("membership/IN/2017-06-09/admitted", "state", "state", "IND", p.INVALID_VALUE),
     (
         "membership/IN/2017-06-09/admitted",
