@@ -17,8 +17,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if support.WRITTEN["files"]:
+    if support.WRITTEN:
+        counts = ", ".join(f"{n} for {b}" for b, n in sorted(support.WRITTEN.items()))
         terminalreporter.write_line(
-            f"import properties ({support.profile()} profile): "
-            f"{support.WRITTEN['files']} generated history files written and imported"
+            f"import properties ({support.profile()} profile): generated history files {counts}"
         )

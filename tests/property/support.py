@@ -55,8 +55,11 @@ def years(ci: int) -> int:
     return ci if profile() == "ci" else ci * 4
 
 
-def write_files(files: Sequence[dict[str, Any]], directory: Path) -> list[Path]:
-    WRITTEN["files"] += len(files)
+def write_files(
+    files: Sequence[dict[str, Any]], directory: Path, *, backend: str = "SQLite"
+) -> list[Path]:
+    """Write generated files for an import on `backend` (counted for the run's summary)."""
+    WRITTEN[backend] += len(files)
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, f in enumerate(files):

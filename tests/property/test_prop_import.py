@@ -44,9 +44,11 @@ async def import_one_by_one(paths: list[Path], store: EventStore) -> int:
     return read
 
 
-async def check_imports(history: History, store: EventStore, directory: Path) -> None:
+async def check_imports(
+    history: History, store: EventStore, directory: Path, *, backend: str = "SQLite"
+) -> None:
     """(a) and (c) for one history on one store."""
-    paths = support.write_files(history.files, directory)
+    paths = support.write_files(history.files, directory, backend=backend)
     read = await import_one_by_one(paths, store)
     head = await store.head_position()
     report = await averify_events(store.iter_all())

@@ -68,7 +68,7 @@ def test_generated_histories_import_on_postgresql(
     async def run() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             async with pg_copy(pg_server_url, pg_template) as store:
-                await check_imports(history, store, Path(tmp))
+                await check_imports(history, store, Path(tmp), backend="PostgreSQL")
 
     asyncio.run(run())
 
@@ -93,8 +93,8 @@ def test_records_cut_into_files_give_the_same_events_on_postgresql(
 
     async def run() -> None:
         with tempfile.TemporaryDirectory() as tmp:
-            one = support.write_files([whole], Path(tmp) / "one")
-            many = support.write_files(files, Path(tmp) / "many")
+            one = support.write_files([whole], Path(tmp) / "one", backend="PostgreSQL")
+            many = support.write_files(files, Path(tmp) / "many", backend="PostgreSQL")
             single = await events([one])
             assert await events([many]) == single
             apart = await events([[p] for p in many])
