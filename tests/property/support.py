@@ -1,7 +1,7 @@
 """What the import properties share: the Hypothesis settings of each property under the
-active profile, writing generated files, SQL stores on a copy of one migrated database, and
-the events the log must hold for each record (docs/data.md, "What each kind of record
-becomes in the log")."""
+active profile (registered in conftest.py), writing generated files, SQL stores on a copy
+of one migrated database, and the events the log must hold for each record (docs/data.md,
+"What each kind of record becomes in the log")."""
 
 from __future__ import annotations
 
@@ -15,22 +15,12 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 
 from sco_registry.store.base import EventStore, RecordedEvent
 
 PROFILE_ENV = "SCO_REGISTRY_HYPOTHESIS_PROFILE"
-_SUPPRESS = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
-
-# CI: deterministic (the same examples on every run), no deadline (2 shared cores), no example
-# database (nothing saved between runs). Fuzz: random examples, many more of them.
-settings.register_profile(
-    "ci", derandomize=True, deadline=None, database=None, suppress_health_check=_SUPPRESS
-)
-settings.register_profile(
-    "fuzz", derandomize=False, deadline=None, database=None, suppress_health_check=_SUPPRESS
-)
-FUZZ_FACTOR = 20
+FUZZ_FACTOR = 20  # the fuzz profile runs this many times the CI examples
 
 
 def profile() -> str:

@@ -26,6 +26,7 @@ from sco_registry.importer.load import import_files
 from sco_registry.store.base import EventStore, RecordedEvent
 from sco_registry.store.chain import averify_events
 from tests.property import support
+from tests.strategies.history import build_history
 from tests.strategies.hypothesis import History, histories
 from tests.strategies.split import split_records
 
@@ -178,3 +179,22 @@ def test_a_wrong_expectation_is_caught() -> None:
     except AssertionError:
         return
     raise AssertionError("a held meeting passed for a postponed one")
+
+
+def test_a_missing_part_changes_the_events(sqlite_template: Path) -> None:
+    """Negative control for (b): leaving the last part out is noticed by the comparison."""
+    (whole,) = build_history(11, years=1, shuffle=False)
+    parts = split_records(whole["records"], 3, random.Random(1))
+    assert len(parts) > 1
+    files = [{**whole, "records": part} for part in parts]
+
+    async def run() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            t = Path(tmp)
+            single = await events_of([support.write_files([whole], t / "one")], sqlite_template, t)
+            some = await events_of(
+                [support.write_files(files[:-1], t / "some")], sqlite_template, t
+            )
+            assert collections.Counter(some) != collections.Counter(single)
+
+    asyncio.run(run())
