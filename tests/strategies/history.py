@@ -546,7 +546,8 @@ def _bodies(w: World, sco: Sco, day: dt.date, year: int) -> None:
         sco.expert_groups.append(group)
 
 
-def _offices(w: World, sco: Sco, year: int, terms: list[tuple[Body, str]]) -> None:
+def _offices(w: World, sco: Sco, year: int) -> None:
+    """Terms in the offices of the permanent bodies once they work: closed or open."""
     rng = w.rng
     for body in (sco.secretariat, sco.centre):
         if body.established is None or body.dissolved or rng.random() < 0.6:
@@ -566,7 +567,6 @@ def _offices(w: World, sco: Sco, year: int, terms: list[tuple[Body, str]]) -> No
             nationality=w.out.optional(nationality),
             **{"from": w.d(start), "to": w.out.optional(to)},
         )
-        terms.append((body, term))
 
 
 def _mandates(w: World, sco: Sco, day: dt.date, declaration: str | None, last: bool) -> None:
@@ -633,11 +633,10 @@ def build_records(seed: int, *, years: int = 3, s5_summits: int | None = None) -
     start = rng.randint(1950, 2040)
     _, sco_year = _shanghai_five(w, start, s5_summits or rng.randint(1, 3))
     sco = _found_sco(w, sco_year)
-    terms: list[tuple[Body, str]] = []
     for i in range(years):
         year = sco_year + 1 + i
         _year(w, sco, year, last=i == years - 1)
-        _offices(w, sco, year, terms)
+        _offices(w, sco, year)
     return w
 
 
