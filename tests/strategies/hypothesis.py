@@ -19,16 +19,20 @@ class History:
 
     seed: int
     years: int
+    parts: int  # the files asked for (fewer when the records allow fewer cuts)
+    shuffle: bool
     files: tuple[dict[str, Any], ...]
 
     def __repr__(self) -> str:  # what Hypothesis prints for a failing example
-        return f"build_history({self.seed}, years={self.years}, files={len(self.files)})"
+        return (
+            f"build_history({self.seed}, years={self.years}, files={self.parts}, "
+            f"shuffle={self.shuffle})"
+        )
 
 
 def _build(seed: int, years: int, files: int, shuffle: bool) -> History:
-    return History(
-        seed, years, tuple(build_history(seed, years=years, files=files, shuffle=shuffle))
-    )
+    built = build_history(seed, years=years, files=files, shuffle=shuffle)
+    return History(seed, years, files, shuffle, tuple(built))
 
 
 def histories(
