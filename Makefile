@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export SCO_REGISTRY_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck fmt unit bench lock migrate verify clean
+.PHONY: run test lint typecheck fmt unit fuzz-import bench lock migrate verify clean
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	@$(PYTHON) -c "import sys; assert sys.version_info >= (3, 11), sys.version" || { echo "needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
@@ -36,6 +36,11 @@ fmt: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
+
+## fuzz-import: the import properties under the `fuzz` Hypothesis profile (random, 20x the
+## examples, larger histories); PostgreSQL ones too when its server answers
+fuzz-import: $(STAMP)
+	SCO_REGISTRY_HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/property $(PYTEST_ARGS)
 
 migrate: $(STAMP)
 	$(BIN)/sco-registry migrate

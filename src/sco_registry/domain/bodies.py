@@ -240,7 +240,14 @@ def decide(command: BodyCommand, state: BodyState, facts: BodyFacts) -> list[Eve
     if isinstance(command, ApproveBodyRules):
         return _approve_rules(command, facts)
     date = command.date
-    if state.dissolved:
+    # A dissolved body changes no more: refused when the dates prove the change later than
+    # the dissolution (or the dissolution is undated), or it is a second dissolution. A change
+    # that may have come first ("2010-06-05" renamed, dissolved in "2010") is accepted: an
+    # import records the coarser date first, and history does not say it came after.
+    dissolved = state.dissolved_on
+    if state.dissolved and (
+        dissolved is None or dissolved.definitely_before(date) or isinstance(command, DissolveBody)
+    ):
         raise IntegrityViolation(
             f"{command.body_id} was dissolved ({state.dissolved_on or 'date unknown'})",
             code="body.dissolved",

@@ -246,9 +246,38 @@ class MembershipState:
         return relevant[-1][2].status_after
 
     def statuses_at(self, date: PartialDate) -> frozenset[MembershipStatus]:
-        orgs = {c.organization_id for c in self.changes}
-        found = {self.status_at(org, date) for org in orgs}
-        return frozenset(s for s in found if s is not None)
+        """Every status the state may hold on `date`, in any organization, as far as the
+        dates' precision tells: a change's status counts unless another change of the same
+        organization definitely came after it and definitely on or before `date`.
+
+        The signatory rule asks this question ("was it possibly a member when it signed?"):
+        a member that signed on 1994-08-08 and withdrew in "1994-08" (the sources give the
+        month) may have signed before it left, so it is not refused; only dates that *prove*
+        it held no party status are (see docs/data.md, "Valid by the format, refused by the
+        domain")."""
+        found: set[MembershipStatus] = set()
+        for org in {c.organization_id for c in self.changes}:
+            found |= self._possible(org, date)
+        return frozenset(found)
+
+    def _possible(self, organization_id: str, date: PartialDate) -> set[MembershipStatus]:
+        before = [
+            c
+            for c in self.changes
+            if c.organization_id == organization_id
+            and (c.date is None or c.date.lower <= date.upper)
+        ]
+        out: set[MembershipStatus] = set()
+        for c in before:
+            superseded = c.date is not None and any(
+                other.date is not None
+                and c.date.definitely_before(other.date)
+                and other.date.upper <= date.lower
+                for other in before
+            )
+            if not superseded and c.status_after is not None:
+                out.add(c.status_after)
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,10 @@ STATE_CODE = re.compile(r"^[A-Z]{2}$")
 # The shape of a date; whether it is a real date is PartialDate.parse's job. Used to tell a
 # `due` date from a `due` meeting id (ids always hold a slash).
 DATE_SHAPE = re.compile(r"^\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?$")
+# The bound of an ordinal (the only number of the format): counted from 1, and no body of the
+# SCO meets ten thousand times; 2**70 is a typing slip, not a meeting, and would overflow the
+# read models' integer columns.
+MAX_ORDINAL = 9999
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +99,23 @@ class FieldReader:
             return
         self.values[name] = tuple(self._text_value(f"{name}[{i}]", v) for i, v in enumerate(value))
 
-    def integer(self, name: str, *, required: bool = True, minimum: int = 1) -> None:
+    def integer(
+        self, name: str, *, required: bool = True, minimum: int = 1, maximum: int = MAX_ORDINAL
+    ) -> None:
         present, value = self._get(name, required)
         if not present:
             return
-        # bool is an int in Python; `true` is not an ordinal.
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.problem(name, p.INVALID_VALUE, f"{name} must be an integer >= {minimum}")
+        # bool is an int in Python; `true` is not an ordinal. Nor is 3.0.
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(name, p.INVALID_VALUE, f"{name} must be an integer")
+            return
+        if not minimum <= value <= maximum:
+            shown = str(value) if abs(value) < 10**12 else f"a number of {len(str(value))} digits"
+            self.problem(
+                name,
+                p.NUMBER_OUT_OF_RANGE,
+                f"{name} is {shown}; expected an integer from {minimum} to {maximum}",
+            )
             return
         self.values[name] = value
 

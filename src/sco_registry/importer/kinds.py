@@ -142,6 +142,29 @@ def _membership(r: FieldReader) -> None:
     r.choice("status_after", MembershipStatus, required=not withdrew)
     r.ref("meeting", MEETING, required=False)
     r.ref("document", DOCUMENT, required=False)
+    change, after = r.values.get("change"), r.values.get("status_after")
+    allowed = _STATUS_AFTER.get(change) if isinstance(change, MembershipChange) else None
+    if allowed is not None and isinstance(after, MembershipStatus) and after not in allowed:
+        assert isinstance(change, MembershipChange)
+        r.problem(
+            "status_after",
+            p.INCONSISTENT_STATUS,
+            f"{change.value} leaves the status "
+            f"{' or '.join(sorted(a.value for a in allowed))}, not {after.value}",
+        )
+
+
+# The status a change leaves by its meaning in FORMAT.md ("the status the state holds after
+# the change"): participation in the Five, founding membership, admission as a member, a
+# status granted. Steps of a procedure, changes, withdrawals and suspensions keep any.
+_STATUS_AFTER: dict[MembershipChange, frozenset[MembershipStatus]] = {
+    MembershipChange.PARTICIPATION_BEGAN: frozenset({MembershipStatus.SHANGHAI_FIVE_PARTICIPANT}),
+    MembershipChange.FOUNDING_MEMBER: frozenset({MembershipStatus.FOUNDING_MEMBER}),
+    MembershipChange.ADMITTED: frozenset({MembershipStatus.MEMBER}),
+    MembershipChange.STATUS_GRANTED: frozenset(
+        {MembershipStatus.OBSERVER, MembershipStatus.DIALOGUE_PARTNER, MembershipStatus.PARTNER}
+    ),
+}
 
 
 def _office_term(r: FieldReader) -> None:
