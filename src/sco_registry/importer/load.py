@@ -23,11 +23,11 @@ from typing import Any
 from sco_registry.application import facts
 from sco_registry.application.bus import fingerprint, handle
 from sco_registry.application.context import CommandContext, CommandResult
-from sco_registry.application.handlers import primary_stream
-from sco_registry.application.loading import stored_events
 from sco_registry.domain.commands import Command
-from sco_registry.domain.corrections import CorrectEvent, RetractEvent, effective
+from sco_registry.domain.corrections import CorrectEvent, RetractEvent
 from sco_registry.domain.errors import RegistryError
+from sco_registry.domain.folding import effective, stored_events
+from sco_registry.domain.streams import stream_of
 from sco_registry.domain.time import PartialDate
 from sco_registry.importer import problems as p
 from sco_registry.importer.format import Known, parse_paths
@@ -510,7 +510,7 @@ async def _revise(
         if step.key not in log.keys:
             commands.append((step.key, step.command, step))  # a step the revision adds
             continue
-        was, now = log.primary[step.key], primary_stream(step.command)
+        was, now = log.primary[step.key], stream_of(step.command)
         if was != now:
             raise _Refusal(
                 _not_correctable(
