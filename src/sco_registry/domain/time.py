@@ -24,7 +24,9 @@ from functools import total_ordering
 
 from sco_registry.domain.errors import InvalidValue
 
-_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# ASCII digits only, and the whole text: `\d` would take other scripts' digits ("２００４") and
+# `$` a trailing newline, and neither gives back the text it was parsed from.
+_PATTERN = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 
 class Precision(enum.Enum):
@@ -67,7 +69,7 @@ class PartialDate:
             raise InvalidValue(
                 f"a date must be a string, not {type(text).__name__}", code="date.malformed"
             )
-        m = _PATTERN.match(text)
+        m = _PATTERN.fullmatch(text)
         if m is None:
             raise InvalidValue(
                 f"malformed date {text!r}: expected YYYY, YYYY-MM or YYYY-MM-DD",
