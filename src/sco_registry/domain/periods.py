@@ -39,7 +39,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sco_registry.domain.errors import InvalidValue
 from sco_registry.domain.time import PartialDate
@@ -93,12 +94,16 @@ def _iso(d: dt.date | None) -> str | None:
     return None if d is None else d.isoformat()
 
 
+_Bounds = tuple[dt.date | None, dt.date | None, dt.date | None, dt.date | None]
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     """A valid period: `start` (None: from the start of its history) to `end` (None: open)."""
 
     start: PartialDate | None = None
     end: PartialDate | None = None
+    _bounds: _Bounds = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("start", "end"):
@@ -115,6 +120,8 @@ class Period:
                 code="period.end_before_start",
                 details={"start": str(start), "end": str(end)},
             )
+        bounds = (_lower(start), _upper(start), _lower(end), _upper(end))
+        object.__setattr__(self, "_bounds", bounds)  # computed once: a frozen value
 
     @classmethod
     def parse(cls, start: str | None, end: str | None = None) -> Period:
@@ -125,19 +132,19 @@ class Period:
 
     @property
     def start_lo(self) -> dt.date | None:
-        return _lower(self.start)
+        return self._bounds[0]
 
     @property
     def start_hi(self) -> dt.date | None:
-        return _upper(self.start)
+        return self._bounds[1]
 
     @property
     def end_lo(self) -> dt.date | None:
-        return _lower(self.end)
+        return self._bounds[2]
 
     @property
     def end_hi(self) -> dt.date | None:
-        return _upper(self.end)
+        return self._bounds[3]
 
     @property
     def is_open(self) -> bool:
@@ -154,16 +161,20 @@ class Period:
         return Period(self.start, end)
 
     def on(self, day: dt.date) -> Answer:
-        """Does the fact hold on `day`?"""
-        return self.throughout(PartialDate.of(day))
+        """Does the fact hold on `day`? (Both spans of the question `PartialDate.of(day)`.)"""
+        return self._answer(day, day, Span.THROUGHOUT)
 
     def throughout(self, when: PartialDate) -> Answer:
         """Does the fact hold on every day of `when`?"""
-        return answer_from_columns(self.columns(), question_params(when), Span.THROUGHOUT)
+        return self._answer(when.lower, when.upper, Span.THROUGHOUT)
 
     def sometime_in(self, when: PartialDate) -> Answer:
         """Does the fact hold on at least one day of `when`?"""
-        return answer_from_columns(self.columns(), question_params(when), Span.SOMETIME)
+        return self._answer(when.lower, when.upper, Span.SOMETIME)
+
+    def _answer(self, q_lo: dt.date, q_hi: dt.date, span: Span) -> Answer:
+        s_lo, s_hi, e_lo, e_hi = self._bounds
+        return _rule(s_lo, s_hi, e_lo, e_hi, q_lo, q_hi, span)
 
     def columns(self) -> dict[str, str | None]:
         """The stored form: the dates as given (with their precision) and the four bounds."""
@@ -216,20 +227,42 @@ def question_params(when: dt.date | PartialDate) -> dict[str, str]:
 def answer_from_columns(row: Mapping[str, object], params: Mapping[str, str], span: Span) -> Answer:
     """`valid_time_sql`'s logic in Python over a stored row (ISO day strings, None for NULL).
 
-    `Period`'s own answers are computed here, so a read function's SQL is tested against
-    the very rule the domain states.
+    `Period`'s answers come from the same rule on days, so a read function's SQL is tested
+    against the very rule the domain states.
     """
     s_lo, s_hi, e_lo, e_hi = (
         _text(row, k) for k in VALID_TIME_COLUMNS[1:3] + VALID_TIME_COLUMNS[4:]
     )
-    q_lo, q_hi = params["q_lo"], params["q_hi"]
-    # A NULL bound is no constraint: "x IS NULL OR ..." in the SQL.
+    return _rule(s_lo, s_hi, e_lo, e_hi, params["q_lo"], params["q_hi"], span)
+
+
+# Days or their ISO strings: the rule is the same on both (ISO days sort as the days do).
+_Day = TypeVar("_Day", dt.date, str)
+
+
+def _rule(
+    s_lo: _Day | None,
+    s_hi: _Day | None,
+    e_lo: _Day | None,
+    e_hi: _Day | None,
+    q_lo: _Day,
+    q_hi: _Day,
+    span: Span,
+) -> Answer:
+    """The whole rule. An absent bound is no constraint ("x IS NULL OR ..." in the SQL)."""
+
+    def le(a: _Day | None, b: _Day | None) -> bool:
+        return a is None or b is None or a <= b
+
+    def lt(a: _Day | None, b: _Day | None) -> bool:
+        return a is None or b is None or a < b
+
     if span is Span.THROUGHOUT:
-        definite = _le(s_hi, q_lo) and _lt(q_hi, e_lo)
-        possible = _le(s_lo, q_lo) and _lt(q_hi, e_hi)
+        definite = le(s_hi, q_lo) and lt(q_hi, e_lo)
+        possible = le(s_lo, q_lo) and lt(q_hi, e_hi)
     else:
-        definite = _le(s_hi, q_hi) and _lt(q_lo, e_lo) and _lt(s_hi, e_lo)
-        possible = _le(s_lo, q_hi) and _lt(q_lo, e_hi) and _lt(s_lo, e_hi)
+        definite = le(s_hi, q_hi) and lt(q_lo, e_lo) and lt(s_hi, e_lo)
+        possible = le(s_lo, q_hi) and lt(q_lo, e_hi) and lt(s_lo, e_hi)
     return Answer.of(definite=definite, possible=possible)
 
 
@@ -241,14 +274,6 @@ def _text(row: Mapping[str, object], key: str) -> str | None:
             code="period.malformed_columns",
         )
     return value
-
-
-def _le(a: str | None, b: str | None) -> bool:
-    return a is None or b is None or a <= b
-
-
-def _lt(a: str | None, b: str | None) -> bool:
-    return a is None or b is None or a < b
 
 
 def valid_time_sql(span: Span, *, definite: bool, table: str = "") -> str:
