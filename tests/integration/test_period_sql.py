@@ -24,6 +24,7 @@ from sco_registry.domain.periods import (
     RecordPeriod,
     Span,
     answer_from_columns,
+    position_known_at,
     question_params,
     valid_time_sql,
 )
@@ -141,3 +142,41 @@ def test_the_grid_has_the_close_calls() -> None:
     assert Period.parse("2004-06", "2004") in periods
     assert any(p.start is None and p.end is None for p in periods)
     assert {p.on(day).value for p in periods} == {"yes", "no", "perhaps"}
+
+
+# docs/time.md's "known at a time T", with `events` replaced by this test's table.
+KNOWN_AT_TIME_SQL = (
+    "SELECT COALESCE((SELECT MIN(position) - 1 FROM {t} WHERE recorded_at > :t),"
+    " (SELECT MAX(position) FROM {t}), 0)"
+)
+
+
+async def test_known_at_a_time_sql_agrees_with_position_known_at(database_url: str) -> None:
+    base = dt.datetime(2026, 1, 1, 10, tzinfo=dt.UTC)
+    minutes = [0, 0, 5, 20, 10, 30]  # position 5 was recorded by a clock that stepped back
+    log = [(i + 1, base + dt.timedelta(minutes=m)) for i, m in enumerate(minutes)]
+    name = f"log_{uuid.uuid4().hex[:8]}"
+    table = sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(table.metadata.create_all)
+            query = sa.text(KNOWN_AT_TIME_SQL.format(t=name)).bindparams(
+                sa.bindparam("t", type_=sa.DateTime(timezone=True))
+            )
+            assert (await conn.execute(query, {"t": base})).scalar_one() == 0  # an empty log
+            await conn.execute(
+                table.insert(), [{"position": p, "recorded_at": at} for p, at in log]
+            )
+            for m in range(-1, 35):
+                t = base + dt.timedelta(minutes=m)
+                got = (await conn.execute(query, {"t": t})).scalar_one()
+                assert got == position_known_at(log, t), m
+            await conn.run_sync(table.metadata.drop_all)
+    finally:
+        await engine.dispose()

@@ -1,7 +1,9 @@
 """Partial dates of history (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`), kept with the precision given.
 
-A partial date stands for an interval of days: "2004-06" is every day from 2004-06-01 to
-2004-06-30. It is never filled in with an invented day. Comparisons follow these rules:
+A partial date stands for one day of an interval, not known which: "2004-06" is some day
+from 2004-06-01 (`lower`) to 2004-06-30 (`upper`). It is never filled in with an invented
+day. The text is the whole of it, in ASCII digits, and parses back to itself (`str`).
+Comparisons follow these rules:
 
 * ``a.definitely_before(b)``: every day of ``a`` is before every day of ``b``
   (``a.upper < b.lower``). "2004-05" is definitely before "2004-06-17"; "2004-06" is not.
