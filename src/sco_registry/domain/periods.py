@@ -281,7 +281,8 @@ def valid_time_sql(span: Span, *, definite: bool, table: str = "") -> str:
 
     Rows answering `Answer.YES` match the definite clause; `Answer.PERHAPS` the possible one
     and not the definite one; `Answer.NO` neither. `table` qualifies the columns (`"s"` gives
-    `s.valid_from_lo`). The same text runs on SQLite and PostgreSQL (text columns).
+    `s.valid_from_lo`; a trusted identifier, never user input). The same text runs on SQLite
+    and PostgreSQL (text columns).
     """
     p = f"{table}." if table else ""
     s_lo, s_hi, e_lo, e_hi = (f"{p}{k}" for k in VALID_TIME_COLUMNS[1:3] + VALID_TIME_COLUMNS[4:])
@@ -309,7 +310,16 @@ def valid_time_sql(span: Span, *, definite: bool, table: str = "") -> str:
 
 # Record time.
 
-RECORD_TIME_SQL = "recorded_from <= :position AND (recorded_to IS NULL OR recorded_to > :position)"
+
+def record_time_sql(table: str = "") -> str:
+    """The WHERE clause (text, binds `:position`) for rows known at a log position."""
+    p = f"{table}." if table else ""
+    return (
+        f"{p}recorded_from <= :position AND ({p}recorded_to IS NULL OR {p}recorded_to > :position)"
+    )
+
+
+RECORD_TIME_SQL = record_time_sql()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ Comparisons follow these rules:
 * ``a.definitely_before(b)``: every day of ``a`` is before every day of ``b``
   (``a.upper < b.lower``). "2004-05" is definitely before "2004-06-17"; "2004-06" is not.
 * ``a.possibly_before(b)``: some day of ``a`` is before some day of ``b`` (``a.lower < b.upper``).
-* ``a.overlaps(b)``: the intervals share a day. "2004-06" overlaps "2004-06-17".
+* ``a.overlaps(b)``: they may be the same day (the intervals share one). "2004-06" overlaps
+  "2004-06-17".
 * ``a.sort_key``: (lower, upper, precision); a total order for listing (coarser first on ties).
 
 An integrity rule such as "ratification after signature" is broken only when the dates

@@ -30,6 +30,7 @@ from sco_registry.domain.periods import (
     answer_from_columns,
     position_known_at,
     question_params,
+    record_time_sql,
     valid_time_sql,
 )
 from sco_registry.domain.time import PartialDate, Precision
@@ -411,6 +412,10 @@ def test_the_where_clause_text_names_the_table() -> None:
         "AND (valid_to_hi IS NULL OR :q_hi < valid_to_hi)"
     )
     assert "s.valid_from_hi" in valid_time_sql(Span.SOMETIME, definite=True, table="s")
+    assert record_time_sql() == RECORD_TIME_SQL
+    assert record_time_sql("r") == (
+        "r.recorded_from <= :position AND (r.recorded_to IS NULL OR r.recorded_to > :position)"
+    )
 
 
 # Values and errors.
