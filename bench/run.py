@@ -172,6 +172,9 @@ def run_subject(
         results["W5"].conflicts.append(conflicts)
 
         check_count(label, "final log", plan.log_size_before_w5 + plan.w5_events, subject.count())
+        blocked = getattr(subject, "longest_inline_ms", lambda: None)()
+        if blocked is not None:  # the longest the store held the event loop, this run
+            settings["loop_blocked_max_ms"] = blocked
         log(
             f"  {label}: "
             + ", ".join(
@@ -198,7 +201,12 @@ def run_import(
         elapsed, records = subject.import_history(path)
         check_count(label, workload, report.IMPORT_RECORDS[workload], records)
         results[workload].runs.append(records / elapsed)
-        log(f"  {label}: {workload} {records / elapsed:,.1f} records/s ({elapsed:.2f} s)")
+        blocked = subject.longest_inline_ms()
+        log(
+            f"  {label}: {workload} {records / elapsed:,.1f} records/s ({elapsed:.2f} s"
+            + ("" if blocked is None else f"; loop blocked at most {blocked} ms")
+            + ")"
+        )
     finally:
         subject.close()
 
@@ -350,6 +358,11 @@ def main(argv: list[str] | None = None) -> int:
                     with fresh(name) as target:
                         subject = factories[name](target, sqlite_synchronous=sync_level)
                         settings = run_subject(subject, plan, per, label)
+                    before = machine[backend]["subjects"].get(name, {})
+                    if "loop_blocked_max_ms" in before and "loop_blocked_max_ms" in settings:
+                        settings["loop_blocked_max_ms"] = max(
+                            before["loop_blocked_max_ms"], settings["loop_blocked_max_ms"]
+                        )
                     machine[backend]["subjects"][name] = settings
                 except (BenchError, Exception) as e:
                     failures.append(f"{label}: {e!r}")

@@ -164,6 +164,15 @@ class ScoRegistrySubject(Subject):
 
         return self._run(go())
 
+    def longest_inline_ms(self) -> float | None:
+        """SQLite: the longest a unit of work held the event loop's thread (store/execution.py)."""
+        from sco_registry.store.execution import SqliteRunner
+
+        runner = getattr(self.store, "_runner", None)
+        if not isinstance(runner, SqliteRunner):
+            return None
+        return round(runner.longest_inline * 1000, 2)
+
     def import_history(self, path: Path) -> tuple[float, int]:
         """Import the bundled history (untimed), then `path` (timed, rehearsal included):
         seconds and records imported."""
