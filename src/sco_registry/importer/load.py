@@ -15,7 +15,7 @@ events it produced (`_revise`), after every other step of the import.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,8 +41,17 @@ from sco_registry.importer.mapping import (
 from sco_registry.importer.order import Step, order_steps
 from sco_registry.importer.problems import ImportProblem
 from sco_registry.importer.records import AnyRecord, HistoryFile
-from sco_registry.store.base import EventStore, NewEvent, RecordedEvent, StreamState
-from sco_registry.store.errors import StoreError
+from sco_registry.store.base import (
+    AppendResult,
+    AppendUnit,
+    EventStore,
+    EventStoreBase,
+    NewEvent,
+    RecordedEvent,
+    StreamAppend,
+    StreamState,
+)
+from sco_registry.store.errors import StoreError, WrongExpectedVersion
 
 Progress = Callable[[int, int], None]
 ContextFactory = Callable[[str], CommandContext]
@@ -113,12 +122,15 @@ class _Log:
     streams: dict[str, set[str]] = field(default_factory=dict)
     # idempotency key -> the stream of its command's first event (the command's own stream)
     primary: dict[str, str] = field(default_factory=dict)
+    # the position of the last event read: the log every decision of the import rests on
+    head: int = 0
 
 
 async def _read_log(store: EventStore) -> _Log:
     log = _Log()
     async for event in store.iter_all():
         log.events.append(event)
+        log.head = event.position
         meta = event.metadata
         record_id, key, fp = (
             meta.get("record_id"),
@@ -215,17 +227,71 @@ async def import_files(
     def keyed(key: str) -> CommandContext:
         return replace(given(key), idempotency_key=key)
 
-    rehearsal = await _run(
-        await _copy(log, scratch()), plan, keyed, None, log, scratch, stop_at_first=False
-    )
+    recorder = _Recorder(await _copy(log, scratch()))
+    rehearsal = await _run(recorder, plan, keyed, None, log, scratch, stop_at_first=False)
     if rehearsal.problems:
         return summary(0, plan.already, rehearsal.problems)
     revised = len(plan.revisions)
     if check_only:
         return summary(rehearsal.appended, plan.already, (), revised)
-    real = await _run(store, plan, keyed, progress, log, scratch, stop_at_first=True)
+    decided = recorder.units[: rehearsal.decided]
+    real = await _append_decided(store, decided, log.head, plan, progress)
+    if real is None:
+        # Another writer changed the log since it was read: decide every command again on
+        # the log as it now is, one transaction each (what is appended already replays).
+        real = await _run(store, plan, keyed, progress, log, scratch, stop_at_first=True)
+    elif plan.revisions and not real.problems:
+        more = await _run(
+            store, plan, keyed, progress, log, scratch, stop_at_first=True,
+            revisions_only=True, progressed=real.progressed,
+        )  # fmt: skip
+        real = _Outcome(real.appended + more.appended, more.problems)
     out = summary(real.appended, plan.already, real.problems, revised)
     return replace(out, stopped=bool(real.problems))
+
+
+# The events `_append_decided` appends per transaction at most (a command's events are
+# never split; one command with more is a transaction of its own).
+BATCH_EVENTS = 1000
+
+
+async def _append_decided(
+    store: EventStore,
+    units: Sequence[AppendUnit],
+    head: int,
+    plan: _Plan,
+    progress: Progress | None,
+) -> _Outcome | None:
+    """Append the rehearsal's decisions in transactions of up to BATCH_EVENTS events, each
+    guarded by the head the log was read at (`append_batch`): the rehearsal decided on that
+    log, so its decisions (and the plan's inferences) hold while the log has not moved.
+    Returns None, with the batches before appended, when another writer moved the head (or
+    changed a stream read) in between: the caller then decides again on fresh facts.
+    A stopped run completes when run again: each command keeps its idempotency key."""
+    outcome = _Outcome()
+    done: set[str] = set()
+    steps = {s.key: s for s in plan.steps}
+    total = plan.records
+    for chunk in _chunks(units):
+        try:
+            results = await store.append_batch(chunk, expected_head=head)
+        except WrongExpectedVersion:  # HeadMoved included
+            return None
+        except RegistryError as e:
+            if e.code == "store.batch_key_recorded":
+                return None
+            outcome.problems = (_batch_refused(chunk, steps, e),)
+            return outcome
+        head = results[-1].last_position
+        outcome.appended += sum(r.last_position - r.first_position + 1 for r in results)
+        for unit in chunk:
+            record_id = _record_of(unit)
+            if record_id is not None and record_id not in done:
+                done.add(record_id)
+                if progress is not None:
+                    progress(len(done), total)
+    outcome.progressed = len(done)
+    return outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +464,92 @@ async def _copy_events(
 class _Outcome:
     appended: int = 0
     problems: tuple[ImportProblem, ...] = ()
+    # In a rehearsal on a `_Recorder`: how many of its units the plan's states and steps
+    # appended (the revisions' come after them).
+    decided: int = 0
+    # Records counted by `progress` so far.
+    progressed: int = 0
+
+
+def _chunks(units: Sequence[AppendUnit]) -> Iterator[list[AppendUnit]]:
+    chunk: list[AppendUnit] = []
+    size = 0
+    for unit in units:
+        n = sum(len(b.events) for b in unit.batches)
+        if chunk and size + n > BATCH_EVENTS:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(unit)
+        size += n
+    if chunk:
+        yield chunk
+
+
+def _record_of(unit: AppendUnit) -> str | None:
+    for b in unit.batches:
+        for e in b.events:
+            record_id = e.metadata.get("record_id")
+            return record_id if isinstance(record_id, str) else None
+    return None
+
+
+def _batch_refused(
+    chunk: Sequence[AppendUnit], steps: Mapping[str, Step], e: RegistryError
+) -> ImportProblem:
+    """The problem of a batch the store refused, named after its first command (the whole
+    batch is refused: all or nothing)."""
+    first = chunk[0]
+    step = steps.get(first.idempotency_key or "")
+    command = next(e.metadata.get("command") for b in first.batches for e in b.events)
+    return ImportProblem(
+        "" if step is None else step.file, _record_of(first), None, p.APPEND_FAILED,
+        f"{command} refused: {e}",
+    )  # fmt: skip
+
+
+class _Recorder(EventStoreBase):
+    """A rehearsal's store (`inner`, the scratch copy) that keeps every append it made, as
+    the units `append_batch` takes: the rehearsal's decisions, to append to the real log
+    when it has not moved since it was read."""
+
+    def __init__(self, inner: EventStore) -> None:
+        self.inner = inner
+        self.units: list[AppendUnit] = []
+
+    async def append_many(
+        self, batches: Sequence[StreamAppend], *, idempotency_key: str | None = None
+    ) -> AppendResult:
+        result = await self.inner.append_many(batches, idempotency_key=idempotency_key)
+        if not result.replayed:
+            self.units.append(AppendUnit(tuple(batches), idempotency_key))
+        return result
+
+    async def append_batch(
+        self, units: Sequence[AppendUnit], *, expected_head: int
+    ) -> list[AppendResult]:
+        results = await self.inner.append_batch(units, expected_head=expected_head)
+        self.units.extend(units)
+        return results
+
+    async def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
+        return await self.inner.read_all(after=after, limit=limit)
+
+    async def read_stream(
+        self, stream_id: str, *, from_version: int = 1, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        return await self.inner.read_stream(stream_id, from_version=from_version, limit=limit)
+
+    async def stream_version(self, stream_id: str) -> int:
+        return await self.inner.stream_version(stream_id)
+
+    async def head_position(self) -> int:
+        return await self.inner.head_position()
+
+    async def wait_for_events(self, after: int, timeout: float) -> bool:
+        return await self.inner.wait_for_events(after, timeout)
+
+    async def close(self) -> None:
+        await self.inner.close()
 
 
 def _refused(step: Step, e: RegistryError, command: Command | None = None) -> ImportProblem:
@@ -418,13 +570,17 @@ async def _run(
     scratch: ScratchStores,
     *,
     stop_at_first: bool,
+    revisions_only: bool = False,
+    progressed: int = 0,
 ) -> _Outcome:
     """Send the plan's commands through the handlers, then the revisions' corrections. In
     a rehearsal (`stop_at_first` False) go on after a refusal, skipping what depends on a
-    refused record, to report every refusal that is not a consequence of another."""
+    refused record, to report every refusal that is not a consequence of another.
+    `revisions_only`: the revisions alone (the rest appended already, `progressed` records
+    of it counted)."""
     outcome = _Outcome()
     problems: list[ImportProblem] = []
-    for key, command in plan.states:
+    for key, command in () if revisions_only else plan.states:
         outcome.appended += (await handle(command, store, ctx_factory(key))).events_appended
     failed: set[str] = set()
     done_records: set[str] = set()
@@ -434,9 +590,9 @@ async def _run(
         if record_id not in done_records:
             done_records.add(record_id)
             if progress is not None:
-                progress(len(done_records), total)
+                progress(progressed + len(done_records), total)
 
-    for step in plan.steps:
+    for step in () if revisions_only else plan.steps:
         if step.record.id in failed or step.after & failed:
             failed.add(step.record.id)
             continue
@@ -451,6 +607,8 @@ async def _run(
             continue
         outcome.appended += result.events_appended
         done(step.record.id)
+    if isinstance(store, _Recorder):
+        outcome.decided = len(store.units)
     for revision in plan.revisions:
         if problems and stop_at_first:
             break

@@ -73,6 +73,15 @@ class StreamAppend:
 
 
 @dataclass(frozen=True, slots=True)
+class AppendUnit:
+    """What one `append_many` call would append (its batches, read checks included, and its
+    idempotency key), as one of several in `append_batch`."""
+
+    batches: Sequence[StreamAppend]
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RecordedEvent:
     """An event as the log holds it."""
 
@@ -125,6 +134,19 @@ class EventStore(Protocol):
 
         Raises WrongExpectedVersion (naming the first failing stream) or IdempotencyConflict.
         """
+        ...
+
+    async def append_batch(
+        self, units: Sequence[AppendUnit], *, expected_head: int
+    ) -> list[AppendResult]:
+        """Append `units` in order in one transaction: all or nothing, one result each.
+
+        Guarded by the head: raises HeadMoved, appending nothing, unless the log's last
+        position is `expected_head` once the append lock is held (so the log is exactly the
+        one the caller read, and nothing it decided on has changed). Each unit is checked as
+        `append_many` checks it, against the log as the units before it leave it
+        (WrongExpectedVersion), and records its idempotency key; a key recorded before fails
+        the batch (`store.batch_key_recorded`): a batch never replays."""
         ...
 
     async def read_stream(

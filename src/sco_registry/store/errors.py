@@ -25,6 +25,15 @@ class WrongExpectedVersion(StoreError):
         self.actual = actual
 
 
+class HeadMoved(WrongExpectedVersion):
+    """`append_batch`'s guard: the log's head was not the one expected; nothing appended."""
+
+    code = "store.head_moved"
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__("$all", expected, actual or None)
+
+
 class IdempotencyConflict(StoreError):
     """An idempotency key was used before with different content."""
 
@@ -75,3 +84,12 @@ class SchemaMismatch(DatabaseUnavailable):
     """The database's schema revision is not the one this version of the code needs."""
 
     code = "db.schema_mismatch"
+
+
+def batch_key_recorded(key: str) -> StoreError:
+    """`append_batch` never replays: a unit's idempotency key recorded before fails it."""
+    return StoreError(
+        f"idempotency key {key!r} is already recorded; a batch does not replay",
+        code="store.batch_key_recorded",
+        details={"idempotency_key": key},
+    )

@@ -11,13 +11,14 @@ from typing import Any
 
 from sco_registry.store.base import (
     AppendResult,
+    AppendUnit,
     EventStoreBase,
     NewEvent,
     RecordedEvent,
     StreamAppend,
 )
 from sco_registry.store.chain import GENESIS_HASH
-from sco_registry.store.errors import IdempotencyConflict, StoreError
+from sco_registry.store.errors import HeadMoved, IdempotencyConflict, StoreError, batch_key_recorded
 from sco_registry.store.rules import check_expected, fingerprint, record, utc_now, validate_batches
 
 
@@ -44,60 +45,98 @@ class InMemoryEventStore(EventStoreBase):
                 return AppendResult(
                     result.first_position, result.last_position, result.stream_versions, True
                 )
-            for b in batches:
-                check_expected(b.stream_id, b.expected, len(self._streams.get(b.stream_id, ())))
-            now = self._clock()
-            staged: list[RecordedEvent] = []
-            prev = self._events[-1].hash if self._events else GENESIS_HASH
-            position = len(self._events)
-            versions: dict[str, int] = {}
-            ids: set[object] = set()
-            for b in batches:
-                version = len(self._streams.get(b.stream_id, ()))
-                for new in b.events:
-                    if new.event_id in self._ids or new.event_id in ids:
-                        raise StoreError(
-                            f"event id {new.event_id} is already recorded",
-                            code="store.duplicate_event_id",
-                        )
-                    ids.add(new.event_id)
-                    position += 1
-                    version += 1
-                    # Round-trip through JSON, as the SQL store does, so that tests cannot
-                    # pass on objects a database would refuse or change.
-                    frozen = NewEvent(
-                        type=new.type,
-                        data=json.loads(json.dumps(new.data)),
-                        valid_time=new.valid_time,
-                        schema_version=new.schema_version,
-                        metadata=json.loads(json.dumps(new.metadata)),
-                        sources=tuple(new.sources),
-                        actor=new.actor,
-                        correlation_id=new.correlation_id,
-                        causation_id=new.causation_id,
-                        event_id=new.event_id,
-                    )
-                    rec = record(
-                        frozen,
-                        position=position,
-                        stream_id=b.stream_id,
-                        stream_version=version,
-                        recorded_at=now,
-                        prev_hash=prev,
-                    )
-                    prev = rec.hash
-                    staged.append(rec)
-                versions[b.stream_id] = version
-            for rec in staged:
-                self._events.append(rec)
-                self._streams.setdefault(rec.stream_id, []).append(rec)
-                self._ids.add(rec.event_id)
-            result = AppendResult(staged[0].position, staged[-1].position, versions)
-            if idempotency_key is not None:
-                self._idempotency[idempotency_key] = (fp, result)
+            result = self._apply(batches, idempotency_key, fp)
         async with self._changed:
             self._changed.notify_all()
         return result
+
+    def _apply(
+        self, batches: Sequence[StreamAppend], idempotency_key: str | None, fp: str
+    ) -> AppendResult:
+        """Check and append one unit (the lock held): raises with nothing changed."""
+        for b in batches:
+            check_expected(b.stream_id, b.expected, len(self._streams.get(b.stream_id, ())))
+        now = self._clock()
+        staged: list[RecordedEvent] = []
+        prev = self._events[-1].hash if self._events else GENESIS_HASH
+        position = len(self._events)
+        versions: dict[str, int] = {}
+        ids: set[object] = set()
+        for b in batches:
+            version = len(self._streams.get(b.stream_id, ()))
+            for new in b.events:
+                if new.event_id in self._ids or new.event_id in ids:
+                    raise StoreError(
+                        f"event id {new.event_id} is already recorded",
+                        code="store.duplicate_event_id",
+                    )
+                ids.add(new.event_id)
+                position += 1
+                version += 1
+                # Round-trip through JSON, as the SQL store does, so that tests cannot
+                # pass on objects a database would refuse or change.
+                frozen = NewEvent(
+                    type=new.type,
+                    data=json.loads(json.dumps(new.data)),
+                    valid_time=new.valid_time,
+                    schema_version=new.schema_version,
+                    metadata=json.loads(json.dumps(new.metadata)),
+                    sources=tuple(new.sources),
+                    actor=new.actor,
+                    correlation_id=new.correlation_id,
+                    causation_id=new.causation_id,
+                    event_id=new.event_id,
+                )
+                rec = record(
+                    frozen,
+                    position=position,
+                    stream_id=b.stream_id,
+                    stream_version=version,
+                    recorded_at=now,
+                    prev_hash=prev,
+                )
+                prev = rec.hash
+                staged.append(rec)
+            versions[b.stream_id] = version
+        for rec in staged:
+            self._events.append(rec)
+            self._streams.setdefault(rec.stream_id, []).append(rec)
+            self._ids.add(rec.event_id)
+        result = AppendResult(staged[0].position, staged[-1].position, versions)
+        if idempotency_key is not None:
+            self._idempotency[idempotency_key] = (fp, result)
+        return result
+
+    async def append_batch(
+        self, units: Sequence[AppendUnit], *, expected_head: int
+    ) -> list[AppendResult]:
+        for unit in units:
+            validate_batches(unit.batches)
+        if not units:
+            raise StoreError("nothing to append", code="store.empty_append")
+        async with self._lock:
+            if len(self._events) != expected_head:
+                raise HeadMoved(expected_head, len(self._events))
+            events, keys = len(self._events), set(self._idempotency)
+            results: list[AppendResult] = []
+            try:
+                for unit in units:
+                    key = unit.idempotency_key
+                    if key is not None and key in self._idempotency:
+                        raise batch_key_recorded(key)
+                    results.append(self._apply(unit.batches, key, fingerprint(unit.batches)))
+            except BaseException:
+                # All or nothing: take back the units applied before the failing one.
+                for rec in self._events[events:]:
+                    self._streams[rec.stream_id].pop()
+                    self._ids.discard(rec.event_id)
+                del self._events[events:]
+                for key in set(self._idempotency) - keys:
+                    del self._idempotency[key]
+                raise
+        async with self._changed:
+            self._changed.notify_all()
+        return results
 
     async def read_stream(
         self, stream_id: str, *, from_version: int = 1, limit: int | None = None

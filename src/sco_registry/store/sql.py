@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sco_registry.store.base import (
     AppendResult,
+    AppendUnit,
     EventStoreBase,
     RecordedEvent,
     StreamAppend,
@@ -25,9 +26,11 @@ from sco_registry.store.base import (
 from sco_registry.store.chain import GENESIS_HASH, format_timestamp
 from sco_registry.store.errors import (
     AppendOnlyViolation,
+    HeadMoved,
     IdempotencyConflict,
     StoreError,
     WrongExpectedVersion,
+    batch_key_recorded,
 )
 from sco_registry.store.execution import runner_for
 from sco_registry.store.rows import (
@@ -42,6 +45,8 @@ from sco_registry.store.rows import (
 from sco_registry.store.rules import check_expected, fingerprint, utc_now, validate_batches
 from sco_registry.store.schema import events
 from sco_registry.store.statements import (
+    BATCH_KEYS,
+    BATCH_VERSIONS,
     HEAD,
     INSERT_EVENTS,
     INSERT_IDEMPOTENCY,
@@ -257,6 +262,102 @@ class SqlEventStore(EventStoreBase):
         if before_commit is not None:
             before_commit()
         return result
+
+    async def append_batch(
+        self, units: Sequence[AppendUnit], *, expected_head: int
+    ) -> list[AppendResult]:
+        if not units:
+            raise StoreError("nothing to append", code="store.empty_append")
+        for unit in units:
+            validate_batches(unit.batches)
+        fps = [None if u.idempotency_key is None else fingerprint(u.batches) for u in units]
+
+        def work(conn: Connection, before_commit: Callable[[], None] | None) -> list[AppendResult]:
+            return self._append_batch_in(conn, units, fps, expected_head, before_commit)
+
+        try:
+            results = await self._runner.write(work, self._before_commit)
+        except DBAPIError as e:
+            everything = [b for u in units for b in u.batches]
+            translated = await self._translate(e, everything)
+            if isinstance(translated, _RetryAppend):
+                # Only a writer that bypassed the append lock can record a key under us.
+                raise HeadMoved(expected_head, await self.head_position()) from e
+            if translated is e:
+                raise
+            raise translated from e
+        self._wakeups.notify(results[-1].last_position)
+        return results
+
+    def _append_batch_in(
+        self,
+        conn: Connection,
+        units: Sequence[AppendUnit],
+        fps: Sequence[str | None],
+        expected_head: int,
+        before_commit: Callable[[], None] | None,
+    ) -> list[AppendResult]:
+        # The same lock, head and chain as `_append_in` (see there), once for all units.
+        if self._postgres:
+            self._driver("lock", conn).fetch_one(conn, {"key": APPEND_LOCK_KEY})
+        params: dict[str, Any] = {}
+        if self._postgres:
+            params["events"] = sum(len(b.events) for u in units for b in u.batches)
+            params["lock_key"] = APPEND_LOCK_KEY
+        head = self._driver("head", conn, 0, False).fetch_one(conn, params)
+        position: int = head[0] or 0
+        prev: str = head[1] or GENESIS_HASH
+        if position != expected_head:
+            raise HeadMoved(expected_head, position)
+        streams = sorted({b.stream_id for u in units for b in u.batches})
+        keys = [u.idempotency_key for u in units if u.idempotency_key is not None]
+        current: dict[str, int] = dict.fromkeys(streams, 0)
+        current.update((s, v) for s, v in conn.execute(BATCH_VERSIONS, {"streams": streams}))
+        if keys:
+            used = conn.execute(BATCH_KEYS, {"keys": keys}).scalars().first()
+            if used is not None:
+                raise batch_key_recorded(used)
+        now = utc(self._clock())
+        recorded_text = format_timestamp(now)
+        rows: list[tuple[Any, ...]] = []
+        key_rows: list[tuple[Any, ...]] = []
+        results: list[AppendResult] = []
+        ids: set[object] = set()
+        for unit, fp in zip(units, fps, strict=True):
+            for b in unit.batches:
+                check_expected(b.stream_id, b.expected, current[b.stream_id])
+            first = position + 1
+            versions: dict[str, int] = {}
+            for b in unit.batches:
+                version = current[b.stream_id]
+                stream_json = canonical_text(b.stream_id)
+                for new in b.events:
+                    if new.event_id in ids:
+                        raise _duplicate_event_id(new.event_id)
+                    ids.add(new.event_id)
+                    position += 1
+                    version += 1
+                    row, prev = encode_event(
+                        new,
+                        position=position,
+                        stream_id=b.stream_id,
+                        stream_json=stream_json,
+                        stream_version=version,
+                        recorded_at=now,
+                        recorded_text=recorded_text,
+                        prev_hash=prev,
+                    )
+                    rows.append(row)
+                current[b.stream_id] = versions[b.stream_id] = version
+            results.append(AppendResult(first, position, versions))
+            if unit.idempotency_key is not None:
+                key_rows.append((unit.idempotency_key, fp, first, position, versions, now))
+        self._driver("insert", conn).execute_rows(conn, rows)
+        if key_rows:
+            self._driver("key", conn).execute_rows(conn, key_rows)
+        if before_commit is not None:
+            before_commit()
+        return results
 
     def _driver(self, kind: str, conn: Connection, *shape: Any) -> DriverStatement:
         """The append's statements, compiled once for this store's dialect."""

@@ -225,6 +225,15 @@ PG_LOCK = sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("key", type_=sa.B
 _k = idempotency_keys.c
 _KEY_COLUMNS = (_k.fingerprint, _k.first_position, _k.last_position, _k.stream_versions)
 
+# `append_batch`: the current version of every stream its units touch, and which of its
+# idempotency keys are recorded already (both once per batch, under the append lock).
+BATCH_VERSIONS = (
+    sa.select(_c.stream_id, sa.func.max(_c.stream_version))
+    .where(_c.stream_id.in_(sa.bindparam("streams", expanding=True)))
+    .group_by(_c.stream_id)
+)
+BATCH_KEYS = sa.select(_k.key).where(_k.key.in_(sa.bindparam("keys", expanding=True))).limit(1)
+
 
 @functools.cache
 def head_statement(streams: int, notify: bool, keyed: bool) -> sa.Select[Any]:

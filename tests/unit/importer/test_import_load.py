@@ -17,7 +17,7 @@ from sco_registry.importer.format import parse_paths
 from sco_registry.importer.load import import_files
 from sco_registry.store.base import NewEvent
 from sco_registry.store.chain import verify_events
-from sco_registry.store.errors import StoreError
+from sco_registry.store.errors import HeadMoved, StoreError
 from sco_registry.store.memory import InMemoryEventStore
 from tests.unit.importer.importer_samples import clone, every_kind_file, record, write
 
@@ -206,7 +206,12 @@ async def test_a_later_file_adds_only_its_own_records(tmp_path: Path) -> None:
 
 class _FailingOnce(InMemoryEventStore):
     """A store whose n-th append fails once, as when another writer interferes between the
-    rehearsal and the real run."""
+    rehearsal and the real run. Its batches always find the head moved, so the real run
+    takes the one-command-per-transaction path (tests/unit/importer/test_import_batches.py
+    stops the batched one)."""
+
+    async def append_batch(self, units: Any, *, expected_head: int) -> Any:
+        raise HeadMoved(expected_head, expected_head + 1)
 
     def __init__(self, fail_at: int) -> None:
         super().__init__()
