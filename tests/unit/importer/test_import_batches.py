@@ -204,4 +204,3 @@ async def test_a_stopped_batch_keeps_those_before_it_and_the_import_completes_wh
         (e.stream_id, e.type, e.data) for e in await clean.read_all()
     ]
     assert verify_events(await store.read_all()).ok
-
