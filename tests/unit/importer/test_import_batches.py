@@ -204,3 +204,27 @@ async def test_a_stopped_batch_keeps_those_before_it_and_the_import_completes_wh
         (e.stream_id, e.type, e.data) for e in await clean.read_all()
     ]
     assert verify_events(await store.read_all()).ok
+
+
+async def test_collections_are_fewer_while_an_import_runs_and_as_before_after_it(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    before = gc.get_threshold()
+    seen: list[int] = []
+    store = _Watched()
+    await import_files(
+        [BUNDLED], store, progress=lambda done, total: seen.append(gc.get_threshold()[0])
+    )
+    assert seen and set(seen) == {max(before[0], load.IMPORT_GC_THRESHOLD)}
+    assert gc.get_threshold() == before
+
+    class _Broken(_Watched):
+        async def append_batch(self, units: Any, *, expected_head: int) -> Any:
+            assert gc.get_threshold()[0] == max(before[0], load.IMPORT_GC_THRESHOLD)
+            raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        await import_files([BUNDLED], _Broken())
+    assert gc.get_threshold() == before  # restored on the way out of a failure too
