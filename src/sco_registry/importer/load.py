@@ -3,9 +3,12 @@ an in-memory copy of the log, and only then append, through the application's ha
 
 What is appended when: nothing at all if any file has a problem, any record conflicts with
 what is already imported, or the domain refuses any command in the rehearsal. The real run
-can still fail if another writer changes the log between the rehearsal and the append; the
-import then stops at that record, what was appended before it stays (each command is one
-transaction), and running the same import again appends only the rest (idempotency keys).
+appends the rehearsal's decisions in batches guarded by the head the log was read at
+(`_append_decided`); if another writer appended in between, the rest is decided again on
+the log as it now is, one command per transaction. It can still fail (a command decided
+again is refused, the store fails); the import then stops there, what was appended before
+stays (each batch, each command decided again, is one transaction), and running the same
+import again appends only the rest (idempotency keys).
 
 `check_only` stops after the rehearsal: the same report, nothing written. With
 `accept_revisions`, a record imported before whose content changed becomes corrections of the
