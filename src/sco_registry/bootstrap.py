@@ -29,7 +29,7 @@ def scratch_stores(clock: Clock = utc_now) -> ScratchStores:
     """A factory of empty in-memory stores on `clock`: a rehearsal's scratch log."""
 
     def scratch() -> EventStore:
-        return InMemoryEventStore(clock=clock)
+        return InMemoryEventStore(clock=clock, scratch=True)
 
     return scratch
 

@@ -86,23 +86,29 @@ def record(
     stream_version: int,
     recorded_at: dt.datetime,
     prev_hash: str,
+    chained: bool = True,
 ) -> RecordedEvent:
-    """The recorded form of `new`, with its hash chained to `prev_hash`."""
-    env = envelope(
-        position=position,
-        event_id=new.event_id,
-        stream_id=stream_id,
-        stream_version=stream_version,
-        type=new.type,
-        schema_version=new.schema_version,
-        data=new.data,
-        metadata=new.metadata,
-        valid_time=new.valid_time,
-        recorded_at=recorded_at,
-        actor=new.actor,
-        sources=new.sources,
-        correlation_id=new.correlation_id,
-        causation_id=new.causation_id,
+    """The recorded form of `new`, with its hash chained to `prev_hash` (`chained` False:
+    an empty hash, for a scratch log nobody verifies)."""
+    env = (
+        None
+        if not chained
+        else envelope(
+            position=position,
+            event_id=new.event_id,
+            stream_id=stream_id,
+            stream_version=stream_version,
+            type=new.type,
+            schema_version=new.schema_version,
+            data=new.data,
+            metadata=new.metadata,
+            valid_time=new.valid_time,
+            recorded_at=recorded_at,
+            actor=new.actor,
+            sources=new.sources,
+            correlation_id=new.correlation_id,
+            causation_id=new.causation_id,
+        )
     )
     return RecordedEvent(
         position=position,
@@ -119,7 +125,7 @@ def record(
         sources=tuple(new.sources),
         correlation_id=new.correlation_id,
         causation_id=new.causation_id,
-        hash=chain_hash(prev_hash, env),
+        hash="" if env is None else chain_hash(prev_hash, env),
     )
 
 

@@ -28,3 +28,18 @@ def test_negative_control_a_shallow_copy_would_share_the_nested_values() -> None
     deep = memory._copy_json({"a": [1, {"b": 2}]})
     deep["a"][1]["b"] = 5
     assert memory._copy_json(deep) is not deep
+
+
+async def test_a_scratch_store_shares_its_data_and_keeps_no_chain() -> None:
+    from sco_registry.bootstrap import scratch_stores
+    from sco_registry.store.base import NewEvent
+    from sco_registry.store.chain import verify_events
+
+    for store, scratch in ((memory.InMemoryEventStore(), False), (scratch_stores()(), True)):
+        assert isinstance(store, memory.InMemoryEventStore)
+        await store.append("s", [NewEvent(type="T", data={"a": [1]}), NewEvent(type="T", data={})])
+        first, second = await store.read_stream("s"), await store.read_all()
+        # Scratch (a rehearsal's): the stored data itself; otherwise each read its own copy.
+        assert (first[0].data is second[0].data) is scratch
+        assert ({e.hash for e in second} == {""}) is scratch
+        assert verify_events(second).ok is not scratch
