@@ -93,3 +93,24 @@ async def test_empty_batches_are_refused(store: EventStore) -> None:
             await store.append_batch(units, expected_head=0)
         assert caught.value.code == "store.empty_append"
     assert await store.head_position() == 0
+
+
+async def test_a_batch_racing_an_append_either_lands_whole_first_or_finds_the_head_moved(
+    store: EventStore,
+) -> None:
+    import asyncio
+
+    units = [unit(f"k{i}", StreamAppend(f"s{i}", [ev(i)], 0)) for i in range(20)]
+    outcomes = await asyncio.gather(
+        store.append_batch(units, expected_head=0),
+        store.append("other", [ev(99)]),
+        return_exceptions=True,
+    )
+    log = await store.read_all()
+    assert [e.position for e in log] == list(range(1, len(log) + 1))
+    assert verify_events(log).ok
+    if isinstance(outcomes[0], HeadMoved):
+        assert [e.stream_id for e in log] == ["other"]
+    else:
+        assert not isinstance(outcomes[0], BaseException)
+        assert [e.stream_id for e in log] == [f"s{i}" for i in range(20)] + ["other"]
