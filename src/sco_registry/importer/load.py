@@ -286,10 +286,11 @@ async def _import(
         return summary(rehearsal.appended, plan.already, (), revised)
     decided = recorder.units[: rehearsal.decided]
     real = await _append_decided(store, decided, log.head, plan, progress)
-    if real is None:
+    if real.moved:
         # Another writer changed the log since it was read: decide every command again on
         # the log as it now is, one transaction each (what is appended already replays).
-        real = await _run(store, plan, keyed, progress, log, scratch, stop_at_first=True)
+        again = await _run(store, plan, keyed, progress, log, scratch, stop_at_first=True)
+        real = _Outcome(real.appended + again.appended, again.problems)
     elif plan.revisions and not real.problems:
         more = await _run(
             store, plan, keyed, progress, log, scratch, stop_at_first=True,
@@ -311,12 +312,12 @@ async def _append_decided(
     head: int,
     plan: _Plan,
     progress: Progress | None,
-) -> _Outcome | None:
+) -> _Outcome:
     """Append the rehearsal's decisions in transactions of up to BATCH_EVENTS events, each
     guarded by the head the log was read at (`append_batch`): the rehearsal decided on that
     log, so its decisions (and the plan's inferences) hold while the log has not moved.
-    Returns None, with the batches before appended, when another writer moved the head (or
-    changed a stream read) in between: the caller then decides again on fresh facts.
+    Stops with `moved` set, the batches before appended, when another writer moved the
+    head (or recorded a key) in between: the caller then decides again on fresh facts.
     A stopped run completes when run again: each command keeps its idempotency key."""
     outcome = _Outcome()
     done: set[str] = set()
@@ -326,10 +327,12 @@ async def _append_decided(
         try:
             results = await store.append_batch(chunk, expected_head=head)
         except WrongExpectedVersion:  # HeadMoved included
-            return None
+            outcome.moved = True
+            return outcome
         except RegistryError as e:
             if e.code == "store.batch_key_recorded":
-                return None
+                outcome.moved = True
+                return outcome
             outcome.problems = (_batch_refused(chunk, steps, e),)
             return outcome
         head = results[-1].last_position
@@ -519,6 +522,8 @@ class _Outcome:
     decided: int = 0
     # Records counted by `progress` so far.
     progressed: int = 0
+    # `_append_decided` stopped because the log moved since it was read.
+    moved: bool = False
 
 
 def _chunks(units: Sequence[AppendUnit]) -> Iterator[list[AppendUnit]]:

@@ -30,8 +30,8 @@ BODY = "body/synthetic-group-0"
 
 
 class _Watched(InMemoryEventStore):
-    """Counts the real run's appends; `before_batch` runs once before the first batch (as
-    another writer would, between the rehearsal and the append); `fail_batch` fails that
+    """Counts the real run's appends; `before_batch` runs once before batch `hook_at`
+    (as another writer would, between the rehearsal and the append); `fail_batch` fails that
     batch (1-based) once with a store error; `unguarded` defeats the batch's guards (the
     negative control: the head and every expected version taken as they now are)."""
 
@@ -41,6 +41,7 @@ class _Watched(InMemoryEventStore):
         self.batches = 0
         self.before_batch: Callable[[], Awaitable[None]] | None = None
         self.fail_batch = 0
+        self.hook_at = 1
         self.unguarded = False
 
     async def append_many(
@@ -53,7 +54,7 @@ class _Watched(InMemoryEventStore):
         self, units: Sequence[AppendUnit], *, expected_head: int
     ) -> list[AppendResult]:
         self.batches += 1
-        if self.before_batch is not None:
+        if self.before_batch is not None and self.batches >= self.hook_at:
             hook, self.before_batch = self.before_batch, None
             await hook()
         if self.batches == self.fail_batch:
@@ -228,3 +229,20 @@ async def test_collections_are_fewer_while_an_import_runs_and_as_before_after_it
     with pytest.raises(RuntimeError):
         await import_files([BUNDLED], _Broken())
     assert gc.get_threshold() == before  # restored on the way out of a failure too
+
+
+async def test_a_head_moved_after_some_batches_counts_every_event_the_import_appended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "h.json", build_history(40))
+    monkeypatch.setattr(load, "BATCH_EVENTS", 10)
+    store = _Watched()
+    assert (await import_files([BUNDLED], store)).ok
+    base = await store.head_position()
+    store.hook_at = store.batches + 3  # two batches land, then another writer appends
+    store.before_batch = lambda: _moved(store)
+    summary = await import_files([path], store)
+    assert summary.ok and store.singles > 0
+    assert summary.events_appended == await store.head_position() - base - 1
+    again = await import_files([path], store)
+    assert again.ok and again.events_appended == 0 and again.already_imported == 40
