@@ -26,6 +26,10 @@ async def open_store(
         echo=settings.echo_sql,
     )
     store = SqlEventStore(engine)
+    # The read models are applied inline in every append (sco_registry/projections/).
+    from sco_registry.projections.runner import runner_for
+
+    runner_for(store)
     try:
         yield store
     finally:
