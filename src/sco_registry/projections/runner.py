@@ -377,6 +377,12 @@ class ProjectionRunner:
                 outcome = await self.host.run_projection_write(compare)
                 if isinstance(outcome, VerifyReport):
                     return outcome
+                if outcome < position:  # rebuilt meanwhile: the live model is another build
+                    raise ProjectionError(
+                        f"projection {p.name!r} was rebuilt during verify: verify again",
+                        code="projection.verify_raced",
+                        details={"name": p.name},
+                    )
                 position = await self._extend(p, scratch, position, outcome, outcome, None)
         finally:
             await self.host.run_projection_write(lambda conn, head: _drop(conn, scratch))
