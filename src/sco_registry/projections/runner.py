@@ -108,10 +108,22 @@ class VerifyReport:
         return not self.only_live and not self.only_rebuilt
 
 
+_ADVANCE = (
+    checkpoints.update()
+    .where(
+        checkpoints.c.name == sa.bindparam("p_name"),
+        checkpoints.c.version == sa.bindparam("p_version"),
+        checkpoints.c.position == sa.bindparam("p_before"),
+    )
+    .values(position=sa.bindparam("p_last"))
+)
+_READ = sa.select(checkpoints.c.version, checkpoints.c.position).where(
+    checkpoints.c.name == sa.bindparam("name")
+)
+
+
 def read_checkpoint(conn: Connection, name: str) -> Checkpoint:
-    row = conn.execute(
-        sa.select(checkpoints.c.version, checkpoints.c.position).where(checkpoints.c.name == name)
-    ).first()
+    row = conn.execute(_READ, {"name": name}).first()
     return Checkpoint(None, 0) if row is None else Checkpoint(int(row[0]), int(row[1]))
 
 
@@ -197,13 +209,20 @@ class ProjectionRunner:
     def apply_inline(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
         if not events:
             return
+        first, last = events[0].position, events[-1].position
         for p in self.projections:
-            cp = read_checkpoint(conn, p.name)
-            stale = cp.version is not None and cp.version != p.version
-            if stale or cp.position != events[0].position - 1:
-                continue  # stale or lagging: catch-up or rebuild applies these, in order
+            # One statement on the usual path: move the checkpoint if it is current and
+            # just before these events (the rows follow in the same transaction).
+            moved = conn.execute(
+                _ADVANCE,
+                {"p_name": p.name, "p_version": p.version, "p_last": last, "p_before": first - 1},
+            )
+            if moved.rowcount != 1:
+                cp = read_checkpoint(conn, p.name)
+                if cp.version is not None or first != 1:
+                    continue  # stale or lagging: catch-up or rebuild applies these, in order
+                save_checkpoint(conn, p.name, p.version, last)  # the log's first append
             apply_events(conn, p, p.tables, events)
-            save_checkpoint(conn, p.name, p.version, events[-1].position)
 
     # -- reading ------------------------------------------------------------------------------
 
