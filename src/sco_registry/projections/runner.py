@@ -244,15 +244,18 @@ class ProjectionRunner:
 
     # -- catch-up -----------------------------------------------------------------------------
 
-    async def catch_up(self, name: str | None = None) -> dict[str, int]:
+    async def catch_up(
+        self, name: str | None = None, *, progress: Progress | None = None
+    ) -> dict[str, int]:
         """Apply what follows each checkpoint, batch by batch; returns events applied per
-        projection. A stale projection is refused (`projection.stale`): rebuild it."""
+        projection. A stale projection is refused (`projection.stale`): rebuild it.
+        `progress(name, checkpoint, head)` after each batch committed."""
         applied: dict[str, int] = {}
         for p in self.select(name):
-            applied[p.name] = await self._catch_up(p)
+            applied[p.name] = await self._catch_up(p, progress)
         return applied
 
-    async def _catch_up(self, p: Projection) -> int:
+    async def _catch_up(self, p: Projection, progress: Progress | None = None) -> int:
         total = 0
         while True:
             cp = await self.host.run_projection_read(lambda c: read_checkpoint(c, p.name))
@@ -272,6 +275,8 @@ class ProjectionRunner:
                 return len(todo)
 
             total += await self.host.run_projection_write(work)
+            if progress is not None:
+                progress(p.name, events[-1].position, await self.host.head_position())
 
     @staticmethod
     def _refuse_stale(p: Projection, cp: Checkpoint) -> None:
