@@ -11,6 +11,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from sco_registry.domain import ids
 from sco_registry.domain.errors import IntegrityViolation, InvalidValue, NotFound
 from sco_registry.domain.events import Event
 from sco_registry.domain.membership import PARTY_STATUSES, MembershipStatus
@@ -250,7 +251,7 @@ def _violation(message: str, code: str, **details: object) -> IntegrityViolation
 
 
 def decide(command: DocumentCommand, state: DocumentState, facts: DocumentFacts) -> list[Event]:
-    doc = check_id(command.document_id, "document/")
+    doc = check_id(command.document_id, ids.DOCUMENT)
     require_sources(command.sources)
     if isinstance(command, RecordDocument):
         return _sign(command, state, facts)

@@ -15,6 +15,7 @@ import enum
 from dataclasses import dataclass
 from typing import ClassVar
 
+from sco_registry.domain import ids
 from sco_registry.domain.errors import IntegrityViolation
 from sco_registry.domain.events import Event
 from sco_registry.domain.time import PartialDate
@@ -101,7 +102,7 @@ class AdmitMember:
 
 
 def stream_id(state: str) -> str:
-    return f"membership/{state}"
+    return ids.membership_stream(state)
 
 
 # --- events: one type per change, all of one shape ---------------------------------------------
@@ -315,7 +316,7 @@ def decide(
             sources=command.sources,
             record_id=command.record_id,
         )
-    org = check_id(command.organization_id, "organization/")
+    org = check_id(command.organization_id, ids.ORGANIZATION)
     check_state_code(command.state)
     require_sources(command.sources)
     require_known_states([command.state], facts.known_states, field="state")

@@ -1,12 +1,15 @@
 """Partial dates of history (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`), kept with the precision given.
 
-A partial date stands for an interval of days: "2004-06" is every day from 2004-06-01 to
-2004-06-30. It is never filled in with an invented day. Comparisons follow these rules:
+A partial date stands for one day of an interval, not known which: "2004-06" is some day
+from 2004-06-01 (`lower`) to 2004-06-30 (`upper`). It is never filled in with an invented
+day. The text is the whole of it, in ASCII digits, and parses back to itself (`str`).
+Comparisons follow these rules:
 
 * ``a.definitely_before(b)``: every day of ``a`` is before every day of ``b``
   (``a.upper < b.lower``). "2004-05" is definitely before "2004-06-17"; "2004-06" is not.
 * ``a.possibly_before(b)``: some day of ``a`` is before some day of ``b`` (``a.lower < b.upper``).
-* ``a.overlaps(b)``: the intervals share a day. "2004-06" overlaps "2004-06-17".
+* ``a.overlaps(b)``: they may be the same day (the intervals share one). "2004-06" overlaps
+  "2004-06-17".
 * ``a.sort_key``: (lower, upper, precision); a total order for listing (coarser first on ties).
 
 An integrity rule such as "ratification after signature" is broken only when the dates
@@ -24,7 +27,9 @@ from functools import total_ordering
 
 from sco_registry.domain.errors import InvalidValue
 
-_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# ASCII digits only, and the whole text: `\d` would take other scripts' digits ("２００４") and
+# `$` a trailing newline, and neither gives back the text it was parsed from.
+_PATTERN = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 
 class Precision(enum.Enum):
@@ -67,7 +72,7 @@ class PartialDate:
             raise InvalidValue(
                 f"a date must be a string, not {type(text).__name__}", code="date.malformed"
             )
-        m = _PATTERN.match(text)
+        m = _PATTERN.fullmatch(text)
         if m is None:
             raise InvalidValue(
                 f"malformed date {text!r}: expected YYYY, YYYY-MM or YYYY-MM-DD",
