@@ -248,11 +248,13 @@ class MembershipState:
         ]
         if not relevant:
             return None
-        dated = [c.date for _, c in relevant if c.date is not None]
+        # A change is followed for certain by another iff it ends before the latest start.
+        starts = [c.date.lower for _, c in relevant if c.date is not None]
+        last_start = max(starts, default=None)
         latest = [
             (i, c)
             for i, c in relevant
-            if c.date is not None and not any(c.date.definitely_before(o) for o in dated)
+            if c.date is not None and last_start is not None and c.date.upper >= last_start
         ]
         # Undated changes (none come from the history format) count as the earliest.
         return max(latest or relevant, key=lambda t: t[0])[1].status_after
