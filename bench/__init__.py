@@ -9,7 +9,9 @@ on SQLite and PostgreSQL, three subjects side by side on the same events:
 
 over five workloads (bench/plan.py): W1 one event per transaction to new streams, W2
 batches of 100 to one stream, W3 reading the whole log decoded, W4 loading a stream of
-1,000 events, W5 four concurrent optimistic writers on eight streams. It writes
+1,000 events, W5 four concurrent optimistic writers on eight streams; and, for this store
+only, `import_1k` / `import_10k`: importing a seeded synthetic history file of 1,000 /
+10,000 records through the command path (bench/history.py). It writes
 `bench/results.json` and `docs/benchmarks.md` (bench/report.py). Benchmarks are never
 tests: nothing here is collected by pytest.
 """

@@ -16,6 +16,7 @@ import platform
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -101,6 +102,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="PRAGMA synchronous for eventsourcing and raw_sql on SQLite; 'match' (default) "
         "uses the level sco_registry's connections report",
     )
+    p.add_argument(
+        "--imports",
+        default=None,
+        help="comma-separated import workloads to run (import_1k,import_10k; --quick: "
+        "import_1k); 'none' for none",
+    )
     p.add_argument("--out", type=Path, default=None, help=f"results JSON ({DEFAULT_OUT})")
     p.add_argument("--doc", type=Path, default=None, help=f"Markdown report ({DEFAULT_DOC})")
     args = p.parse_args(argv)
@@ -109,6 +116,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     else:
         args.out = args.out or DEFAULT_OUT
         args.doc = args.doc or DEFAULT_DOC
+    if args.imports is None:
+        args.imports = "import_1k" if args.quick else ",".join(report.IMPORT_RECORDS)
+    args.imports = [w.strip() for w in args.imports.split(",") if w.strip() and w.strip() != "none"]
+    for w in args.imports:
+        if w not in report.IMPORT_RECORDS:
+            p.error(f"unknown import workload {w!r}")
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     args.subjects = [s.strip() for s in args.subjects.split(",") if s.strip()]
     for b in args.backends:
@@ -159,15 +172,41 @@ def run_subject(
         results["W5"].conflicts.append(conflicts)
 
         check_count(label, "final log", plan.log_size_before_w5 + plan.w5_events, subject.count())
+        blocked = getattr(subject, "longest_inline_ms", lambda: None)()
+        if blocked is not None:  # the longest the store held the event loop, this run
+            settings["loop_blocked_max_ms"] = blocked
         log(
             f"  {label}: "
             + ", ".join(
                 f"{w} {m.runs[-1]:,.1f}{' ms' if m.unit == 'ms' else '/s'}"
                 for w, m in results.items()
+                if w not in report.IMPORT_RECORDS
             )
             + f" (W5 conflicts {conflicts}; N={n})"
         )
         return settings
+    finally:
+        subject.close()
+
+
+def run_import(
+    subject: Subject, workload: str, path: Path, results: dict[str, Measurement], label: str
+) -> None:
+    """One import workload on one fresh database (sco_registry only)."""
+    from bench.subject_sco import ScoRegistrySubject
+
+    assert isinstance(subject, ScoRegistrySubject)
+    subject.open()
+    try:
+        elapsed, records = subject.import_history(path)
+        check_count(label, workload, report.IMPORT_RECORDS[workload], records)
+        results[workload].runs.append(records / elapsed)
+        blocked = subject.longest_inline_ms()
+        log(
+            f"  {label}: {workload} {records / elapsed:,.1f} records/s ({elapsed:.2f} s"
+            + ("" if blocked is None else f"; loop blocked at most {blocked} ms")
+            + ")"
+        )
     finally:
         subject.close()
 
@@ -294,6 +333,15 @@ def main(argv: list[str] | None = None) -> int:
         "argv": sys.argv[1:] if argv is None else argv,
     }
 
+    histories: dict[str, Path] = {}
+    if args.imports and "sco_registry" in args.subjects:
+        from bench.history import write_history
+
+        folder = Path(tempfile.mkdtemp(prefix="sco-bench-history-"))
+        for w in args.imports:
+            histories[w] = write_history(folder / f"{w}.json", report.IMPORT_RECORDS[w], SEED)
+        machine["run"]["imports"] = {w: report.IMPORT_RECORDS[w] for w in args.imports}
+
     measurements: dict[tuple[str, str], dict[str, Measurement]] = {}
     failures: list[str] = []
     for backend in args.backends:
@@ -310,10 +358,29 @@ def main(argv: list[str] | None = None) -> int:
                     with fresh(name) as target:
                         subject = factories[name](target, sqlite_synchronous=sync_level)
                         settings = run_subject(subject, plan, per, label)
+                    before = machine[backend]["subjects"].get(name, {})
+                    if "loop_blocked_max_ms" in before and "loop_blocked_max_ms" in settings:
+                        settings["loop_blocked_max_ms"] = max(
+                            before["loop_blocked_max_ms"], settings["loop_blocked_max_ms"]
+                        )
                     machine[backend]["subjects"][name] = settings
                 except (BenchError, Exception) as e:
                     failures.append(f"{label}: {e!r}")
                     log(f"  {label} FAILED: {e!r}")
+                    traceback.print_exc()
+            for w, path in histories.items():
+                per = measurements.setdefault(
+                    (backend, "sco_registry"),
+                    {w: Measurement(w, backend, "sco_registry") for w in report.WORKLOADS},
+                )
+                label = f"{backend}/sco_registry/run{run + 1}"
+                try:
+                    with fresh("sco_registry") as target:
+                        subject = factories["sco_registry"](target, sqlite_synchronous=sync_level)
+                        run_import(subject, w, path, per, label)
+                except (BenchError, Exception) as e:
+                    failures.append(f"{label}/{w}: {e!r}")
+                    log(f"  {label}/{w} FAILED: {e!r}")
                     traceback.print_exc()
 
     rows = [

@@ -16,6 +16,7 @@ import asyncio
 import gc
 import time
 from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import text
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.payloads import EventSpec
 from bench.plan import PAGE_SIZE, Plan
-from bench.subject import Subject
+from bench.subject import BenchError, Subject
 from bench.targets import SQLITE, Target
 from sco_registry.domain.time import PartialDate
 from sco_registry.store.base import NewEvent, Source, StreamState
@@ -160,6 +161,35 @@ class ScoRegistrySubject(Subject):
             start = time.perf_counter()
             conflicts = await asyncio.gather(*(writer(w) for w in plan.w5_writers))
             return time.perf_counter() - start, sum(conflicts)
+
+        return self._run(go())
+
+    def longest_inline_ms(self) -> float | None:
+        """SQLite: the longest a unit of work held the event loop's thread (store/execution.py)."""
+        from sco_registry.store.execution import SqliteRunner
+
+        runner = getattr(self.store, "_runner", None)
+        if not isinstance(runner, SqliteRunner):
+            return None
+        return round(runner.longest_inline * 1000, 2)
+
+    def import_history(self, path: Path) -> tuple[float, int]:
+        """Import the bundled history (untimed), then `path` (timed, rehearsal included):
+        seconds and records imported."""
+        from bench.history import BUNDLED
+        from sco_registry.importer.load import import_files
+
+        async def go() -> tuple[float, int]:
+            base = await import_files([BUNDLED], self.store)
+            if not base.ok:
+                raise BenchError(f"the bundled history was refused: {base.problems[:3]}")
+            gc.collect()
+            start = time.perf_counter()
+            summary = await import_files([path], self.store)
+            elapsed = time.perf_counter() - start
+            if not summary.ok or summary.already_imported or summary.rejected:
+                raise BenchError(f"the generated history was not imported: {summary}")
+            return elapsed, summary.records_read
 
         return self._run(go())
 

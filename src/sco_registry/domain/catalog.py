@@ -171,9 +171,22 @@ def from_json(type_name: str, data: Mapping[str, Any], schema_version: int | Non
     entry = _lookup(type_name)
     if schema_version is not None:
         data = upcast(type_name, schema_version, data)
-    hints = typing.get_type_hints(entry.cls)
-    kwargs = {f.name: _decode(hints[f.name], data[f.name]) for f in fields(entry.cls)}
+    kwargs = {name: decode(data[name]) for name, decode in _decoders(entry.cls)}
     return entry.cls(**kwargs)
+
+
+Decoder = Callable[[Any], Any]
+_DECODERS: dict[type[Event], tuple[tuple[str, Decoder], ...]] = {}
+
+
+def _decoders(cls: type[Event]) -> tuple[tuple[str, Decoder], ...]:
+    """Each field of `cls` with the function that decodes its JSON form, worked out from the
+    type hints once per class (resolving the hints costs far more than decoding an event)."""
+    found = _DECODERS.get(cls)
+    if found is None:
+        hints = typing.get_type_hints(cls)
+        found = _DECODERS[cls] = tuple((f.name, _decoder(hints[f.name])) for f in fields(cls))
+    return found
 
 
 def encode(value: Any) -> Any:
@@ -193,26 +206,37 @@ def encode(value: Any) -> Any:
     return value
 
 
-def _decode(hint: Any, raw: Any) -> Any:
+def _decoder(hint: Any) -> Decoder:
+    """The function from the JSON form of a value of type `hint` to the value."""
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if raw is None:
-            return None
-        return _decode(args[0], raw)
+        inner = _decoder(args[0])
+        return lambda raw: None if raw is None else inner(raw)
     if origin is tuple:
         (item, *_) = typing.get_args(hint)
-        return tuple(_decode(item, r) for r in raw)
+        each = _decoder(item)
+        return lambda raw: tuple(each(r) for r in raw)
     if origin in (Mapping, dict) or hint is Any:
-        return dict(raw) if isinstance(raw, Mapping) else raw
+        return lambda raw: dict(raw) if isinstance(raw, Mapping) else raw
     if hint is PartialDate:
-        return PartialDate.parse(raw)
+        return PartialDate.parse
     if hint is Citation:
-        return Citation.from_json(raw)
+        return Citation.from_json
     if hint is uuid.UUID:
-        return uuid.UUID(raw)
+        return uuid.UUID
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(raw)
-    if hint in (str, int, bool) and not isinstance(raw, hint):
-        raise InvalidValue(f"expected {hint.__name__}, got {raw!r}", code="event.malformed")
+        return hint
+    if hint in (str, int, bool):
+
+        def checked(raw: Any, hint: type = hint) -> Any:
+            if not isinstance(raw, hint):
+                raise InvalidValue(f"expected {hint.__name__}, got {raw!r}", code="event.malformed")
+            return raw
+
+        return checked
+    return _identity
+
+
+def _identity(raw: Any) -> Any:
     return raw

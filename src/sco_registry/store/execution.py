@@ -1,4 +1,4 @@
-"""Runs the event log's units of work: one worker-thread hop (SQLite) or run_sync (PostgreSQL).
+"""Runs the event log's units of work: inline or one thread hop (SQLite), run_sync (PostgreSQL).
 
 The SQL itself is not here. The store writes each unit of work (one append; one read)
 once, as a synchronous function of a SQLAlchemy `Connection`. Only the way it is run
@@ -8,8 +8,10 @@ differs by backend:
   `AsyncConnection.run_sync`. The function's statements reach asyncpg through
   SQLAlchemy's greenlet bridge, on the event loop, with no thread involved; the
   round trips are those of the statements and nothing else.
-* SQLite: a synchronous pysqlite engine for the same file (`db.sqlite_sync_engine`), with
-  the whole unit run in one hop to a worker thread. Through aiosqlite every DBAPI call
+* SQLite: a synchronous pysqlite engine for the same file (`db.sqlite_sync_engine`). A
+  small unit (a few events, a short read) runs on the event loop's thread when SQLite can
+  serve it at once (a busy timeout of 0 there; see `SqliteRunner`), any other in one hop
+  to a worker thread. Through aiosqlite every DBAPI call
   (BEGIN, each execute, each fetch, COMMIT, the pool's reset on return) is a hop of its
   own to aiosqlite's thread and back through the event loop: about a dozen per append,
   where the statements themselves take microseconds. Writes go to one dedicated thread per
@@ -27,12 +29,16 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import sqlite3
 import threading
+import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util import await_
 
 from sco_registry.db import SQLITE_BEGIN_OPTION, read_only_engine, sqlite_sync_engine
@@ -49,9 +55,12 @@ SQLITE_READ_THREADS = 2
 
 
 class Runner(Protocol):
-    async def write(self, work: WriteWork[T], hook: Hook | None) -> T: ...
+    # Whether `small` units may run on the event loop's thread (SQLite on a file).
+    inline: bool
 
-    async def read(self, work: ReadWork[T]) -> T: ...
+    async def write(self, work: WriteWork[T], hook: Hook | None, *, small: bool = False) -> T: ...
+
+    async def read(self, work: ReadWork[T], *, small: bool = False) -> T: ...
 
     async def close(self) -> None: ...
 
@@ -78,12 +87,22 @@ def _in_memory(engine: AsyncEngine) -> bool:
 class AsyncRunner:
     """Units of work over the async engine's own connections (`run_sync`)."""
 
+    inline = False
+
     def __init__(self, engine: AsyncEngine, *, serialize_writes: bool = False) -> None:
         self._engine = engine
         self._reader = read_only_engine(engine)
         self._write_lock = asyncio.Lock() if serialize_writes else None
+        # PostgreSQL: one read connection kept out of the pool for this store's reads, used
+        # by one read at a time (the others take a pooled one). A pool checkout and return
+        # measured about as long as the read's own round trip (docs/benchmarks.md).
+        self._keep_reader = engine.dialect.name == "postgresql"
+        self._kept: AsyncConnection | None = None
+        self._kept_loop: asyncio.AbstractEventLoop | None = None
+        self._kept_busy = False
+        self._releasing: set[asyncio.Future[None]] = set()
 
-    async def write(self, work: WriteWork[T], hook: Hook | None) -> T:
+    async def write(self, work: WriteWork[T], hook: Hook | None, *, small: bool = False) -> T:
         if self._write_lock is None:
             return await self._write(work, hook)
         async with self._write_lock:
@@ -97,12 +116,55 @@ class AsyncRunner:
         async with self._engine.begin() as conn:
             return await conn.run_sync(work, None if hook is None else sync_hook)
 
-    async def read(self, work: ReadWork[T]) -> T:
+    async def read(self, work: ReadWork[T], *, small: bool = False) -> T:
+        if self._keep_reader and not self._kept_busy:
+            self._kept_busy = True
+            try:
+                return await self._read_kept(work)
+            finally:
+                self._kept_busy = False
+                # Back to the pool once reads pause: at the loop's next turn, unless the
+                # next read has taken it by then (a caller reading in a row keeps it).
+                asyncio.get_running_loop().call_soon(self._release_if_idle)
         async with self._reader.connect() as conn:
             return await conn.run_sync(work)
 
+    async def _read_kept(self, work: ReadWork[T]) -> T:
+        loop = asyncio.get_running_loop()
+        conn = self._kept
+        if conn is not None and self._kept_loop is not loop:
+            conn = self._kept = None  # made on another loop: not usable (nor closable) here
+        if conn is None:
+            conn = await self._reader.connect()
+            self._kept, self._kept_loop = conn, loop
+        try:
+            result = await conn.run_sync(work)
+            if conn.in_transaction():
+                await conn.rollback()
+            return result
+        except BaseException:
+            # A failed or cancelled read may leave the connection mid-protocol: drop it
+            # (the next read opens another).
+            self._kept = None
+            with contextlib.suppress(Exception):
+                await asyncio.shield(conn.invalidate())
+            raise
+
+    def _release_if_idle(self) -> None:
+        conn = self._kept
+        if conn is None or self._kept_busy:
+            return
+        self._kept = None
+        task = asyncio.ensure_future(conn.close())
+        self._releasing.add(task)
+        task.add_done_callback(self._releasing.discard)
+
     async def close(self) -> None:
-        return None
+        conn, self._kept = self._kept, None
+        if conn is not None and self._kept_loop is asyncio.get_running_loop():
+            await conn.close()
+        if self._releasing:
+            await asyncio.gather(*self._releasing, return_exceptions=True)
 
 
 class _Cancelled(Exception):
@@ -144,12 +206,25 @@ async def _awaited(awaitable: Awaitable[None]) -> None:
     await awaitable
 
 
+class _Busy(Exception):
+    """SQLite said SQLITE_BUSY at once (the inline connection does not wait)."""
+
+
 class SqliteRunner:
-    """Units of work on a pysqlite twin of the aiosqlite engine, one thread hop each."""
+    """Units of work on a pysqlite twin of the aiosqlite engine: small ones on the event
+    loop's thread when SQLite can serve them at once, the rest in one thread hop each."""
+
+    inline = True
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = sqlite_sync_engine(engine)
         self._reader = self._engine.execution_options(**{SQLITE_BEGIN_OPTION: ""})
+        self._inline_conn: Connection | None = None
+        self._inline_thread: int | None = None
+        self._inline_commits = 0
+        self._checkpointing: concurrent.futures.Future[None] | None = None
+        self.longest_inline = 0.0
+        """The longest a unit of work has held the event loop's thread, in seconds."""
         self._writer = concurrent.futures.ThreadPoolExecutor(1, "sco-sqlite-write")
         self._write_conn: Connection | None = None
         self._local = threading.local()
@@ -160,7 +235,15 @@ class SqliteRunner:
             SQLITE_READ_THREADS, "sco-sqlite-read"
         )
 
-    async def write(self, work: WriteWork[T], hook: Hook | None) -> T:
+    async def write(self, work: WriteWork[T], hook: Hook | None, *, small: bool = False) -> T:
+        if small and hook is None and not self._closed:
+            try:
+                result = self._write_inline(work)
+            except _Busy:
+                pass  # another connection holds the write lock: wait for it in the thread
+            else:
+                await _yield()
+                return result
         loop = asyncio.get_running_loop()
         state = _WriteState(loop, hook)
         try:
@@ -188,9 +271,111 @@ class SqliteRunner:
             self._write_conn.close()
             self._write_conn = None
 
-    async def read(self, work: ReadWork[T]) -> T:
+    async def read(self, work: ReadWork[T], *, small: bool = False) -> T:
+        if small and not self._closed:
+            try:
+                result = self._read_inline(work)
+            except _Busy:
+                pass
+            else:
+                await _yield()
+                return result
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._read, work)
+
+    # -- on the event loop's thread ---------------------------------------------------------
+    #
+    # A thread hop costs more than a small unit of work itself (about 60-90 µs against
+    # 20-40 µs for a one-event append or a short read here). So a small unit runs on the
+    # loop's thread, on a connection of its own whose busy timeout is 0: SQLite then never
+    # waits there. BEGIN IMMEDIATE either takes the write lock at once or fails with
+    # SQLITE_BUSY, and the unit goes to the writer thread, which waits as before (reads
+    # are only ever busy in WAL's rare recovery cases, and fall back the same way). Once
+    # BEGIN IMMEDIATE holds the lock nothing in the unit waits: WAL readers take no lock
+    # that blocks a writer, and this connection never checkpoints (wal_autocheckpoint=0;
+    # a checkpoint's fsync would block the loop): every CHECKPOINT_EVERY inline commits a
+    # passive checkpoint is handed to the writer thread instead. Positions, the chain and
+    # idempotency do not depend on which connection appends: every append takes the same
+    # SQLite write lock and reads the head under it. The loop is blocked for the unit's
+    # own time only; the store keeps units small (a few events, a short page), and
+    # `longest_inline` records the longest.
+
+    CHECKPOINT_EVERY = 200
+
+    def _inline(self) -> Connection:
+        conn = self._inline_conn
+        if conn is not None and not conn.invalidated:
+            if self._inline_thread != threading.get_ident():
+                raise _Busy  # another thread's loop: its connection is not ours to use
+            return conn
+        if conn is not None:
+            conn.close()
+        conn = self._reader.connect()
+        _pragma(conn, "busy_timeout = 0")
+        _pragma(conn, "wal_autocheckpoint = 0")
+        self._inline_conn, self._inline_thread = conn, threading.get_ident()
+        return conn
+
+    def _write_inline(self, work: WriteWork[T]) -> T:
+        conn = self._inline()
+        started = time.perf_counter()
+        dbapi_connection = conn.connection.dbapi_connection
+        assert dbapi_connection is not None
+        try:
+            # On the DBAPI connection (the engine's BEGIN hook is off on this one, as for
+            # reads): SQLITE_BUSY at BEGIN IMMEDIATE must be told apart, and SQLAlchemy's
+            # transaction objects cost more here than SQLite's BEGIN and COMMIT.
+            _begin_immediate(dbapi_connection)
+            try:
+                result = work(conn, None)
+                if conn.in_transaction():  # the unit used `Connection.execute`
+                    conn.commit()
+                else:
+                    dbapi_connection.commit()
+            except BaseException:
+                if conn.in_transaction():
+                    conn.rollback()
+                dbapi_connection.rollback()
+                raise
+        finally:
+            self._note(started)
+        self._inline_commits += 1
+        if self._inline_commits % self.CHECKPOINT_EVERY == 0:
+            self._checkpoint()
+        return result
+
+    def _read_inline(self, work: ReadWork[T]) -> T:
+        conn = self._inline()
+        started = time.perf_counter()
+        try:
+            return work(conn)
+        except OperationalError as e:
+            if _is_busy(e):
+                raise _Busy from e
+            raise
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            self._note(started)
+
+    def _note(self, started: float) -> None:
+        took = time.perf_counter() - started
+        if took > self.longest_inline:
+            self.longest_inline = took
+
+    def _checkpoint(self) -> None:
+        if self._checkpointing is not None and not self._checkpointing.done():
+            return
+        self._checkpointing = self._writer.submit(self._checkpoint_in_writer)
+
+    def _checkpoint_in_writer(self) -> None:
+        conn = self._write_conn
+        if conn is None or conn.invalidated:
+            if conn is not None:
+                conn.close()
+            conn = self._write_conn = self._engine.connect()
+        # PASSIVE: copies what it can without waiting for readers or the writer.
+        _pragma(conn, "wal_checkpoint(PASSIVE)")
 
     def _read(self, work: ReadWork[T]) -> T:
         # Each reader thread keeps its connection too; a unit leaves no transaction open
@@ -212,6 +397,9 @@ class SqliteRunner:
     async def close(self) -> None:
         # Queued work runs to its end first; then the threads exit and the files close.
         loop = asyncio.get_running_loop()
+        if self._inline_conn is not None and self._inline_thread == threading.get_ident():
+            self._inline_conn.close()
+            self._inline_conn = None
         await loop.run_in_executor(None, self._shutdown)
 
     def _shutdown(self) -> None:
@@ -221,7 +409,47 @@ class SqliteRunner:
         self._writer.submit(self._close_writer).result()
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
+        if self._inline_conn is not None:  # opened on another thread's loop
+            self._inline_conn.close()
+            self._inline_conn = None
         for conn in self._read_conns:  # the reader threads have exited
             conn.close()
         self._read_conns.clear()
         self._engine.dispose()
+
+
+async def _yield() -> None:
+    """Let the loop run other tasks once: a unit done inline never waited, and a task that
+    appends or reads in a loop would otherwise never let any other task run."""
+    await asyncio.sleep(0)
+
+
+def _pragma(conn: Connection, pragma: str) -> None:
+    # On the DBAPI connection: through SQLAlchemy it would begin a transaction first.
+    dbapi_connection = conn.connection.dbapi_connection
+    assert dbapi_connection is not None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA {pragma}").fetchall()
+    finally:
+        cursor.close()
+
+
+def _begin_immediate(dbapi_connection: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as e:
+        if e.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+            raise _Busy from e
+        raise
+    finally:
+        cursor.close()
+
+
+def _is_busy(error: OperationalError) -> bool:
+    orig = error.orig
+    return isinstance(orig, sqlite3.OperationalError) and orig.sqlite_errorcode in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    )

@@ -6,7 +6,8 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from copy import deepcopy
+from dataclasses import replace
+from typing import Any
 
 from sco_registry.store.base import (
     AppendResult,
@@ -102,11 +103,11 @@ class InMemoryEventStore(EventStoreBase):
         self, stream_id: str, *, from_version: int = 1, limit: int | None = None
     ) -> list[RecordedEvent]:
         events = self._streams.get(stream_id, [])[max(from_version, 1) - 1 :]
-        return deepcopy(events[:limit] if limit is not None else events)
+        return [_copy(e) for e in (events[:limit] if limit is not None else events)]
 
     async def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         events = self._events[max(after, 0) :]
-        return deepcopy(events[:limit] if limit is not None else events)
+        return [_copy(e) for e in (events[:limit] if limit is not None else events)]
 
     async def stream_version(self, stream_id: str) -> int:
         return len(self._streams.get(stream_id, ()))
@@ -128,3 +129,19 @@ class InMemoryEventStore(EventStoreBase):
 
     async def close(self) -> None:
         return None
+
+
+def _copy(event: RecordedEvent) -> RecordedEvent:
+    """The caller's own copy of a recorded event, as a database read gives one: fresh data
+    and metadata (mutable JSON containers); every other field is immutable and shared.
+    A `deepcopy` did the same at about 30 times the cost."""
+    return replace(event, data=_copy_json(event.data), metadata=_copy_json(event.metadata))
+
+
+def _copy_json(value: Any) -> Any:
+    # Only what `json.loads` builds is stored here (see `append_many`).
+    if type(value) is dict:
+        return {k: _copy_json(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy_json(v) for v in value]
+    return value

@@ -1,7 +1,8 @@
 """The event log on SQLAlchemy Core: one code path for SQLite and PostgreSQL.
 
 Each unit of work (an append, a read) is one synchronous function of a `Connection`;
-`store/execution.py` runs it (SQLite: one hop to a worker thread; PostgreSQL: `run_sync`)."""
+`store/execution.py` runs it (SQLite: small units on the loop thread, others in one hop to
+a worker thread; PostgreSQL: `run_sync`)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ from sco_registry.store.statements import (
     HEAD,
     INSERT_EVENTS,
     INSERT_IDEMPOTENCY,
+    KEY_COLUMNS,
     PG_LOCK,
     READ_ALL,
     READ_ALL_PAGE,
@@ -60,6 +62,13 @@ from sco_registry.store.wakeups import PgListener, wakeups_for
 APPEND_LOCK_KEY = 0x73636F5F726567
 # The message the append-only triggers start with (see the Alembic revision).
 APPEND_ONLY_MESSAGE = "events are append-only"
+
+
+# The units of work that may run on the event loop's thread on SQLite (`execution.py`):
+# appends of at most this many events, reads of at most this many rows (a longer stream
+# is read in two parts: its first INLINE_ROWS events there, the rest in a reader thread).
+INLINE_EVENTS = 16
+INLINE_ROWS = 32
 
 
 class _RetryAppend(Exception):
@@ -127,8 +136,9 @@ class SqlEventStore(EventStoreBase):
             ) -> AppendResult:
                 return self._append_in(conn, batches, key, fp, before_commit, try_lock)
 
+            small = sum(len(b.events) for b in batches) <= INLINE_EVENTS
             try:
-                return await self._runner.write(work, self._before_commit)
+                return await self._runner.write(work, self._before_commit, small=small)
             except DBAPIError as e:
                 if try_lock and _unique_violation(e):
                     continue
@@ -240,16 +250,9 @@ class SqlEventStore(EventStoreBase):
         result = AppendResult(rows[0][0], position, versions)
         self._driver("insert", conn).execute_rows(conn, rows)
         if key is not None:
-            conn.execute(
-                INSERT_IDEMPOTENCY,
-                {
-                    "key": key,
-                    "fingerprint": fp,
-                    "first_position": result.first_position,
-                    "last_position": result.last_position,
-                    "stream_versions": versions,
-                    "recorded_at": now,
-                },
+            self._driver("key", conn).execute_rows(
+                conn,
+                [(key, fp, result.first_position, result.last_position, versions, now)],
             )
         if before_commit is not None:
             before_commit()
@@ -266,6 +269,9 @@ class SqlEventStore(EventStoreBase):
             elif kind == "insert":
                 found = DriverStatement(INSERT_EVENTS, conn.dialect, INSERT_COLUMNS, JSON_COLUMNS)
                 assert found.names == INSERT_COLUMNS, found.names
+            elif kind == "key":
+                found = DriverStatement(INSERT_IDEMPOTENCY, conn.dialect, KEY_COLUMNS)
+                assert found.names == KEY_COLUMNS, found.names
             elif kind == "read":
                 (statement,) = shape
                 found = DriverStatement(statement, conn.dialect, raw=READ_RAW_COLUMNS)
@@ -311,35 +317,57 @@ class SqlEventStore(EventStoreBase):
         params: dict[str, Any] = {"stream_id": stream_id, "from_version": from_version}
         if limit is not None:
             params["limit"] = max(limit, 0)
-        return await self._read_events(READ_STREAM if limit is None else READ_STREAM_PAGE, params)
+        if self._runner.inline and (limit is None or limit > INLINE_ROWS):
+            # The first INLINE_ROWS events on the loop's thread; most streams end there.
+            # The rest, if any, in a thread: the stream is append-only, so the two parts
+            # make the stream as the second read saw it, as one read would have.
+            first = await self._read_events(
+                READ_STREAM_PAGE, {**params, "limit": INLINE_ROWS}, small=True
+            )
+            if len(first) < INLINE_ROWS:
+                return first
+            params["from_version"] = first[-1].stream_version + 1
+            if limit is not None:
+                params["limit"] = limit - len(first)
+            rest = await self._read_events(
+                READ_STREAM if limit is None else READ_STREAM_PAGE, params
+            )
+            return first + rest
+        small = limit is not None and limit <= INLINE_ROWS
+        return await self._read_events(
+            READ_STREAM if limit is None else READ_STREAM_PAGE, params, small=small
+        )
 
     async def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         params: dict[str, Any] = {"after": after}
         if limit is not None:
             params["limit"] = max(limit, 0)
-        return await self._read_events(READ_ALL if limit is None else READ_ALL_PAGE, params)
+        small = limit is not None and limit <= INLINE_ROWS
+        return await self._read_events(
+            READ_ALL if limit is None else READ_ALL_PAGE, params, small=small
+        )
 
     async def _read_events(
-        self, statement: sa.Select[Any], params: dict[str, Any]
+        self, statement: sa.Select[Any], params: dict[str, Any], *, small: bool = False
     ) -> list[RecordedEvent]:
         def work(conn: Connection) -> list[RecordedEvent]:
             query = self._driver("read", conn, statement)
             return decode_page(query.fetch_all(conn, params))
 
-        return await self._runner.read(work)
+        return await self._runner.read(work, small=small)
 
     async def stream_version(self, stream_id: str) -> int:
         def work(conn: Connection) -> int:
             query = self._driver("read", conn, STREAM_VERSION)
             return int(query.fetch_one(conn, {"stream_id": stream_id})[0] or 0)
 
-        return await self._runner.read(work)
+        return await self._runner.read(work, small=True)
 
     async def head_position(self) -> int:
         def work(conn: Connection) -> int:
             return int(self._driver("read", conn, HEAD).fetch_one(conn, {})[0] or 0)
 
-        return await self._runner.read(work)
+        return await self._runner.read(work, small=True)
 
     # -- waiting --------------------------------------------------------------------------
 

@@ -212,6 +212,15 @@ STREAM_VERSION = sa.select(sa.func.coalesce(sa.func.max(_c.stream_version), 0)).
 )
 INSERT_EVENTS = events.insert()
 INSERT_IDEMPOTENCY = idempotency_keys.insert()
+# The idempotency record's columns, in the order `execute_rows` takes a row's values.
+KEY_COLUMNS = (
+    "key",
+    "fingerprint",
+    "first_position",
+    "last_position",
+    "stream_versions",
+    "recorded_at",
+)
 PG_LOCK = sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("key", type_=sa.BigInteger)))
 _k = idempotency_keys.c
 _KEY_COLUMNS = (_k.fingerprint, _k.first_position, _k.last_position, _k.stream_versions)
