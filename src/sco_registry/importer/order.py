@@ -1,5 +1,8 @@
 """The order of an import: commands sorted so that every reference is recorded before the
-record that makes it (a topological order), and otherwise by valid time, then file order.
+record that makes it (a topological order), and otherwise by valid time, then file order;
+the changes of one stream (a body's, a state's in one organization) in the order their meaning
+gives where their dates overlap (`stream_order`; docs/data.md, "How the import orders a
+stream's changes").
 
 References within a file may point forward, and the format has cycles between kinds (an
 organization's founding document is signed at a meeting of one of its own bodies). The mapping
