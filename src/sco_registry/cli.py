@@ -159,23 +159,23 @@ async def _verify(settings: Settings, args: argparse.Namespace) -> int:
     head = _expected_head(args.head)
     if args.file:
         return _print_report(verify_file(Path(args.file), expected_head=head), args.file)
-    from sco_registry.bootstrap import open_store
+    from sco_registry.bootstrap import open_registry
 
-    async with open_store(settings) as store:
-        report = await averify_events(store.iter_all(), expected_head=head)
+    async with open_registry(settings) as registry:
+        report = await averify_events(registry.store.iter_all(), expected_head=head)
     return _print_report(report, _shown(settings.database_url))
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
-    from sco_registry.bootstrap import open_store
+    from sco_registry.bootstrap import open_registry
 
     out = Path(args.out)
     tmp = out.with_name(out.name + ".partial")
     count = 0
-    async with open_store(settings) as store:
+    async with open_registry(settings) as registry:
         try:
             with tmp.open("w", encoding="utf-8") as f:
-                async for event in store.iter_all():
+                async for event in registry.store.iter_all():
                     f.write(to_export_line(event))
                     f.write("\n")
                     count += 1
@@ -190,20 +190,20 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
-    from sco_registry.bootstrap import open_store
+    from sco_registry.bootstrap import open_registry
     from sco_registry.importer.cli import run_import
 
-    async with open_store(settings) as store:
-        return await run_import(args, store)
+    async with open_registry(settings) as registry:
+        return await run_import(args, registry.store, scratch_store=registry.scratch_store)
 
 
 async def _norms(settings: Settings, args: argparse.Namespace) -> int:
     """The declaration's norms over the recorded history: met, departed, not applicable."""
     from sco_registry.application.compliance import check_norms
-    from sco_registry.bootstrap import open_store
+    from sco_registry.bootstrap import open_registry
 
-    async with open_store(settings) as store:
-        findings = await check_norms(store)
+    async with open_registry(settings) as registry:
+        findings = await check_norms(registry.store)
     shown = [f for f in findings if args.all or f.status.value == "departed"]
     for f in shown:
         evidence = f" [{', '.join(f.evidence)}]" if f.evidence else ""
@@ -231,15 +231,18 @@ def _where(url: str) -> str:
 async def _run(settings: Settings) -> int:
     """First start: create and migrate the database, load the bundled history into an empty
     log (never again after that), and say where everything is."""
-    from sco_registry.bootstrap import open_store
+    from sco_registry.bootstrap import open_registry
     from sco_registry.importer.bundled import bundled_files, load_bundled
     from sco_registry.importer.cli import ProgressBar, summary_line
 
-    async with open_store(settings, migrate_first=True) as store:
+    async with open_registry(settings, migrate_first=True) as registry:
+        store = registry.store
         if await store.head_position() == 0:
             bar = ProgressBar(sys.stderr)
             try:
-                summary = await load_bundled(store, progress=bar)
+                summary = await load_bundled(
+                    store, progress=bar, scratch_store=registry.scratch_store
+                )
             finally:
                 bar.close()
             for problem in summary.problems:
@@ -253,7 +256,7 @@ async def _run(settings: Settings) -> int:
         from sco_registry.projections.cli import start_up
 
         embedded = settings.database_url.startswith("sqlite")
-        for line in await start_up(store, embedded=embedded):
+        for line in await start_up(registry.projections, embedded=embedded):
             print(f"projections: {line}")
         head = await store.head_position()
         report = await averify_events(store.iter_all())
@@ -305,11 +308,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         return await _run(settings)
     if args.command == "projections":
-        from sco_registry.bootstrap import open_store
+        from sco_registry.bootstrap import open_registry
         from sco_registry.projections.cli import run_projections
 
-        async with open_store(settings) as store:
-            return await run_projections(args, store)
+        async with open_registry(settings) as registry:
+            return await run_projections(args, registry.projections)
     raise AssertionError(f"unhandled command {args.command}")
 
 

@@ -11,47 +11,49 @@ from typing import Any
 
 from sco_registry.application import handlers as h
 from sco_registry.application.context import CommandContext, CommandResult
-from sco_registry.application.handlers import Decision, primary_stream, stream_of
+from sco_registry.application.handlers import Decision
 from sco_registry.domain import catalog, commands
 from sco_registry.domain.commands import Command
 from sco_registry.domain.events import Event
+from sco_registry.domain.streams import stream_of
 from sco_registry.domain.values import Citation
 from sco_registry.store.base import EventStore, NewEvent, Source, StreamAppend
 from sco_registry.store.errors import IdempotencyConflict, WrongExpectedVersion
 
 Handler = Callable[[Any, EventStore], Awaitable[Decision]]
 
+# Every command type to its family's handler.
 HANDLERS: dict[type[Any], Handler] = {
-    commands.RegisterState: h.register_state,
-    commands.FoundOrganization: h.found_organization,
-    commands.RecordFoundingDocument: h.record_founding_document,
-    commands.AdoptPrinciples: h.adopt_principles,
-    commands.RecordMembershipChange: h.record_membership_change,
-    commands.AdmitMember: h.admit_member,
-    commands.RecordBody: h.record_body,
-    commands.EstablishBody: h.establish_body,
-    commands.RelocateSeat: h.relocate_seat,
-    commands.RenameBody: h.rename_body,
-    commands.DissolveBody: h.dissolve_body,
-    commands.ApproveBodyRules: h.approve_body_rules,
-    commands.RecordMeeting: h.record_meeting,
-    commands.ScheduleMeeting: h.schedule_meeting,
-    commands.HoldMeeting: h.hold_meeting,
-    commands.PostponeMeeting: h.postpone_meeting,
-    commands.MoveMeeting: h.move_meeting,
-    commands.CancelMeeting: h.cancel_meeting,
-    commands.MandateDrafting: h.mandate_drafting,
-    commands.RecordDraft: h.record_draft,
-    commands.RecordDocument: h.record_document,
-    commands.RatifyDocument: h.ratify_document,
-    commands.BringDocumentIntoForce: h.bring_document_into_force,
-    commands.SupersedeDocument: h.supersede_document,
-    commands.RecordOfficeTerm: h.record_office_term,
-    commands.EndOfficeTerm: h.end_office_term,
-    commands.RecordMandate: h.record_mandate,
-    commands.FulfilMandate: h.fulfil_mandate,
-    commands.CorrectEvent: h.correct_event,
-    commands.RetractEvent: h.retract_event,
+    commands.RegisterState: h.decide_state,
+    commands.FoundOrganization: h.decide_organization,
+    commands.RecordFoundingDocument: h.decide_organization,
+    commands.AdoptPrinciples: h.decide_organization,
+    commands.RecordMembershipChange: h.decide_membership,
+    commands.AdmitMember: h.decide_membership,
+    commands.RecordBody: h.decide_body,
+    commands.EstablishBody: h.decide_body,
+    commands.RelocateSeat: h.decide_body,
+    commands.RenameBody: h.decide_body,
+    commands.DissolveBody: h.decide_body,
+    commands.ApproveBodyRules: h.decide_body,
+    commands.RecordMeeting: h.decide_meeting,
+    commands.ScheduleMeeting: h.decide_meeting,
+    commands.HoldMeeting: h.decide_meeting,
+    commands.PostponeMeeting: h.decide_meeting,
+    commands.MoveMeeting: h.decide_meeting,
+    commands.CancelMeeting: h.decide_meeting,
+    commands.MandateDrafting: h.decide_document,
+    commands.RecordDraft: h.decide_document,
+    commands.RecordDocument: h.decide_document,
+    commands.RatifyDocument: h.decide_document,
+    commands.BringDocumentIntoForce: h.decide_document,
+    commands.SupersedeDocument: h.decide_document,
+    commands.RecordOfficeTerm: h.decide_office,
+    commands.EndOfficeTerm: h.decide_office,
+    commands.RecordMandate: h.decide_mandate,
+    commands.FulfilMandate: h.decide_mandate,
+    commands.CorrectEvent: h.decide_correction,
+    commands.RetractEvent: h.decide_correction,
 }
 
 MAX_ATTEMPTS = 3
@@ -74,7 +76,7 @@ async def handle(command: Command, store: EventStore, ctx: CommandContext) -> Co
     fp = fingerprint(command)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         if ctx.idempotency_key is not None:
-            replay = await _replay(store, primary_stream(command), ctx.idempotency_key, fp)
+            replay = await _replay(store, stream_of(command), ctx.idempotency_key, fp)
             if replay is not None:
                 return replay
         decision = await handler(command, store)

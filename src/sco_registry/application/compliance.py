@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sco_registry.application.loading import fold, stored_events
 from sco_registry.domain import documents, meetings, membership, norms, organization
+from sco_registry.domain.folding import fold, stored_events
 from sco_registry.domain.membership import MembershipChange
 from sco_registry.store.base import EventStore, RecordedEvent
 

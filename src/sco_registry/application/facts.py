@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from sco_registry.application.loading import Loaded, load, stored_events
+from sco_registry.application.loading import Loaded, load
 from sco_registry.domain import bodies, documents, meetings, membership, states
-from sco_registry.domain.corrections import effective
+from sco_registry.domain.folding import effective, stored_events
 from sco_registry.domain.membership import MembershipStatus
 from sco_registry.domain.time import PartialDate
 from sco_registry.store.base import EventStore

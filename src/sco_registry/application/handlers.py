@@ -1,5 +1,7 @@
-"""One handler per command: load the stream(s), gather the facts, decide. Each returns the
-batches to append; the bus (`bus.handle`) appends them in one transaction and retries."""
+"""One handler per command family: load the stream(s), gather the facts, decide. Each
+returns the batches to append; the bus (`bus.handle`, which maps every command type to its
+family's handler) appends them in one transaction and retries. Which stream a command or an
+event belongs to is the domain's (`domain/streams.py`)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ from types import MappingProxyType
 
 from sco_registry.application import facts as f
 from sco_registry.application.facts import ReadSet
-from sco_registry.application.loading import load, stored_events
+from sco_registry.application.loading import load
 from sco_registry.domain import (
     bodies,
     corrections,
     documents,
+    ids,
     mandates,
     meetings,
     membership,
@@ -25,36 +28,25 @@ from sco_registry.domain.commands import (
     AdmitMember,
     AdoptPrinciples,
     ApproveBodyRules,
-    BringDocumentIntoForce,
-    CancelMeeting,
-    Command,
     CorrectEvent,
-    DissolveBody,
     EndOfficeTerm,
-    EstablishBody,
     FoundOrganization,
     FulfilMandate,
-    HoldMeeting,
     MandateDrafting,
-    MoveMeeting,
-    PostponeMeeting,
-    RatifyDocument,
     RecordBody,
     RecordDocument,
     RecordDraft,
     RecordFoundingDocument,
     RecordMandate,
-    RecordMeeting,
     RecordMembershipChange,
     RecordOfficeTerm,
     RegisterState,
-    RelocateSeat,
-    RenameBody,
     RetractEvent,
-    ScheduleMeeting,
     SupersedeDocument,
 )
 from sco_registry.domain.events import Event
+from sco_registry.domain.folding import stored_events
+from sco_registry.domain.streams import stream_of
 from sco_registry.domain.values import check_id
 from sco_registry.store.base import EventStore
 
@@ -77,77 +69,29 @@ class Decision:
     reads: Mapping[str, int] = field(default_factory=_no_reads)
 
 
-def _route(event: Event) -> str:
-    """The stream an event belongs to (its aggregate's record id)."""
-    if isinstance(event, states.StateRegistered):
-        return states.STREAM_ID
-    if isinstance(event, membership.MembershipChanged):
-        return membership.stream_id(event.state)
-    if isinstance(event, corrections.EventCorrected | corrections.EventRetracted):
-        return event.stream_id
-    if isinstance(
-        event,
-        organization.OrganizationFounded
-        | organization.FoundingDocumentRecorded
-        | organization.OrganizationSucceeded
-        | organization.PurposesAdopted
-        | organization.ShanghaiSpiritAdopted
-        | organization.PrinciplesAdopted,
-    ):
-        return event.organization_id
-    for attr in ("term_id", "mandate_id", "meeting_id", "document_id", "body_id"):
-        value = getattr(event, attr, None)
-        if isinstance(value, str):
-            return value
-    value = getattr(event, "organization_id", None)
-    assert isinstance(value, str), f"no stream for {type(event).__name__}"
-    return value
-
-
 def _decision(
     primary: str, versions: dict[str, int], events: Sequence[Event], reads: ReadSet | None = None
 ) -> Decision:
     return Decision(primary, versions, events, _no_reads() if reads is None else reads.versions)
 
 
-def stream_of(event: Event) -> str:
-    return _route(event)
-
-
-def primary_stream(command: Command) -> str:
-    """The command's own stream: where its first event goes, and where a re-run looks for
-    the outcome of its idempotency key."""
-    if isinstance(command, RegisterState):
-        return states.STREAM_ID
-    if isinstance(command, RecordMembershipChange | AdmitMember):
-        return membership.stream_id(command.state)
-    if isinstance(command, CorrectEvent | RetractEvent):
-        return command.stream_id
-    if isinstance(command, FoundOrganization | RecordFoundingDocument | AdoptPrinciples):
-        return command.organization_id
-    for attr in ("term_id", "mandate_id", "meeting_id", "document_id", "body_id"):
-        value = getattr(command, attr, None)
-        if isinstance(value, str):
-            return value
-    raise AssertionError(f"no stream for {type(command).__name__}")
-
-
 # --- states -----------------------------------------------------------------------------------
 
 
-async def register_state(command: RegisterState, store: EventStore) -> Decision:
-    loaded = await load(store, states.STREAM_ID, states.evolve, states.KnownStates())
+async def decide_state(command: RegisterState, store: EventStore) -> Decision:
+    stream = stream_of(command)
+    loaded = await load(store, stream, states.evolve, states.KnownStates())
     events = states.decide(command, loaded.state)
-    return _decision(states.STREAM_ID, {states.STREAM_ID: loaded.version}, events)
+    return _decision(stream, {stream: loaded.version}, events)
 
 
 # --- organization -----------------------------------------------------------------------------
 
 
-async def _organization(
+async def decide_organization(
     command: FoundOrganization | RecordFoundingDocument | AdoptPrinciples, store: EventStore
 ) -> Decision:
-    org_id = check_id(command.organization_id, "organization/")
+    org_id = check_id(command.organization_id, ids.ORGANIZATION)
     loaded = await load(store, org_id, organization.evolve, organization.OrganizationState())
     reads = ReadSet()
     versions = {org_id: loaded.version}
@@ -175,23 +119,13 @@ async def _organization(
     return _decision(org_id, versions, organization.decide(command, loaded.state, facts), reads)
 
 
-async def found_organization(command: FoundOrganization, store: EventStore) -> Decision:
-    return await _organization(command, store)
-
-
-async def record_founding_document(command: RecordFoundingDocument, store: EventStore) -> Decision:
-    return await _organization(command, store)
-
-
-async def adopt_principles(command: AdoptPrinciples, store: EventStore) -> Decision:
-    return await _organization(command, store)
-
-
 # --- membership -------------------------------------------------------------------------------
 
 
-async def _membership(command: RecordMembershipChange | AdmitMember, store: EventStore) -> Decision:
-    stream = membership.stream_id(command.state)
+async def decide_membership(
+    command: RecordMembershipChange | AdmitMember, store: EventStore
+) -> Decision:
+    stream = stream_of(command)
     loaded = await load(store, stream, membership.evolve, membership.MembershipState())
     reads = ReadSet()
     facts = membership.MembershipFacts(
@@ -204,19 +138,11 @@ async def _membership(command: RecordMembershipChange | AdmitMember, store: Even
     return _decision(stream, {stream: loaded.version}, events, reads)
 
 
-async def record_membership_change(command: RecordMembershipChange, store: EventStore) -> Decision:
-    return await _membership(command, store)
-
-
-async def admit_member(command: AdmitMember, store: EventStore) -> Decision:
-    return await _membership(command, store)
-
-
 # --- bodies -----------------------------------------------------------------------------------
 
 
-async def _body(command: bodies.BodyCommand, store: EventStore) -> Decision:
-    body_id = check_id(command.body_id, "body/")
+async def decide_body(command: bodies.BodyCommand, store: EventStore) -> Decision:
+    body_id = check_id(command.body_id, ids.BODY)
     loaded = await load(store, body_id, bodies.evolve, bodies.BodyState())
     reads = ReadSet()
     refs: list[str | None] = []
@@ -232,35 +158,11 @@ async def _body(command: bodies.BodyCommand, store: EventStore) -> Decision:
     return _decision(body_id, {body_id: loaded.version}, events, reads)
 
 
-async def record_body(command: RecordBody, store: EventStore) -> Decision:
-    return await _body(command, store)
-
-
-async def establish_body(command: EstablishBody, store: EventStore) -> Decision:
-    return await _body(command, store)
-
-
-async def relocate_seat(command: RelocateSeat, store: EventStore) -> Decision:
-    return await _body(command, store)
-
-
-async def rename_body(command: RenameBody, store: EventStore) -> Decision:
-    return await _body(command, store)
-
-
-async def dissolve_body(command: DissolveBody, store: EventStore) -> Decision:
-    return await _body(command, store)
-
-
-async def approve_body_rules(command: ApproveBodyRules, store: EventStore) -> Decision:
-    return await _body(command, store)
-
-
 # --- meetings ---------------------------------------------------------------------------------
 
 
-async def _meeting(command: meetings.MeetingCommand, store: EventStore) -> Decision:
-    meeting_id = check_id(command.meeting_id, "meeting/")
+async def decide_meeting(command: meetings.MeetingCommand, store: EventStore) -> Decision:
+    meeting_id = check_id(command.meeting_id, ids.MEETING)
     loaded = await load(store, meeting_id, meetings.evolve, meetings.MeetingState())
     reads = ReadSet()
     body_id = getattr(command, "body_id", None) or loaded.state.body_id
@@ -277,35 +179,11 @@ async def _meeting(command: meetings.MeetingCommand, store: EventStore) -> Decis
     return _decision(meeting_id, {meeting_id: loaded.version}, events, reads)
 
 
-async def record_meeting(command: RecordMeeting, store: EventStore) -> Decision:
-    return await _meeting(command, store)
-
-
-async def schedule_meeting(command: ScheduleMeeting, store: EventStore) -> Decision:
-    return await _meeting(command, store)
-
-
-async def hold_meeting(command: HoldMeeting, store: EventStore) -> Decision:
-    return await _meeting(command, store)
-
-
-async def postpone_meeting(command: PostponeMeeting, store: EventStore) -> Decision:
-    return await _meeting(command, store)
-
-
-async def move_meeting(command: MoveMeeting, store: EventStore) -> Decision:
-    return await _meeting(command, store)
-
-
-async def cancel_meeting(command: CancelMeeting, store: EventStore) -> Decision:
-    return await _meeting(command, store)
-
-
 # --- documents --------------------------------------------------------------------------------
 
 
-async def _document(command: documents.DocumentCommand, store: EventStore) -> Decision:
-    doc_id = check_id(command.document_id, "document/")
+async def decide_document(command: documents.DocumentCommand, store: EventStore) -> Decision:
+    doc_id = check_id(command.document_id, ids.DOCUMENT)
     loaded = await load(store, doc_id, documents.evolve, documents.DocumentState())
     reads = ReadSet()
     versions = {doc_id: loaded.version}
@@ -341,35 +219,11 @@ async def _document(command: documents.DocumentCommand, store: EventStore) -> De
     return _decision(doc_id, versions, events, reads)
 
 
-async def mandate_drafting(command: MandateDrafting, store: EventStore) -> Decision:
-    return await _document(command, store)
-
-
-async def record_draft(command: RecordDraft, store: EventStore) -> Decision:
-    return await _document(command, store)
-
-
-async def record_document(command: RecordDocument, store: EventStore) -> Decision:
-    return await _document(command, store)
-
-
-async def ratify_document(command: RatifyDocument, store: EventStore) -> Decision:
-    return await _document(command, store)
-
-
-async def bring_document_into_force(command: BringDocumentIntoForce, store: EventStore) -> Decision:
-    return await _document(command, store)
-
-
-async def supersede_document(command: SupersedeDocument, store: EventStore) -> Decision:
-    return await _document(command, store)
-
-
 # --- offices and mandates ---------------------------------------------------------------------
 
 
-async def _office(command: RecordOfficeTerm | EndOfficeTerm, store: EventStore) -> Decision:
-    term_id = check_id(command.term_id, "office/")
+async def decide_office(command: RecordOfficeTerm | EndOfficeTerm, store: EventStore) -> Decision:
+    term_id = check_id(command.term_id, ids.OFFICE)
     loaded = await load(store, term_id, offices.evolve, offices.OfficeTermState())
     reads = ReadSet()
     refs = [command.body_id] if isinstance(command, RecordOfficeTerm) else []
@@ -381,16 +235,8 @@ async def _office(command: RecordOfficeTerm | EndOfficeTerm, store: EventStore) 
     return _decision(term_id, {term_id: loaded.version}, events, reads)
 
 
-async def record_office_term(command: RecordOfficeTerm, store: EventStore) -> Decision:
-    return await _office(command, store)
-
-
-async def end_office_term(command: EndOfficeTerm, store: EventStore) -> Decision:
-    return await _office(command, store)
-
-
-async def _mandate(command: RecordMandate | FulfilMandate, store: EventStore) -> Decision:
-    mandate_id = check_id(command.mandate_id, "mandate/")
+async def decide_mandate(command: RecordMandate | FulfilMandate, store: EventStore) -> Decision:
+    mandate_id = check_id(command.mandate_id, ids.MANDATE)
     loaded = await load(store, mandate_id, mandates.evolve, mandates.MandateState())
     reads = ReadSet()
     refs: list[str | None] = [command.document]
@@ -401,28 +247,12 @@ async def _mandate(command: RecordMandate | FulfilMandate, store: EventStore) ->
     return _decision(mandate_id, {mandate_id: loaded.version}, events, reads)
 
 
-async def record_mandate(command: RecordMandate, store: EventStore) -> Decision:
-    return await _mandate(command, store)
-
-
-async def fulfil_mandate(command: FulfilMandate, store: EventStore) -> Decision:
-    return await _mandate(command, store)
-
-
 # --- corrections ------------------------------------------------------------------------------
 
 
-async def _correction(command: CorrectEvent | RetractEvent, store: EventStore) -> Decision:
+async def decide_correction(command: CorrectEvent | RetractEvent, store: EventStore) -> Decision:
     recorded = await store.read_stream(command.stream_id)
     version = recorded[-1].stream_version if recorded else 0
     facts = corrections.CorrectionFacts(events=stored_events(recorded))
     events = corrections.decide(command, corrections.CorrectionState(), facts)
     return _decision(command.stream_id, {command.stream_id: version}, events)
-
-
-async def correct_event(command: CorrectEvent, store: EventStore) -> Decision:
-    return await _correction(command, store)
-
-
-async def retract_event(command: RetractEvent, store: EventStore) -> Decision:
-    return await _correction(command, store)

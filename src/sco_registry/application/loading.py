@@ -1,4 +1,5 @@
-"""Loading a stream into a family's state: read, upcast, apply corrections, evolve."""
+"""Loading a stream into a family's state: the reading; the fold (upcast, apply corrections,
+evolve) is the domain's (`domain/folding.py`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sco_registry.domain import catalog
-from sco_registry.domain.corrections import CORRECTION_TYPES, StoredEvent, effective
+from sco_registry.domain.corrections import CORRECTION_TYPES
 from sco_registry.domain.events import Event
+from sco_registry.domain.folding import StoredEvent, effective, fold, stored_events
 from sco_registry.store.base import EventStore, RecordedEvent
 
 S = TypeVar("S")
@@ -28,20 +29,6 @@ class Loaded(Generic[S]):
     def exists(self) -> bool:
         """Whether the stream holds anything the registry still stands by."""
         return bool(effective(self.stored))
-
-
-def stored_events(recorded: Sequence[RecordedEvent]) -> list[StoredEvent]:
-    return [
-        StoredEvent(r.event_id, r.type, catalog.upcast(r.type, r.schema_version, r.data))
-        for r in recorded
-    ]
-
-
-def fold(evolve: Callable[[S, Event], S], initial: S, stored: Sequence[StoredEvent]) -> S:
-    state = initial
-    for e in effective(stored):
-        state = evolve(state, catalog.from_json(e.type, e.data))
-    return state
 
 
 # Folded streams kept per store, so that a stream read again (the known states for every

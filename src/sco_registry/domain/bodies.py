@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
+from sco_registry.domain import ids
 from sco_registry.domain.errors import IntegrityViolation, InvalidValue, NotFound
 from sco_registry.domain.events import Event
 from sco_registry.domain.time import PartialDate
@@ -227,7 +228,7 @@ BodyCommand = (
 
 
 def decide(command: BodyCommand, state: BodyState, facts: BodyFacts) -> list[Event]:
-    check_id(command.body_id, "body/")
+    check_id(command.body_id, ids.BODY)
     require_sources(command.sources)
     if isinstance(command, RecordBody):
         return _record(command, state, facts)
@@ -337,7 +338,7 @@ def _record(command: RecordBody, state: BodyState, facts: BodyFacts) -> list[Eve
         )
     if not command.name.strip():
         raise InvalidValue("a body needs a name", code="body.missing_name")
-    org = check_id(command.organization_id, "organization/")
+    org = check_id(command.organization_id, ids.ORGANIZATION)
     require_known(org, org in facts.known_ids, kind="organization", field="organization_id")
     parent = command.parent
     require_known(parent, parent in facts.known_ids, kind="body", field="parent")

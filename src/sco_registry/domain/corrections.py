@@ -1,6 +1,6 @@
 """The corrections family: an event that corrects or retracts an earlier event of a stream,
 naming it by event id, with the reason. It is appended to the corrected event's stream, and
-loading a stream applies it (see `effective`), so the history keeps both facts.
+folding a stream applies it (`folding.effective`), so the history keeps both facts.
 
 Command names and fields are stable; a change is noted here.
 """
@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from sco_registry.domain import ids
 from sco_registry.domain.errors import IntegrityViolation, InvalidValue, NotFound, RegistryError
 from sco_registry.domain.events import Event
 from sco_registry.domain.time import PartialDate
 from sco_registry.domain.values import Sources, require_sources
+
+if TYPE_CHECKING:
+    from sco_registry.domain.folding import StoredEvent
 
 # --- commands ---------------------------------------------------------------------------------
 
@@ -66,37 +70,6 @@ class EventRetracted(Event):
 
 CORRECTION_TYPES = frozenset({"EventCorrected", "EventRetracted"})
 
-# --- the stream as stored, and the stream as it now holds ---------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """An event of a stream in its JSON form (upcast to the current schema)."""
-
-    event_id: uuid.UUID
-    type: str
-    data: Mapping[str, Any]
-
-
-def effective(events: Sequence[StoredEvent]) -> list[StoredEvent]:
-    """The stream as the registry now holds it: retracted events left out, corrected events
-    with their corrected fields, corrections themselves consumed. Pure; loading a stream for
-    `decide` and rebuilding read models both go through it."""
-    changes: dict[uuid.UUID, dict[str, Any]] = {}
-    retracted: set[uuid.UUID] = set()
-    for e in events:
-        if e.type == "EventCorrected":
-            target = uuid.UUID(str(e.data["event_id"]))
-            changes.setdefault(target, {}).update(e.data["changes"])
-        elif e.type == "EventRetracted":
-            retracted.add(uuid.UUID(str(e.data["event_id"])))
-    return [
-        replace(e, data={**e.data, **changes.get(e.event_id, {})})
-        for e in events
-        if e.type not in CORRECTION_TYPES and e.event_id not in retracted
-    ]
-
-
 # --- decide -----------------------------------------------------------------------------------
 
 
@@ -115,6 +88,9 @@ class CorrectionFacts:
 def decide(
     command: CorrectEvent | RetractEvent, state: CorrectionState, facts: CorrectionFacts
 ) -> list[Event]:
+    # Imported here: folding reads the catalog, which knows every family, this one included.
+    from sco_registry.domain.folding import effective
+
     require_sources(command.sources)
     if not command.reason.strip():
         raise InvalidValue("a correction needs a reason", code="correction.missing_reason")
@@ -167,7 +143,7 @@ def decide(
     identity = sorted(
         k
         for k, v in current.data.items()
-        if k in changes and (v == command.stream_id or f"membership/{v}" == command.stream_id)
+        if k in changes and command.stream_id in (v, ids.membership_stream(v))
     )
     if identity:
         raise InvalidValue(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from sco_registry.domain import ids
 from sco_registry.domain.errors import IntegrityViolation, InvalidValue, NotFound
 from sco_registry.domain.events import Event
 from sco_registry.domain.time import PartialDate
@@ -87,7 +88,7 @@ _ORDER = "date.end_before_start"
 
 
 def decide(command: MandateCommand, state: MandateState, facts: MandateFacts) -> list[Event]:
-    mandate = check_id(command.mandate_id, "mandate/")
+    mandate = check_id(command.mandate_id, ids.MANDATE)
     require_sources(command.sources)
     known = facts.known_ids
     require_known(command.document, command.document in known, kind="document", field="document")

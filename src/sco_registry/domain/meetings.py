@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
+from sco_registry.domain import ids
 from sco_registry.domain.errors import IntegrityViolation, InvalidValue, NotFound
 from sco_registry.domain.events import Event
 from sco_registry.domain.time import PartialDate
@@ -229,7 +230,7 @@ _ORDER = "date.end_before_start"
 
 
 def decide(command: MeetingCommand, state: MeetingState, facts: MeetingFacts) -> list[Event]:
-    check_id(command.meeting_id, "meeting/")
+    check_id(command.meeting_id, ids.MEETING)
     require_sources(command.sources)
     if isinstance(command, RecordMeeting | ScheduleMeeting):
         return _record(command, state, facts)
@@ -341,7 +342,7 @@ def _record(
             code="meeting.already_recorded",
             details={"meeting": command.meeting_id, "phase": str(state.phase)},
         )
-    body = check_id(command.body_id, "body/")
+    body = check_id(command.body_id, ids.BODY)
     require_known(body, body in facts.known_ids, kind="body", field="body_id")
     if command.ordinal is not None and command.ordinal < 1:
         raise InvalidValue("an ordinal counts from 1", code="meeting.bad_ordinal")

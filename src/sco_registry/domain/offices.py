@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from sco_registry.domain import ids
 from sco_registry.domain.errors import IntegrityViolation, InvalidValue, NotFound
 from sco_registry.domain.events import Event
 from sco_registry.domain.time import PartialDate
@@ -94,7 +95,7 @@ _ORDER = "date.end_before_start"
 
 
 def decide(command: OfficeCommand, state: OfficeTermState, facts: OfficeFacts) -> list[Event]:
-    term = check_id(command.term_id, "office/")
+    term = check_id(command.term_id, ids.OFFICE)
     require_sources(command.sources)
     if isinstance(command, RecordOfficeTerm):
         if state.recorded:
@@ -105,7 +106,7 @@ def decide(command: OfficeCommand, state: OfficeTermState, facts: OfficeFacts) -
             )
         if not command.office.strip() or not command.person.strip():
             raise InvalidValue("a term needs an office and a person", code="office.incomplete")
-        body = check_id(command.body_id, "body/")
+        body = check_id(command.body_id, ids.BODY)
         require_known(body, body in facts.known_ids, kind="body", field="body_id")
         nat = command.nationality
         require_known_states([] if nat is None else [nat], facts.known_states, field="nationality")

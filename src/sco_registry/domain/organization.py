@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
+from sco_registry.domain import ids
 from sco_registry.domain.errors import IntegrityViolation, InvalidValue, NotFound
 from sco_registry.domain.events import Event
 from sco_registry.domain.time import PartialDate
@@ -162,7 +163,7 @@ OrganizationCommand = FoundOrganization | RecordFoundingDocument | AdoptPrincipl
 def decide(
     command: OrganizationCommand, state: OrganizationState, facts: OrganizationFacts
 ) -> list[Event]:
-    check_id(command.organization_id, "organization/")
+    check_id(command.organization_id, ids.ORGANIZATION)
     require_sources(command.sources)
     if isinstance(command, FoundOrganization):
         return _found(command, state, facts)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sco_registry.domain import ids
 from sco_registry.domain.errors import InvalidValue
 from sco_registry.domain.events import Event
 from sco_registry.domain.values import Citation, Sources, check_state_code, require_sources
 
-STREAM_ID = "reference/states"
+STREAM_ID = ids.STATES_STREAM
 ISO_3166 = Citation(
     title="ISO 3166-1 alpha-2 country codes", url="https://www.iso.org/iso-3166-country-codes.html"
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sco_registry.importer.load import ImportSummary, Progress, import_files
+from sco_registry.importer.load import ImportSummary, Progress, ScratchStores, import_files
 from sco_registry.store.base import EventStore
 
 # The declaration's file refers to records of the 1996-2012 file, so it comes after it.
@@ -23,7 +23,17 @@ def bundled_files(directory: Path | None = None) -> list[Path]:
 
 
 async def load_bundled(
-    store: EventStore, *, directory: Path | None = None, progress: Progress | None = None
+    store: EventStore,
+    *,
+    directory: Path | None = None,
+    progress: Progress | None = None,
+    scratch_store: ScratchStores | None = None,
 ) -> ImportSummary:
     """Import the bundled files; on a log that holds them already this appends nothing."""
-    return await import_files(bundled_files(directory), store, actor="bootstrap", progress=progress)
+    return await import_files(
+        bundled_files(directory),
+        store,
+        actor="bootstrap",
+        progress=progress,
+        scratch_store=scratch_store,
+    )

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from sco_registry.importer.load import ImportSummary, import_files
+from sco_registry.importer.load import ImportSummary, ScratchStores, import_files
 from sco_registry.store.base import EventStore
 
 EXIT_OK = 0
@@ -113,6 +113,7 @@ async def run_import(
     args: argparse.Namespace,
     store: EventStore,
     *,
+    scratch_store: ScratchStores | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -129,6 +130,7 @@ async def run_import(
             progress=bar,
             check_only=args.check,
             accept_revisions=args.accept_revisions,
+            scratch_store=scratch_store,
         )
     finally:
         bar.close()

@@ -23,11 +23,12 @@ from typing import Any
 from sco_registry.application import facts
 from sco_registry.application.bus import fingerprint, handle
 from sco_registry.application.context import CommandContext, CommandResult
-from sco_registry.application.handlers import primary_stream
-from sco_registry.application.loading import stored_events
 from sco_registry.domain.commands import Command
-from sco_registry.domain.corrections import CorrectEvent, RetractEvent, effective
+from sco_registry.domain.corrections import CorrectEvent, RetractEvent
 from sco_registry.domain.errors import RegistryError
+from sco_registry.domain.folding import effective, stored_events
+from sco_registry.domain.membership import RecordedChange
+from sco_registry.domain.streams import stream_of
 from sco_registry.domain.time import PartialDate
 from sco_registry.importer import problems as p
 from sco_registry.importer.format import Known, parse_paths
@@ -35,6 +36,7 @@ from sco_registry.importer.mapping import (
     LoggedFacts,
     citations,
     cross_facts,
+    logged_change,
     state_commands,
     steps_for,
 )
@@ -43,10 +45,20 @@ from sco_registry.importer.problems import ImportProblem
 from sco_registry.importer.records import AnyRecord, HistoryFile
 from sco_registry.store.base import EventStore, NewEvent, RecordedEvent, StreamState
 from sco_registry.store.errors import StoreError
-from sco_registry.store.memory import InMemoryEventStore
 
 Progress = Callable[[int, int], None]
 ContextFactory = Callable[[str], CommandContext]
+# Makes an empty store for a rehearsal (the composition root's `Registry.scratch_store`).
+ScratchStores = Callable[[], EventStore]
+
+
+def _default_scratch() -> EventStore:
+    # For callers without a registry (tests, scripts): the composition root's default,
+    # imported here so that the importer itself never picks a concrete store.
+    from sco_registry.bootstrap import scratch_stores
+
+    return scratch_stores()()
+
 
 # The kind of record behind the first command a record becomes (its `record_id` metadata).
 _KIND_OF_COMMAND = {
@@ -158,6 +170,7 @@ async def import_files(
     progress: Progress | None = None,
     check_only: bool = False,
     accept_revisions: bool = False,
+    scratch_store: ScratchStores | None = None,
 ) -> ImportSummary:
     """Import `paths` in order (each may refer to records of those before it).
 
@@ -167,7 +180,10 @@ async def import_files(
     are the annotations: the record's confidence, note and fingerprint (`_annotations`).
     `check_only`: check and rehearse, write nothing. `accept_revisions`: a record imported
     before with other content becomes corrections (`_revise`) instead of a conflict.
+    `scratch_store()` makes the empty store each rehearsal runs on (the registry's; by
+    default the composition root's in-memory one).
     """
+    scratch = scratch_store or _default_scratch
     names = tuple(str(x) for x in paths)
     log = await _read_log(store)
     # Read to check references while parsing, not for a decision: no read set to keep.
@@ -201,13 +217,15 @@ async def import_files(
     def keyed(key: str) -> CommandContext:
         return replace(given(key), idempotency_key=key)
 
-    rehearsal = await _run(await _copy(log), plan, keyed, None, log, stop_at_first=False)
+    rehearsal = await _run(
+        await _copy(log, scratch()), plan, keyed, None, log, scratch, stop_at_first=False
+    )
     if rehearsal.problems:
         return summary(0, plan.already, rehearsal.problems)
     revised = len(plan.revisions)
     if check_only:
         return summary(rehearsal.appended, plan.already, (), revised)
-    real = await _run(store, plan, keyed, progress, log, stop_at_first=True)
+    real = await _run(store, plan, keyed, progress, log, scratch, stop_at_first=True)
     out = summary(real.appended, plan.already, real.problems, revised)
     return replace(out, stopped=bool(real.problems))
 
@@ -236,7 +254,8 @@ def _plan(files: Sequence[HistoryFile], log: _Log, *, accept_revisions: bool = F
     """The steps still to run, in order; records already imported; conflicts and cycles;
     with `accept_revisions`, the revised records instead of their conflicts."""
     everything: list[tuple[str, AnyRecord]] = [(f.path, r) for f in files for r in f.records]
-    facts = cross_facts((r for _, r in everything), _logged_facts(log))
+    logged = _logged_facts(log)
+    facts = cross_facts((r for _, r in everything), logged)
     first_seen: dict[str, tuple[str, str]] = {}
     pending: list[Step] = []
     revisions: list[_Revision] = []
@@ -278,7 +297,7 @@ def _plan(files: Sequence[HistoryFile], log: _Log, *, accept_revisions: bool = F
             records += 1
         else:
             already += 1
-    ordered, cycles = order_steps(pending)
+    ordered, cycles = order_steps(pending, logged.statuses)
     states: list[tuple[str, Command]] = list(state_commands(files))
     return _Plan(states, ordered, records, already, tuple(problems + cycles), revisions)
 
@@ -296,6 +315,7 @@ def _logged_facts(log: _Log) -> LoggedFacts:
     founding: dict[str, tuple[str, ...]] = {}
     signed: dict[str, PartialDate] = {}
     memberships: list[tuple[str, PartialDate, str | None]] = []
+    statuses: list[tuple[str, RecordedChange]] = []
     for stream, events in streams.items():
         for held in effective(stored_events(events)):
             date = held.data.get("valid_time")
@@ -307,7 +327,8 @@ def _logged_facts(log: _Log) -> LoggedFacts:
                 document = held.data.get("document")
                 state = str(held.data.get("state"))
                 memberships.append((state, PartialDate.parse(date), document))
-    return LoggedFacts(founding, signed, memberships)
+                statuses.append((state, logged_change(held.type, held.data)))
+    return LoggedFacts(founding, signed, memberships, statuses)
 
 
 def _fp(step: Step) -> str:
@@ -353,17 +374,19 @@ def _not_correctable(path: str, record: AnyRecord, why: str) -> ImportProblem:
     )
 
 
-async def _copy(log: _Log) -> InMemoryEventStore:
-    """An in-memory log holding the same events (same ids, data and metadata), for the
-    rehearsal. Linear in the log's size, which is fine for a registry of history."""
-    return await _copy_events(log.events)
+async def _copy(log: _Log, into: EventStore) -> EventStore:
+    """`into` (an empty scratch store) holding the log's events (same ids, data and
+    metadata), for the rehearsal. Linear in the log's size, which is fine for a registry of
+    history."""
+    return await _copy_events(log.events, into)
 
 
 async def _copy_events(
-    events: Iterable[RecordedEvent], *, leave_out: str | None = None
-) -> InMemoryEventStore:
-    """An in-memory log of `events`, less those of record `leave_out` (its `record_id`)."""
-    copy = InMemoryEventStore()
+    events: Iterable[RecordedEvent], into: EventStore, *, leave_out: str | None = None
+) -> EventStore:
+    """`into` (an empty scratch store) holding `events`, less those of record `leave_out`
+    (its `record_id`)."""
+    copy = into
     for e in events:
         if leave_out is not None and e.metadata.get("record_id") == leave_out:
             continue
@@ -397,6 +420,7 @@ async def _run(
     ctx_factory: ContextFactory,
     progress: Progress | None,
     log: _Log,
+    scratch: ScratchStores,
     *,
     stop_at_first: bool,
 ) -> _Outcome:
@@ -436,7 +460,7 @@ async def _run(
         if problems and stop_at_first:
             break
         try:
-            outcome.appended += await _revise(store, revision, ctx_factory, log)
+            outcome.appended += await _revise(store, revision, ctx_factory, log, scratch)
         except _Refusal as refusal:
             problems.append(refusal.problem)
             continue
@@ -483,12 +507,17 @@ async def _appended(store: EventStore, result: CommandResult) -> list[RecordedEv
 
 
 async def _revise(
-    store: EventStore, revision: _Revision, ctx_factory: ContextFactory, log: _Log
+    store: EventStore,
+    revision: _Revision,
+    ctx_factory: ContextFactory,
+    log: _Log,
+    scratch_store: ScratchStores,
 ) -> int:
     """Append the corrections that make the log hold the revised record: returns the events
     appended, raises `_Refusal` when the domain refuses or no correction can express it.
 
-    The revised record is first recorded, step by step, in a scratch copy of the log that
+    The revised record is first recorded, step by step, in a scratch copy of the log (a
+    store from `scratch_store`) that
     leaves out every event of the record: the events it would produce there are compared
     with those the log holds for each step. The same events with other data: one
     `CorrectEvent` each (the changed fields, valid time and sources included). Other events
@@ -504,13 +533,14 @@ async def _revise(
     rev = record.fingerprint[:16]
     src = citations(record)
     reason = f"revised record {record.id} in {file}"
-    scratch = await _copy_events([e async for e in store.iter_all()], leave_out=record.id)
+    events = [e async for e in store.iter_all()]
+    scratch = await _copy_events(events, scratch_store(), leave_out=record.id)
     commands: list[tuple[str, Command, Step]] = []
     for step in revision.steps:
         if step.key not in log.keys:
             commands.append((step.key, step.command, step))  # a step the revision adds
             continue
-        was, now = log.primary[step.key], primary_stream(step.command)
+        was, now = log.primary[step.key], stream_of(step.command)
         if was != now:
             raise _Refusal(
                 _not_correctable(

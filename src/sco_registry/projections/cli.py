@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from sco_registry.projections.runner import ProjectionHost, ProjectionRunner, Status, runner_for
+from sco_registry.projections.runner import ProjectionRunner, Status
 
 EXIT_OK = 0
 EXIT_DRIFT = 1
@@ -93,8 +93,7 @@ async def rebuild(runner: ProjectionRunner, name: str | None = None) -> list[str
     return lines
 
 
-async def run_projections(args: argparse.Namespace, host: ProjectionHost) -> int:
-    runner = runner_for(host)
+async def run_projections(args: argparse.Namespace, runner: ProjectionRunner) -> int:
     if args.action == "status":
         for s in await runner.status():
             print(status_line(s))
@@ -132,11 +131,10 @@ async def run_projections(args: argparse.Namespace, host: ProjectionHost) -> int
     return code
 
 
-async def start_up(host: ProjectionHost, *, embedded: bool) -> list[str]:
+async def start_up(runner: ProjectionRunner, *, embedded: bool) -> list[str]:
     """`run`'s step: on an embedded database, rebuild the stale projections and catch the
     others up; elsewhere only catch up the current ones and say which are stale (a rebuild
     of a shared database is the operator's decision: `projections rebuild`)."""
-    runner = runner_for(host)
     if embedded:
         bar = _Bar(sys.stderr)
         try:

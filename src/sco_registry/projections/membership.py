@@ -40,7 +40,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sco_registry.domain import catalog
-from sco_registry.domain.corrections import CORRECTION_TYPES, StoredEvent, effective
+from sco_registry.domain.corrections import CORRECTION_TYPES
+from sco_registry.domain.folding import StoredEvent, effective
 from sco_registry.domain.membership import PARTY_STATUSES, MembershipStatus, stream_id
 from sco_registry.domain.periods import (
     Answer,

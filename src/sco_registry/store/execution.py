@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import sqlite3
 import threading
 import time
@@ -37,7 +38,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util import await_
 
 from sco_registry.db import SQLITE_BEGIN_OPTION, read_only_engine, sqlite_sync_engine
@@ -92,6 +93,14 @@ class AsyncRunner:
         self._engine = engine
         self._reader = read_only_engine(engine)
         self._write_lock = asyncio.Lock() if serialize_writes else None
+        # PostgreSQL: one read connection kept out of the pool for this store's reads, used
+        # by one read at a time (the others take a pooled one). A pool checkout and return
+        # measured about as long as the read's own round trip (docs/benchmarks.md).
+        self._keep_reader = engine.dialect.name == "postgresql"
+        self._kept: AsyncConnection | None = None
+        self._kept_loop: asyncio.AbstractEventLoop | None = None
+        self._kept_busy = False
+        self._releasing: set[asyncio.Future[None]] = set()
 
     async def write(self, work: WriteWork[T], hook: Hook | None, *, small: bool = False) -> T:
         if self._write_lock is None:
@@ -108,11 +117,54 @@ class AsyncRunner:
             return await conn.run_sync(work, None if hook is None else sync_hook)
 
     async def read(self, work: ReadWork[T], *, small: bool = False) -> T:
+        if self._keep_reader and not self._kept_busy:
+            self._kept_busy = True
+            try:
+                return await self._read_kept(work)
+            finally:
+                self._kept_busy = False
+                # Back to the pool once reads pause: at the loop's next turn, unless the
+                # next read has taken it by then (a caller reading in a row keeps it).
+                asyncio.get_running_loop().call_soon(self._release_if_idle)
         async with self._reader.connect() as conn:
             return await conn.run_sync(work)
 
+    async def _read_kept(self, work: ReadWork[T]) -> T:
+        loop = asyncio.get_running_loop()
+        conn = self._kept
+        if conn is not None and self._kept_loop is not loop:
+            conn = self._kept = None  # made on another loop: not usable (nor closable) here
+        if conn is None:
+            conn = await self._reader.connect()
+            self._kept, self._kept_loop = conn, loop
+        try:
+            result = await conn.run_sync(work)
+            if conn.in_transaction():
+                await conn.rollback()
+            return result
+        except BaseException:
+            # A failed or cancelled read may leave the connection mid-protocol: drop it
+            # (the next read opens another).
+            self._kept = None
+            with contextlib.suppress(Exception):
+                await asyncio.shield(conn.invalidate())
+            raise
+
+    def _release_if_idle(self) -> None:
+        conn = self._kept
+        if conn is None or self._kept_busy:
+            return
+        self._kept = None
+        task = asyncio.ensure_future(conn.close())
+        self._releasing.add(task)
+        task.add_done_callback(self._releasing.discard)
+
     async def close(self) -> None:
-        return None
+        conn, self._kept = self._kept, None
+        if conn is not None and self._kept_loop is asyncio.get_running_loop():
+            await conn.close()
+        if self._releasing:
+            await asyncio.gather(*self._releasing, return_exceptions=True)
 
 
 class _Cancelled(Exception):

@@ -172,7 +172,7 @@ def _held_again() -> dict[str, Any]:
 
 async def test_a_decision_carries_what_it_read_and_the_bus_checks_it() -> None:
     store = await world()
-    decision = await h.record_document(SIGNED_BY_SIX, store)
+    decision = await h.decide_document(SIGNED_BY_SIX, store)
     assert decision.reads == {
         "reference/states": await store.stream_version("reference/states"),
         **{f"membership/{s}": 1 for s in SIX},

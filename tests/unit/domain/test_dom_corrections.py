@@ -15,10 +15,9 @@ from sco_registry.domain.corrections import (
     EventCorrected,
     EventRetracted,
     RetractEvent,
-    StoredEvent,
-    effective,
 )
 from sco_registry.domain.errors import RegistryError
+from sco_registry.domain.folding import StoredEvent, effective
 from sco_registry.domain.meetings import MeetingFormat, MeetingHeld
 from tests.unit.domain.gwt import SRC, d
 

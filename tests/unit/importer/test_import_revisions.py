@@ -10,7 +10,7 @@ from typing import Any
 from sco_registry.application.compliance import gather_norm_facts
 from sco_registry.application.loading import load
 from sco_registry.domain import bodies, meetings, membership
-from sco_registry.domain.corrections import effective
+from sco_registry.domain.folding import effective
 from sco_registry.domain.time import PartialDate
 from sco_registry.importer import problems as p
 from sco_registry.importer.load import ImportSummary, import_files

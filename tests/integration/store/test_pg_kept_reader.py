@@ -1,0 +1,70 @@
+"""PostgreSQL reads in a row share one connection kept out of the pool (store/execution.py),
+which goes back to the pool as soon as reads pause; a failed read drops it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import DBAPIError
+
+from sco_registry.db import create_engine
+from sco_registry.store.base import NewEvent
+from sco_registry.store.execution import AsyncRunner
+from sco_registry.store.sql import SqlEventStore
+
+pytestmark = pytest.mark.postgres
+
+
+def checked_out(store: SqlEventStore) -> int:
+    pool: Any = store._engine.pool
+    return int(pool.checkedout())
+
+
+async def test_reads_in_a_row_share_one_connection_returned_when_they_pause(
+    migrated_pg_url: str,
+) -> None:
+    store = SqlEventStore(create_engine(migrated_pg_url))
+    runner = store._runner
+    assert isinstance(runner, AsyncRunner)
+    try:
+        await store.append("s", [NewEvent("A", {})])
+        await asyncio.sleep(0)
+        seen = set()
+        for _ in range(5):
+            assert await store.stream_version("s") == 1
+            assert runner._kept is not None
+            seen.add(id(runner._kept))
+        assert len(seen) == 1  # one kept connection for the whole row of reads
+        await asyncio.sleep(0.05)  # reads pause: the connection goes back to the pool
+        assert runner._kept is None
+        assert checked_out(store) == 0
+        # Two reads at once: one on the kept connection, the other on a pooled one.
+        versions = await asyncio.gather(store.stream_version("s"), store.stream_version("s"))
+        assert versions == [1, 1]
+    finally:
+        await store.close()
+    assert checked_out(store) == 0
+
+
+async def test_a_failed_read_drops_the_kept_connection(migrated_pg_url: str) -> None:
+    store = SqlEventStore(create_engine(migrated_pg_url))
+    runner = store._runner
+    assert isinstance(runner, AsyncRunner)
+    try:
+        assert await store.head_position() == 0
+
+        def failing(conn: Any) -> None:
+            conn.exec_driver_sql("SELECT 1/0")
+
+        kept = runner._kept
+        assert kept is not None
+        with pytest.raises(DBAPIError):
+            await runner.read(failing)
+        assert runner._kept is None
+        await store.append("s", [NewEvent("A", {})])
+        assert await store.head_position() == 1  # a new connection serves the next read
+        assert runner._kept is not None and runner._kept is not kept
+    finally:
+        await store.close()
