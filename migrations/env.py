@@ -9,10 +9,13 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from sco_registry.projections import membership as _membership  # noqa: F401  (its tables)
+from sco_registry.projections.base import metadata as read_models
 from sco_registry.store.schema import metadata
 
 config = context.config
-target_metadata = metadata
+# The event log's tables and the read models' (each projection defines its own).
+target_metadata = [metadata, read_models]
 
 
 def _url() -> str:

@@ -1,10 +1,10 @@
 """The composition root: the one place that builds concrete parts from settings.
 
 `open_registry(settings)` builds the whole registry: the event store on the configured
-database, the clock every part reads the time from, and the factory of scratch (in-memory)
-stores that the importer rehearses on. The command line takes everything from the
-`Registry` it yields (and so will the API); no other module picks a concrete store
-(`tests/unit/test_layers.py`). Nothing is built at import time.
+database, the clock every part reads the time from, the factory of scratch (in-memory)
+stores that the importer rehearses on, and the read models' projection runner. The command
+line takes everything from the `Registry` it yields (and so will the API); no other module
+picks a concrete store (`tests/unit/test_layers.py`). Nothing is built at import time.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sco_registry.config import Settings
 from sco_registry.db import migrate, open_engine
+from sco_registry.projections.runner import ProjectionRunner, runner_for
 from sco_registry.store.base import EventStore
 from sco_registry.store.memory import InMemoryEventStore
 from sco_registry.store.rules import utc_now
@@ -38,12 +39,15 @@ def scratch_stores(clock: Clock = utc_now) -> ScratchStores:
 class Registry:
     """The registry as built from `settings`: `store` (the event log on the configured
     database), `clock` (the time the store records events at), `scratch_store` (makes an
-    empty in-memory store on the same clock: the importer's rehearsal runs on one)."""
+    empty in-memory store on the same clock: the importer's rehearsal runs on one),
+    `projections` (the read models, applied inline in every append of `store`, and caught up,
+    rebuilt and verified through it)."""
 
     settings: Settings
     store: EventStore
     clock: Clock
     scratch_store: ScratchStores
+    projections: ProjectionRunner
 
 
 @asynccontextmanager
@@ -62,7 +66,9 @@ async def open_registry(
         echo=settings.echo_sql,
     )
     store = SqlEventStore(engine, clock=clock)
+    # The read models are applied inline in every append (sco_registry/projections/).
+    projections = runner_for(store)
     try:
-        yield Registry(settings, store, clock, scratch_stores(clock))
+        yield Registry(settings, store, clock, scratch_stores(clock), projections)
     finally:
         await store.close()

@@ -4,7 +4,7 @@ Exit codes (also in README.md):
 
 * 0: success (`verify`: the chain is intact);
 * 1: only `verify` (and `run`'s final check): the log's hash chain is broken, or its head
-  differs from `--head`;
+  differs from `--head`; and `projections verify`: a read model drifted from the log;
 * 2: bad input or usage: arguments, flags, settings (`config.*`), files that cannot be read,
   an import rejected, a refused operation;
 * 3: the environment: the database cannot be used as it is (`db.*`: not reachable, not an
@@ -253,6 +253,11 @@ async def _run(settings: Settings) -> int:
                 return EXIT_INVALID
         else:
             print("the log already holds events: bundled history not loaded again")
+        from sco_registry.projections.cli import start_up
+
+        embedded = settings.database_url.startswith("sqlite")
+        for line in await start_up(registry.projections, embedded=embedded):
+            print(f"projections: {line}")
         head = await store.head_position()
         report = await averify_events(store.iter_all())
     print(f"database: {_where(settings.database_url)}")
@@ -280,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
         "norms", help="report where history met or departed from the declaration's norms"
     )
     norms.add_argument("--all", action="store_true", help="also list the norms that were met")
+    from sco_registry.projections.cli import add_projections_parser
+
+    add_projections_parser(sub)
     sub.add_parser(
         "run", help="create and migrate the database, load the bundled history on first start"
     )
@@ -299,6 +307,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _norms(settings, args)
     if args.command == "run":
         return await _run(settings)
+    if args.command == "projections":
+        from sco_registry.bootstrap import open_registry
+        from sco_registry.projections.cli import run_projections
+
+        async with open_registry(settings) as registry:
+            return await run_projections(args, registry.projections)
     raise AssertionError(f"unhandled command {args.command}")
 
 

@@ -114,3 +114,29 @@ async def test_a_batch_racing_an_append_either_lands_whole_first_or_finds_the_he
     else:
         assert not isinstance(outcomes[0], BaseException)
         assert [e.stream_id for e in log] == [f"s{i}" for i in range(20)] + ["other"]
+
+
+async def test_a_batch_runs_the_inline_projections_in_its_transaction(store: EventStore) -> None:
+    from sco_registry.projections.base import ProjectionFailed
+    from tests.contract.test_projection_hook import Tally, _checkpoint, _runner, _tally
+    from tests.contract.test_projection_hook import ev as pev
+
+    runner = await _runner(store, Tally())
+    await store.append_batch(
+        [unit("k1", StreamAppend("a", [pev("A")])), unit("k2", StreamAppend("b", [pev("B")]))],
+        expected_head=0,
+    )
+    assert await _tally(runner) == [(1, "a", "A"), (2, "b", "B")]
+    assert await _checkpoint(runner) == 2
+    # A unit the projection refuses takes the whole batch back: events, rows, checkpoint.
+    with pytest.raises(ProjectionFailed):
+        await store.append_batch(
+            [
+                unit("k3", StreamAppend("c", [pev("C")])),
+                unit("k4", StreamAppend("d", [pev("Boom")])),
+            ],
+            expected_head=2,
+        )
+    assert await store.head_position() == 2
+    assert await _tally(runner) == [(1, "a", "A"), (2, "b", "B")]
+    assert await _checkpoint(runner) == 2

@@ -9,6 +9,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from sco_registry.domain.time import PartialDate
 from sco_registry.importer import records as fmt
 from tests.strategies.split import references
 
@@ -63,6 +64,9 @@ SHAPES = (
     "mandate due at a date",
     "reference forward within a file",
     "reference to a record of an earlier file",
+    "status granted and ended within one coarse date",
+    "withdrawal followed by re-admission",
+    "re-admission dated by a year that begins before the withdrawal",
 )
 
 DATE_FIELDS = (
@@ -107,6 +111,7 @@ def _history(files: Sequence[dict[str, Any]]) -> set[Feature]:
         for r in f["records"]:
             by_id[r["id"]] = r
             file_of[r["id"]] = i
+    out |= _streams(by_id.values())
     for i, f in enumerate(files):
         position = {r["id"]: j for j, r in enumerate(f["records"])}
         for j, r in enumerate(f["records"]):
@@ -119,6 +124,35 @@ def _history(files: Sequence[dict[str, Any]]) -> set[Feature]:
                 elif file_of[target] == i and position[target] > j:
                     out.add(("shape", "reference forward within a file"))
     return out
+
+
+_BEGINNINGS = ("participation_began", "founding_member", "admitted", "status_granted")
+
+
+def _streams(records: Iterable[dict[str, Any]]) -> set[Feature]:
+    """Shapes of one state's changes in one organization whose dates overlap: the import's
+    order by earliest date alone put them in an order the domain refused."""
+    streams: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in records:
+        if r["kind"] == "membership":
+            key = (r["state"], r.get("organization") or fmt.SCO_ID)
+            streams.setdefault(key, []).append(r)
+    out: set[str] = set()
+    for changes in streams.values():
+        begins = [PartialDate.parse(r["date"]) for r in changes if r["change"] in _BEGINNINGS]
+        ends = [PartialDate.parse(r["date"]) for r in changes if r["change"] == "withdrew"]
+        for end in ends:
+            for begin in begins:
+                if end.overlaps(begin) and end.lower < begin.lower:
+                    out.add("status granted and ended within one coarse date")
+        if ends and len(begins) > 1:
+            out.add("withdrawal followed by re-admission")
+            # A re-admission whose year begins before the withdrawal, after an earlier grant.
+            first = min(begins)
+            if any(b.overlaps(e) and b.lower < e.lower and first.definitely_before(e)
+                   for b in begins for e in ends):  # fmt: skip
+                out.add("re-admission dated by a year that begins before the withdrawal")
+    return {("shape", s) for s in out}
 
 
 def _record(r: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> set[Feature]:

@@ -226,14 +226,17 @@ class World:
         *,
         meeting: str | None = None,
         document: str | None = None,
+        coarse: bool = False,
     ) -> None:
+        """One change on its true `day`; `coarse`: written as its year (where the renderer
+        writes coarse dates at all), so that it overlaps the state's other changes that year."""
         self.state(state)
         self.add(
             f"membership/{state}/{day.isoformat()}/{change}-{self.n()}",
             "membership",
             state=state,
             organization=self.out.defaulted(org, SCO),
-            date=self.d(day),
+            date=self.out.date(day, precision="year" if coarse and self.out.coarse else None),
             change=change,
             status_after=self.out.optional(after),
             meeting=self.out.optional(meeting),
@@ -458,12 +461,19 @@ def _memberships(w: World, sco: Sco, day: dt.date, meeting: str, declaration: st
         elif status is not None and step == 0 and roll < 0.55:
             # A status that ends: the format's `withdrew`, with or without a status after.
             w.change(state, SCO, day, "withdrew", None, meeting=meeting)
+            if rng.random() < 0.5:
+                _granted_again(w, state, day, status)
     for state in w.fresh_states()[: rng.randint(0, 2)]:
         w.change(
             state, SCO, day, "status_granted", rng.choice(("observer", "dialogue_partner")),
             meeting=meeting if rng.random() < 0.8 else None,
             document=declaration if rng.random() < 0.7 else None,
         )  # fmt: skip
+        if rng.random() < 0.15 and day.month < 12:
+            # The status ends within the year, and the sources give only the year: the
+            # withdrawal's date ("2070") begins before the grant's (2070-06-05).
+            later = min(day + dt.timedelta(days=rng.randint(10, 60)), dt.date(day.year, 12, 28))
+            w.change(state, SCO, later, "withdrew", None, coarse=True)
     members = [m for m in w.members() if w.last_change.get(m, dt.date.min) < day]
     if len(members) > 3 and rng.random() < 0.08:
         state = rng.choice(members)
@@ -472,6 +482,17 @@ def _memberships(w: World, sco: Sco, day: dt.date, meeting: str, declaration: st
         # A member leaves some weeks after the summit whose documents it signed.
         later = day + dt.timedelta(days=rng.randint(35, 60))  # after any procedure step
         w.change(rng.choice(members), SCO, later, "withdrew", None)
+
+
+def _granted_again(w: World, state: str, day: dt.date, status: str) -> None:
+    """Re-admission after a withdrawal: the state is granted the same status again later in
+    the year, the sources giving only the year ("2070", which begins before the withdrawal's
+    2070-06-05). Only the same status: a grant of another one dated "2070" and a withdrawal
+    dated "2070" say nothing of their order, and the import reads them as a beginning before
+    an ending (docs/data.md, "How the import orders a stream's changes")."""
+    later = min(day + dt.timedelta(days=w.rng.randint(10, 60)), dt.date(day.year, 12, 28))
+    if later > day:
+        w.change(state, SCO, later, "status_granted", status, coarse=True)
 
 
 def _procedure(w: World, state: str, status: str | None, day: dt.date, meeting: str | None) -> None:

@@ -3,9 +3,14 @@
 A cut is allowed where no record before it needs one after it: a reference (FORMAT.md: "only
 to a record of the same file or of a file imported earlier"), and, for a document, the
 membership records that make its listed parties members or participants by its date (the
-domain's signatory rule reads them when the document is recorded, and the importer passes a
-state whose record cites the document on its date as a founding party only when both are in
-one import).
+domain's signatory rule reads them when the document is recorded).
+
+That includes its founders' records (a listed party's record citing it, or another
+instrument of its day, on its date). The importer counts such records of an earlier import
+too, so a document may come in a later file than its founders' records; but those records
+cite the document, so they can only come after it, and a document imported before them has
+no founding party and is refused (`document.signatory_not_member`: tried, property (b)
+fails). So the rule stays: a cut never parts a document from its founders' records.
 """
 
 from __future__ import annotations

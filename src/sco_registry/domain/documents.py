@@ -79,8 +79,12 @@ class RecordDocument:
     that become members or participants through this very document (the 1996 Shanghai
     agreement, the 2001 declaration, Uzbekistan's 2001 admission statement): the signatory
     rule accepts them though no status is recorded for them yet, because their membership
-    records cite this document and so can only be recorded after it. An importer finds them
-    among the membership records that cite the document with a date overlapping `signed_on`.
+    records cite this document and so can only be recorded after it. They must be listed in
+    `parties` (`document.founding_party_not_a_party` otherwise). The importer passes only
+    the listed parties whose membership record, dated on the signing day, cites this
+    document or another instrument signed that day, the records of earlier imports included
+    (docs/data.md, "The mapping's inferences"); a state that only cites the document (a
+    status granted at the summit that adopted it) is not one.
     With `amends`, the amended document's stream records the amendment in the same transaction.
     """
 

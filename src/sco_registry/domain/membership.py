@@ -232,19 +232,32 @@ class MembershipState:
     changes: tuple[RecordedChange, ...] = ()
 
     def status_at(self, organization_id: str, date: PartialDate) -> MembershipStatus | None:
-        """The status after the last change (in valid-time order) that may have happened on
-        or before `date`. Ties and overlaps keep recording order, so a change recorded with
-        a coarser date never hides a later, more precise one."""
+        """The status after the last change that may have happened on or before `date`.
+
+        The last change is the one recorded last among those that no other such change
+        definitely follows: the dates order changes where they prove an order, and where two
+        dates overlap ("2070" and "2070-06-05") the recording order does (the import records
+        a stream's changes in the order their meaning gives, docs/data.md "How the import
+        orders"). So a withdrawal dated "2070" recorded after a grant of 2070-06-05 ends it,
+        and a change recorded with a coarser date never hides a later, more precise one."""
         relevant = [
-            (c.date.sort_key if c.date else None, i, c)
+            (i, c)
             for i, c in enumerate(self.changes)
             if c.organization_id == organization_id
             and (c.date is None or c.date.lower <= date.upper)
         ]
         if not relevant:
             return None
-        relevant.sort(key=lambda t: (t[0] is not None, t[0] or (), t[1]))
-        return relevant[-1][2].status_after
+        # A change is followed for certain by another iff it ends before the latest start.
+        starts = [c.date.lower for _, c in relevant if c.date is not None]
+        last_start = max(starts, default=None)
+        latest = [
+            (i, c)
+            for i, c in relevant
+            if c.date is not None and last_start is not None and c.date.upper >= last_start
+        ]
+        # Undated changes (none come from the history format) count as the earliest.
+        return max(latest or relevant, key=lambda t: t[0])[1].status_after
 
     def statuses_at(self, date: PartialDate) -> frozenset[MembershipStatus]:
         """Every status the state may hold on `date`, in any organization, as far as the
@@ -320,26 +333,9 @@ def decide(
             code="membership.inconsistent_status",
             details={"change": str(change), "status_after": str(after)},
         )
-    current = state.status_at(org, command.date)
-    details = {"state": command.state, "organization": org, "status": str(current)}
-    if change in _ADMISSIONS and current in _MEMBER_STATUSES:
-        raise IntegrityViolation(
-            f"{command.state} is already a member of {org} on {command.date}",
-            code="membership.already_member",
-            details=details,
-        )
-    if change is MembershipChange.STATUS_GRANTED and current == after:
-        raise IntegrityViolation(
-            f"{command.state} already holds the status {after} in {org} on {command.date}",
-            code="membership.status_already_granted",
-            details=details,
-        )
-    if change in _ENDINGS | {MembershipChange.SUSPENDED} and current is None:
-        raise IntegrityViolation(
-            f"{command.state} holds no status in {org} on {command.date} to end or suspend",
-            code="membership.no_status",
-            details=details,
-        )
+    refusal = status_refusal(state, org, command.state, command.date, change, after)
+    if refusal is not None:
+        raise refusal
     return [
         EVENT_FOR_CHANGE[change](
             valid_time=command.date,
@@ -351,6 +347,41 @@ def decide(
             document=command.document,
         )
     ]
+
+
+def status_refusal(
+    state: MembershipState,
+    organization_id: str,
+    code: str,
+    date: PartialDate,
+    change: MembershipChange,
+    after: MembershipStatus | None,
+) -> IntegrityViolation | None:
+    """Why `change` (leaving `after`) cannot follow the changes of `state` on `date`, or None:
+    an admission of a member, a grant of the status already held, an end or a suspension of
+    no status. The import orders a stream's changes with this very rule (importer/order.py),
+    so that what it accepts and what the domain accepts cannot drift apart."""
+    current = state.status_at(organization_id, date)
+    details = {"state": code, "organization": organization_id, "status": str(current)}
+    if change in _ADMISSIONS and current in _MEMBER_STATUSES:
+        return IntegrityViolation(
+            f"{code} is already a member of {organization_id} on {date}",
+            code="membership.already_member",
+            details=details,
+        )
+    if change is MembershipChange.STATUS_GRANTED and current == after:
+        return IntegrityViolation(
+            f"{code} already holds the status {after} in {organization_id} on {date}",
+            code="membership.status_already_granted",
+            details=details,
+        )
+    if change in _ENDINGS | {MembershipChange.SUSPENDED} and current is None:
+        return IntegrityViolation(
+            f"{code} holds no status in {organization_id} on {date} to end or suspend",
+            code="membership.no_status",
+            details=details,
+        )
+    return None
 
 
 def evolve(state: MembershipState, event: Event) -> MembershipState:

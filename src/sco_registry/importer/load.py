@@ -32,6 +32,7 @@ from sco_registry.domain.commands import Command
 from sco_registry.domain.corrections import CorrectEvent, RetractEvent
 from sco_registry.domain.errors import RegistryError
 from sco_registry.domain.folding import effective, stored_events
+from sco_registry.domain.membership import RecordedChange
 from sco_registry.domain.streams import stream_of
 from sco_registry.domain.time import PartialDate
 from sco_registry.importer import problems as p
@@ -40,6 +41,7 @@ from sco_registry.importer.mapping import (
     LoggedFacts,
     citations,
     cross_facts,
+    logged_change,
     state_commands,
     steps_for,
 )
@@ -371,7 +373,8 @@ def _plan(files: Sequence[HistoryFile], log: _Log, *, accept_revisions: bool = F
     """The steps still to run, in order; records already imported; conflicts and cycles;
     with `accept_revisions`, the revised records instead of their conflicts."""
     everything: list[tuple[str, AnyRecord]] = [(f.path, r) for f in files for r in f.records]
-    facts = cross_facts((r for _, r in everything), _logged_facts(log))
+    logged = _logged_facts(log)
+    facts = cross_facts((r for _, r in everything), logged)
     first_seen: dict[str, tuple[str, str]] = {}
     pending: list[Step] = []
     revisions: list[_Revision] = []
@@ -413,7 +416,7 @@ def _plan(files: Sequence[HistoryFile], log: _Log, *, accept_revisions: bool = F
             records += 1
         else:
             already += 1
-    ordered, cycles = order_steps(pending)
+    ordered, cycles = order_steps(pending, logged.statuses)
     states: list[tuple[str, Command]] = list(state_commands(files))
     return _Plan(states, ordered, records, already, tuple(problems + cycles), revisions)
 
@@ -431,6 +434,7 @@ def _logged_facts(log: _Log) -> LoggedFacts:
     founding: dict[str, tuple[str, ...]] = {}
     signed: dict[str, PartialDate] = {}
     memberships: list[tuple[str, PartialDate, str | None]] = []
+    statuses: list[tuple[str, RecordedChange]] = []
     for stream, events in streams.items():
         for held in effective(stored_events(events)):
             date = held.data.get("valid_time")
@@ -442,7 +446,8 @@ def _logged_facts(log: _Log) -> LoggedFacts:
                 document = held.data.get("document")
                 state = str(held.data.get("state"))
                 memberships.append((state, PartialDate.parse(date), document))
-    return LoggedFacts(founding, signed, memberships)
+                statuses.append((state, logged_change(held.type, held.data)))
+    return LoggedFacts(founding, signed, memberships, statuses)
 
 
 def _fp(step: Step) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sco_registry.domain import bodies, documents, meetings, membership, organization
+from sco_registry.domain.catalog import EVENT_TYPES
 from sco_registry.domain.commands import Command
 from sco_registry.domain.mandates import RecordMandate
 from sco_registry.domain.offices import RecordOfficeTerm
@@ -83,11 +84,27 @@ class CrossFacts:
 @dataclass(frozen=True, slots=True)
 class LoggedFacts:
     """What earlier imports put in the log that the inferences use: the founding parties
-    and signing dates of documents, and the membership changes (state, date, document)."""
+    and signing dates of documents, the membership changes (state, date, document), and
+    the same changes as the domain holds them, by state in log order (`statuses`: what a
+    state holds before the import, which orders its changes, see `order.stream_order`)."""
 
     founding: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     signed: Mapping[str, PartialDate] = field(default_factory=dict)
     memberships: Sequence[tuple[str, PartialDate, str | None]] = ()
+    statuses: Sequence[tuple[str, membership.RecordedChange]] = ()
+
+
+def logged_change(event_type: str, data: Mapping[str, object]) -> membership.RecordedChange:
+    """A membership event of the log (its type and data) as the domain's state holds it."""
+    cls = EVENT_TYPES[event_type].cls
+    assert issubclass(cls, membership.MembershipChanged)
+    date, after = data.get("valid_time"), data.get("status_after")
+    return membership.RecordedChange(
+        str(data.get("organization_id")),
+        cls.CHANGE,
+        None if after is None else membership.MembershipStatus(str(after)),
+        PartialDate.parse(date) if isinstance(date, str) else None,
+    )
 
 
 def cross_facts(records: Iterable[AnyRecord], logged: LoggedFacts | None = None) -> CrossFacts:

@@ -7,7 +7,11 @@ import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
 
 from sco_registry.store.base import (
     AppendResult,
@@ -19,7 +23,10 @@ from sco_registry.store.base import (
 )
 from sco_registry.store.chain import GENESIS_HASH
 from sco_registry.store.errors import HeadMoved, IdempotencyConflict, StoreError, batch_key_recorded
+from sco_registry.store.hooks import ProjectionRead, ProjectionWrite, Projector
 from sco_registry.store.rules import check_expected, fingerprint, record, utc_now, validate_batches
+
+T = TypeVar("T")
 
 
 class InMemoryEventStore(EventStoreBase):
@@ -38,6 +45,46 @@ class InMemoryEventStore(EventStoreBase):
         self._idempotency: dict[str, tuple[str, AppendResult]] = {}
         self._lock = asyncio.Lock()
         self._changed = asyncio.Condition()
+        self._projector: Projector | None = None
+        self._read_models: Engine | None = None
+
+    # -- read models: a stdlib SQLite database in memory (`store/hooks.py`) ----------------
+
+    def _models(self) -> Engine:
+        if self._read_models is None:
+            engine = sa.create_engine(
+                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+
+            # pysqlite's own transaction handling off, SQLAlchemy's BEGIN on: DDL and DML
+            # of a unit of work then commit or roll back together.
+            @sa.event.listens_for(engine, "connect")
+            def _connect(dbapi_connection: Any, _record: Any) -> None:
+                dbapi_connection.isolation_level = None
+
+            @sa.event.listens_for(engine, "begin")
+            def _begin(conn: Connection) -> None:
+                conn.exec_driver_sql("BEGIN")
+
+            self._read_models = engine
+        return self._read_models
+
+    def attach_projector(self, projector: Projector | None) -> None:
+        """Run `projector.apply_inline` in every append's unit of work from now on; its
+        tables are created here, in this store's in-memory SQLite database."""
+        if projector is not None:
+            with self._models().begin() as conn:
+                projector.create_schema(conn)
+        self._projector = projector
+
+    async def run_projection_write(self, work: ProjectionWrite[T]) -> T:
+        async with self._lock:
+            with self._models().begin() as conn:
+                return work(conn, len(self._events))
+
+    async def run_projection_read(self, work: ProjectionRead[T]) -> T:
+        with self._models().connect() as conn:
+            return work(conn)
 
     async def append_many(
         self, batches: Sequence[StreamAppend], *, idempotency_key: str | None = None
@@ -52,15 +99,22 @@ class InMemoryEventStore(EventStoreBase):
                 return AppendResult(
                     result.first_position, result.last_position, result.stream_versions, True
                 )
-            result = self._apply(batches, idempotency_key, fp)
+            result = self._apply(batches, idempotency_key, fp, project=True)
         async with self._changed:
             self._changed.notify_all()
         return result
 
     def _apply(
-        self, batches: Sequence[StreamAppend], idempotency_key: str | None, fp: str
+        self,
+        batches: Sequence[StreamAppend],
+        idempotency_key: str | None,
+        fp: str,
+        *,
+        project: bool,
     ) -> AppendResult:
-        """Check and append one unit (the lock held): raises with nothing changed."""
+        """Check and append one unit (the lock held): raises with nothing changed. With
+        `project`, the projector's unit of work runs for it first (`append_batch` runs one
+        for all its units instead)."""
         for b in batches:
             check_expected(b.stream_id, b.expected, len(self._streams.get(b.stream_id, ())))
         now = self._clock()
@@ -106,6 +160,8 @@ class InMemoryEventStore(EventStoreBase):
                 prev = rec.hash
                 staged.append(rec)
             versions[b.stream_id] = version
+        if project:
+            self._project(staged)
         for rec in staged:
             self._events.append(rec)
             self._streams.setdefault(rec.stream_id, []).append(rec)
@@ -114,6 +170,12 @@ class InMemoryEventStore(EventStoreBase):
         if idempotency_key is not None:
             self._idempotency[idempotency_key] = (fp, result)
         return result
+
+    def _project(self, staged: Sequence[RecordedEvent]) -> None:
+        if self._projector is not None:
+            # The projections' unit of work; the log changes only once it committed.
+            with self._models().begin() as conn:
+                self._projector.apply_inline(conn, [_copy(r) for r in staged])
 
     async def append_batch(
         self, units: Sequence[AppendUnit], *, expected_head: int
@@ -132,7 +194,9 @@ class InMemoryEventStore(EventStoreBase):
                     key = unit.idempotency_key
                     if key is not None and key in self._idempotency:
                         raise batch_key_recorded(key)
-                    results.append(self._apply(unit.batches, key, fingerprint(unit.batches)))
+                    fp = fingerprint(unit.batches)
+                    results.append(self._apply(unit.batches, key, fp, project=False))
+                self._project(self._events[events:])
             except BaseException:
                 # All or nothing: take back the units applied before the failing one.
                 for rec in self._events[events:]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -33,6 +33,7 @@ from sco_registry.store.errors import (
     batch_key_recorded,
 )
 from sco_registry.store.execution import runner_for
+from sco_registry.store.hooks import ProjectionRead, ProjectionWrite, Projector, recorded_from_rows
 from sco_registry.store.rows import (
     INSERT_COLUMNS,
     JSON_COLUMNS,
@@ -61,6 +62,8 @@ from sco_registry.store.statements import (
     head_statement,
 )
 from sco_registry.store.wakeups import PgListener, wakeups_for
+
+T = TypeVar("T")
 
 # The key of the transaction-scoped advisory lock that serializes appends on PostgreSQL
 # (any constant works; this one is "sco_reg" in ASCII, unlikely to collide with others).
@@ -103,6 +106,13 @@ class SqlEventStore(EventStoreBase):
         # Test-only hook: awaited inside the append transaction, after the inserts and with
         # the append lock held, just before COMMIT (the race tests hold a writer open here).
         self._before_commit: Callable[[], Awaitable[None]] | None = None
+        # The inline projections (`store/hooks.py`): run in every append's transaction.
+        self._projector: Projector | None = None
+
+    def attach_projector(self, projector: Projector | None) -> None:
+        """Run `projector.apply_inline` in every append's transaction from now on (the
+        read models' tables come from the Alembic revisions)."""
+        self._projector = projector
 
     # -- writing --------------------------------------------------------------------------
 
@@ -259,6 +269,9 @@ class SqlEventStore(EventStoreBase):
                 conn,
                 [(key, fp, result.first_position, result.last_position, versions, now)],
             )
+        if self._projector is not None:
+            news = [new for b in batches for new in b.events]
+            self._projector.apply_inline(conn, recorded_from_rows(news, rows, now))
         if before_commit is not None:
             before_commit()
         return result
@@ -355,6 +368,9 @@ class SqlEventStore(EventStoreBase):
         self._driver("insert", conn).execute_rows(conn, rows)
         if key_rows:
             self._driver("key", conn).execute_rows(conn, key_rows)
+        if self._projector is not None:
+            news = [new for u in units for b in u.batches for new in b.events]
+            self._projector.apply_inline(conn, recorded_from_rows(news, rows, now))
         if before_commit is not None:
             before_commit()
         return results
@@ -409,6 +425,22 @@ class SqlEventStore(EventStoreBase):
 
         recorded = await self._runner.read(work)
         return [i for i in ids if i in recorded]
+
+    # -- the projection runner's units of work (`store/hooks.py`) -------------------------
+
+    async def run_projection_write(self, work: ProjectionWrite[T]) -> T:
+        """`work(conn, head)` in a write transaction holding the append lock."""
+
+        def unit(conn: Connection, before_commit: Callable[[], None] | None) -> T:
+            if self._postgres:
+                self._driver("lock", conn).fetch_one(conn, {"key": APPEND_LOCK_KEY})
+            head = int(self._driver("read", conn, HEAD).fetch_one(conn, {})[0] or 0)
+            return work(conn, head)
+
+        return await self._runner.write(unit, None)
+
+    async def run_projection_read(self, work: ProjectionRead[T]) -> T:
+        return await self._runner.read(work)
 
     # -- reading --------------------------------------------------------------------------
 

@@ -197,3 +197,37 @@ def test_status_at_and_statuses_at_follow_valid_time() -> None:
     assert state.status_at(SCO, d("2001-06-15")) is S.FOUNDING_MEMBER
     assert state.statuses_at(d("2001-06-15")) == {S.FOUNDING_MEMBER, S.SHANGHAI_FIVE_PARTICIPANT}
     assert state.statuses_at(PartialDate(1995)) == frozenset()
+
+
+def test_status_at_overlapping_changes_follow_recording_order() -> None:
+    """Granted on 2070-06-05, then (recorded after it) withdrew in "2070": the dates overlap,
+    so the recording order says which came last, and in 2071 the state holds nothing. The
+    order by earliest day put the grant last (2070-06-05 starts after 2070-01-01)."""
+    RC, C = m.RecordedChange, MembershipChange
+    grant = RC(SCO, C.STATUS_GRANTED, S.OBSERVER, d("2070-06-05"))
+    withdrew = RC(SCO, C.WITHDREW, None, d("2070"))
+    assert MembershipState((grant, withdrew)).status_at(SCO, d("2071")) is None
+    # Control: recorded the other way round, the grant is the last of the two.
+    assert MembershipState((withdrew, grant)).status_at(SCO, d("2071")) is S.OBSERVER
+    # Dates that prove an order win over the recording order: a grant of 2072 recorded
+    # before a withdrawal of 2070 is still the latest in 2073.
+    late = RC(SCO, C.STATUS_GRANTED, S.PARTNER, d("2072"))
+    assert MembershipState((late, withdrew)).status_at(SCO, d("2073")) is S.PARTNER
+    # And a change that may be after the date asked does not count.
+    assert MembershipState((grant,)).status_at(SCO, d("2070-06-04")) is None
+
+
+def test_status_refusal_is_the_rule_decide_applies() -> None:
+    """`status_refusal` (which the import orders by) and `decide` agree: a second grant of a
+    held status is refused by both, a grant after the withdrawal by neither."""
+    RC, C = m.RecordedChange, MembershipChange
+    held = MembershipState((RC(SCO, C.STATUS_GRANTED, S.OBSERVER, d("2068")),))
+    again = change(C.STATUS_GRANTED, S.OBSERVER, "2070", "MN")
+    refusal = m.status_refusal(held, SCO, "MN", d("2070"), C.STATUS_GRANTED, S.OBSERVER)
+    assert refusal is not None and refusal.code == "membership.status_already_granted"
+    with pytest.raises(m.IntegrityViolation) as e:
+        m.decide(again, held, FACTS)
+    assert e.value.code == refusal.code
+    left = MembershipState((*held.changes, RC(SCO, C.WITHDREW, None, d("2069"))))
+    assert m.status_refusal(left, SCO, "MN", d("2070"), C.STATUS_GRANTED, S.OBSERVER) is None
+    assert m.decide(again, left, FACTS)

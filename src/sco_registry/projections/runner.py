@@ -1,0 +1,423 @@
+"""The projection runner: inline apply, catch-up, rebuild with a swap, status and verify.
+
+* **Inline**: attached to a store (`attach`), `apply_inline` runs in every append's
+  transaction (`store/hooks.py`): for each projection whose checkpoint is exactly the
+  position before the append's first event and whose stored version is the code's, it
+  applies the events and moves the checkpoint, in that transaction. A stale projection (a
+  checkpoint of another version) or a lagging one (a checkpoint behind: a database migrated
+  under a log that already held events) is left alone there: never applied out of order,
+  never skipping an event; `catch-up` or `rebuild` brings it up.
+* **Catch-up** reads the log after the checkpoint in batches, and applies each batch with
+  its checkpoint in one transaction holding the append lock (so inline applies and catch-up
+  never interleave: each transaction re-reads the checkpoint and applies only what follows).
+* **Rebuild** streams the whole log in batches (memory bounded by the batch) into fresh
+  scratch tables (`<table>__rebuild`), each batch its own transaction, while the live
+  tables keep serving readers (and, when current, keep being applied inline). Once the
+  scratch tables have reached the head, one transaction holding the append lock swaps them
+  in: it deletes the live rows, copies the scratch rows into the live tables and sets the
+  checkpoint to the head and the code's version. Readers see the old model or the new one,
+  never a half-built one (the swap is one transaction; WAL on SQLite, MVCC on
+  PostgreSQL). The live tables themselves are never dropped or renamed, so the schema stays
+  the Alembic revisions' (a copy, not a rename: the documented equivalent of a swap).
+* **Verify** rebuilds into `<table>__verify` up to the live checkpoint and compares the two,
+  row by row, in one transaction holding the append lock: drift detection.
+
+A failing projection raises `ProjectionFailed` (`projection.failed`, naming the event's
+position): the transaction, an append included, is rolled back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sco_registry.projections.base import (
+    Projection,
+    ProjectionError,
+    ProjectionFailed,
+    Tables,
+    checkpoints,
+    metadata,
+)
+from sco_registry.store.base import RecordedEvent
+from sco_registry.store.hooks import ProjectionRead, ProjectionWrite, Projector
+
+T = TypeVar("T")
+BATCH_SIZE = 1000
+Progress = Callable[[str, int, int], None]
+
+
+class ProjectionHost(Protocol):
+    """What the runner needs of a store (every store here has it: `store/hooks.py`)."""
+
+    def attach_projector(self, projector: Projector | None) -> None: ...
+
+    async def run_projection_write(self, work: ProjectionWrite[T]) -> T: ...
+
+    async def run_projection_read(self, work: ProjectionRead[T]) -> T: ...
+
+    async def read_all(
+        self, *, after: int = 0, limit: int | None = None
+    ) -> list[RecordedEvent]: ...
+
+    async def head_position(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    version: int | None  # None: no checkpoint stored yet (nothing applied)
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    name: str
+    version: int  # the code's
+    stored_version: int | None
+    checkpoint: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return self.head - self.checkpoint
+
+    @property
+    def state(self) -> str:
+        if self.stored_version is not None and self.stored_version != self.version:
+            return "stale"
+        return "current" if self.lag == 0 else "lagging"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    name: str
+    position: int
+    live_rows: int
+    rebuilt_rows: int
+    only_live: list[str] = field(default_factory=list)
+    only_rebuilt: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.only_live and not self.only_rebuilt
+
+
+_ADVANCE = (
+    checkpoints.update()
+    .where(
+        checkpoints.c.name == sa.bindparam("p_name"),
+        checkpoints.c.version == sa.bindparam("p_version"),
+        checkpoints.c.position == sa.bindparam("p_before"),
+    )
+    .values(position=sa.bindparam("p_last"))
+)
+_READ = sa.select(checkpoints.c.version, checkpoints.c.position).where(
+    checkpoints.c.name == sa.bindparam("name")
+)
+
+
+def read_checkpoint(conn: Connection, name: str) -> Checkpoint:
+    row = conn.execute(_READ, {"name": name}).first()
+    return Checkpoint(None, 0) if row is None else Checkpoint(int(row[0]), int(row[1]))
+
+
+def save_checkpoint(conn: Connection, name: str, version: int, position: int) -> None:
+    done = conn.execute(
+        checkpoints.update()
+        .where(checkpoints.c.name == name)
+        .values(version=version, position=position)
+    )
+    if done.rowcount == 0:
+        conn.execute(checkpoints.insert().values(name=name, version=version, position=position))
+
+
+def apply_events(
+    conn: Connection, projection: Projection, tables: Tables, events: Sequence[RecordedEvent]
+) -> None:
+    """Apply events in order; the first failure raises `ProjectionFailed` naming it."""
+    for event in events:
+        try:
+            projection.apply(conn, tables, event)
+        except ProjectionFailed:
+            raise
+        except Exception as e:
+            raise ProjectionFailed(projection.name, event.position, event.event_id, e) from e
+
+
+def _recreate(conn: Connection, tables: Tables) -> None:
+    for table in tables.values():
+        table.drop(conn, checkfirst=True)
+        table.create(conn)
+
+
+def _drop(conn: Connection, tables: Tables) -> None:
+    for table in tables.values():
+        table.drop(conn, checkfirst=True)
+
+
+def _rows(conn: Connection, projection: Projection, table: sa.Table) -> list[str]:
+    query = sa.select(table).order_by(*projection.order_by(table))
+    return [
+        json.dumps(list(r), sort_keys=True, default=str, separators=(",", ":"))
+        for r in conn.execute(query)
+    ]
+
+
+class ProjectionRunner:
+    """The projections of one store; also its inline `Projector`."""
+
+    def __init__(
+        self,
+        host: ProjectionHost,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.host = host
+        self.projections = list(projections)
+        self.batch_size = batch_size
+
+    def attach(self) -> ProjectionRunner:
+        """Apply the projections inline in every append of the host from now on."""
+        self.host.attach_projector(self)
+        return self
+
+    def select(self, name: str | None = None) -> list[Projection]:
+        if name is None:
+            return list(self.projections)
+        found = [p for p in self.projections if p.name == name]
+        if not found:
+            known = ", ".join(p.name for p in self.projections)
+            raise ProjectionError(
+                f"no projection {name!r} (known: {known})",
+                code="projection.unknown",
+                details={"name": name},
+            )
+        return found
+
+    # -- the store's hook ---------------------------------------------------------------------
+
+    def create_schema(self, conn: Connection) -> None:
+        metadata.create_all(conn)
+
+    def apply_inline(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
+        if not events:
+            return
+        first, last = events[0].position, events[-1].position
+        for p in self.projections:
+            # One statement on the usual path: move the checkpoint if it is current and
+            # just before these events (the rows follow in the same transaction).
+            moved = conn.execute(
+                _ADVANCE,
+                {"p_name": p.name, "p_version": p.version, "p_last": last, "p_before": first - 1},
+            )
+            if moved.rowcount != 1:
+                cp = read_checkpoint(conn, p.name)
+                if cp.version is not None or first != 1:
+                    continue  # stale or lagging: catch-up or rebuild applies these, in order
+                save_checkpoint(conn, p.name, p.version, last)  # the log's first append
+            apply_events(conn, p, p.tables, events)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def read(self, work: ProjectionRead[T]) -> T:
+        """Run a read function (`work(conn)`) over the read models."""
+        return await self.host.run_projection_read(work)
+
+    async def status(self) -> list[Status]:
+        head = await self.host.head_position()
+
+        def work(conn: Connection) -> list[Checkpoint]:
+            return [read_checkpoint(conn, p.name) for p in self.projections]
+
+        found = await self.host.run_projection_read(work)
+        return [
+            Status(p.name, p.version, cp.version, cp.position, max(head, cp.position))
+            for p, cp in zip(self.projections, found, strict=True)
+        ]
+
+    # -- catch-up -----------------------------------------------------------------------------
+
+    async def catch_up(
+        self, name: str | None = None, *, progress: Progress | None = None
+    ) -> dict[str, int]:
+        """Apply what follows each checkpoint, batch by batch; returns events applied per
+        projection. A stale projection is refused (`projection.stale`): rebuild it.
+        `progress(name, checkpoint, head)` after each batch committed."""
+        applied: dict[str, int] = {}
+        for p in self.select(name):
+            applied[p.name] = await self._catch_up(p, progress)
+        return applied
+
+    async def _catch_up(self, p: Projection, progress: Progress | None = None) -> int:
+        total = 0
+        while True:
+            cp = await self.host.run_projection_read(lambda c: read_checkpoint(c, p.name))
+            self._refuse_stale(p, cp)
+            events = await self.host.read_all(after=cp.position, limit=self.batch_size)
+            if not events:
+                return total
+
+            def work(conn: Connection, head: int, events: list[RecordedEvent] = events) -> int:
+                now = read_checkpoint(conn, p.name)
+                self._refuse_stale(p, now)
+                todo = [e for e in events if e.position > now.position]
+                if not todo:
+                    return 0
+                apply_events(conn, p, p.tables, todo)
+                save_checkpoint(conn, p.name, p.version, todo[-1].position)
+                return len(todo)
+
+            total += await self.host.run_projection_write(work)
+            if progress is not None:
+                progress(p.name, events[-1].position, await self.host.head_position())
+
+    @staticmethod
+    def _refuse_stale(p: Projection, cp: Checkpoint) -> None:
+        if cp.version is not None and cp.version != p.version:
+            raise ProjectionError(
+                f"projection {p.name!r} is stale (its rows are of version {cp.version}, "
+                f"the code's is {p.version}): rebuild it",
+                code="projection.stale",
+                details={"name": p.name, "stored": cp.version, "version": p.version},
+            )
+
+    # -- rebuild ------------------------------------------------------------------------------
+
+    async def rebuild(self, name: str | None = None, *, progress: Progress | None = None) -> int:
+        """Rebuild from the whole log into scratch tables, then swap; returns the position
+        the rebuilt models stand at."""
+        position = 0
+        for p in self.select(name):
+            position = await self._rebuild(p, progress)
+        return position
+
+    async def rebuild_stale(self, *, progress: Progress | None = None) -> list[str]:
+        """Rebuild the stale projections, then catch the others up (`run` at start-up)."""
+        rebuilt = [s.name for s in await self.status() if s.state == "stale"]
+        for name in rebuilt:
+            await self.rebuild(name, progress=progress)
+        await self.catch_up()
+        return rebuilt
+
+    async def _build(
+        self, p: Projection, scratch: Tables, until: int | None, progress: Progress | None
+    ) -> int:
+        """Apply the log after 0 (up to `until`, or the head) to freshly created scratch
+        tables, one transaction per batch; returns the position reached."""
+        await self.host.run_projection_write(lambda conn, head: _recreate(conn, scratch))
+        total = until if until is not None else await self.host.head_position()
+        return await self._extend(p, scratch, 0, until, total, progress)
+
+    async def _extend(
+        self,
+        p: Projection,
+        scratch: Tables,
+        position: int,
+        until: int | None,
+        total: int,
+        progress: Progress | None,
+    ) -> int:
+        while until is None or position < until:
+            limit = self.batch_size if until is None else min(self.batch_size, until - position)
+            events = await self.host.read_all(after=position, limit=limit)
+            if not events:
+                break
+
+            def work(conn: Connection, head: int, events: list[RecordedEvent] = events) -> None:
+                apply_events(conn, p, scratch, events)
+
+            await self.host.run_projection_write(work)
+            position = events[-1].position
+            if progress is not None:
+                progress(p.name, position, max(total, position))
+        return position
+
+    async def _rebuild(self, p: Projection, progress: Progress | None) -> int:
+        scratch = p.define(sa.MetaData(), "__rebuild")
+        try:
+            position = await self._build(p, scratch, None, progress)
+            while True:
+
+                def swap(conn: Connection, head: int, position: int = position) -> bool:
+                    if head != position:
+                        return False  # appended meanwhile: apply those to the scratch first
+                    for key, live in p.tables.items():
+                        conn.execute(live.delete())
+                        columns = [c.name for c in live.columns]
+                        rows = sa.select(*(scratch[key].c[c] for c in columns))
+                        conn.execute(live.insert().from_select(columns, rows))
+                    save_checkpoint(conn, p.name, p.version, position)
+                    return True
+
+                if await self.host.run_projection_write(swap):
+                    return position
+                head = await self.host.head_position()
+                position = await self._extend(p, scratch, position, None, head, progress)
+        finally:
+            await self.host.run_projection_write(lambda conn, head: _drop(conn, scratch))
+
+    # -- verify -------------------------------------------------------------------------------
+
+    async def verify(self, name: str | None = None) -> list[VerifyReport]:
+        """Rebuild each projection into scratch tables up to its live checkpoint and compare
+        them row by row with the live tables."""
+        return [await self._verify(p) for p in self.select(name)]
+
+    async def _verify(self, p: Projection) -> VerifyReport:
+        cp = await self.host.run_projection_read(lambda c: read_checkpoint(c, p.name))
+        self._refuse_stale(p, cp)
+        scratch = p.define(sa.MetaData(), "__verify")
+        try:
+            position = await self._build(p, scratch, cp.position, None)
+            while True:
+
+                def compare(
+                    conn: Connection, head: int, position: int = position
+                ) -> VerifyReport | int:
+                    live_cp = read_checkpoint(conn, p.name)
+                    if live_cp.position != position:
+                        return live_cp.position  # inline applies moved on: follow them
+                    only_live: list[str] = []
+                    only_rebuilt: list[str] = []
+                    live_n = rebuilt_n = 0
+                    for key, live in p.tables.items():
+                        a = Counter(_rows(conn, p, live))
+                        b = Counter(_rows(conn, p, scratch[key]))
+                        live_n += sum(a.values())
+                        rebuilt_n += sum(b.values())
+                        only_live += [f"{key}: {r}" for r in (a - b).elements()]
+                        only_rebuilt += [f"{key}: {r}" for r in (b - a).elements()]
+                    return VerifyReport(
+                        p.name, position, live_n, rebuilt_n, only_live, only_rebuilt
+                    )
+
+                outcome = await self.host.run_projection_write(compare)
+                if isinstance(outcome, VerifyReport):
+                    return outcome
+                if outcome < position:  # rebuilt meanwhile: the live model is another build
+                    raise ProjectionError(
+                        f"projection {p.name!r} was rebuilt during verify: verify again",
+                        code="projection.verify_raced",
+                        details={"name": p.name},
+                    )
+                position = await self._extend(p, scratch, position, outcome, outcome, None)
+        finally:
+            await self.host.run_projection_write(lambda conn, head: _drop(conn, scratch))
+
+
+def default_projections() -> list[Projection]:
+    from sco_registry.projections.membership import MembershipProjection
+
+    return [MembershipProjection()]
+
+
+def runner_for(host: ProjectionHost, **kwargs: Any) -> ProjectionRunner:
+    """The registry's projections over `host`, attached to its appends."""
+    return ProjectionRunner(host, default_projections(), **kwargs).attach()
