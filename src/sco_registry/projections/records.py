@@ -156,7 +156,8 @@ class RecordProjection(Projection):
             for fix, fix_data in fixes.get(event_id, []):
                 made.append({"event_id": fix, "position": positions[fix]})
                 sources.extend(fix_data.get("sources") or [])
-        return {**facts, "events": made, "sources": sources}
+        unique = {json.dumps(s, sort_keys=True, default=str): s for s in sources}
+        return {**facts, "events": made, "sources": list(unique.values())}
 
     @classmethod
     def _key(cls, row: Mapping[str, Any] | sa.RowMapping) -> str:
