@@ -42,7 +42,7 @@ async def all_rows(r: ProjectionRunner, live: Tables) -> dict[str, list[tuple[An
 
 
 async def check_rebuild_of_bundled(store: EventStore, name: str, live: Tables) -> int:
-    """(a) on the bundled history; returns the number of rows, after a negative control:
+    """(a) on the bundled history; returns the number of records in the rows, after a negative control:
     a live row changed by hand is found by verify."""
     r = runner(store)
     assert (await load_bundled(store)).ok
@@ -60,7 +60,7 @@ async def check_rebuild_of_bundled(store: EventStore, name: str, live: Tables) -
     await r.host.run_projection_write(tamper)
     [drift] = await r.verify(name)
     assert not drift.ok
-    return len(inline["rows"])
+    return len({row[0] for row in inline["rows"]})
 
 
 async def check_rebuild_of_generated(store: EventStore, name: str, live: Tables, seed: int) -> int:
