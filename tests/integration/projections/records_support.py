@@ -42,8 +42,8 @@ async def all_rows(r: ProjectionRunner, live: Tables) -> dict[str, list[tuple[An
 
 
 async def check_rebuild_of_bundled(store: EventStore, name: str, live: Tables) -> int:
-    """(a) on the bundled history; returns the number of records in the rows, after a negative control:
-    a live row changed by hand is found by verify."""
+    """(a) on the bundled history; returns the number of records in the rows, after a
+    negative control: a live row changed by hand is found by verify."""
     r = runner(store)
     assert (await load_bundled(store)).ok
     inline = await all_rows(r, live)
