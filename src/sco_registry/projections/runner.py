@@ -413,9 +413,17 @@ class ProjectionRunner:
 
 
 def default_projections() -> list[Projection]:
+    from sco_registry.projections.documents import DocumentsProjection
+    from sco_registry.projections.meetings import MeetingsProjection
     from sco_registry.projections.membership import MembershipProjection
+    from sco_registry.projections.organizations import OrganizationsProjection
 
-    return [MembershipProjection()]
+    return [
+        MembershipProjection(),
+        MeetingsProjection(),
+        DocumentsProjection(),
+        OrganizationsProjection(),
+    ]
 
 
 def runner_for(host: ProjectionHost, **kwargs: Any) -> ProjectionRunner:

@@ -1,0 +1,208 @@
+"""The documents read model: each document, from its drafting mandate and drafts to its
+signature, ratifications, entry into force, amendments and supersession, one row per version
+(`projections/records.py`).
+
+Facts come from the document's events as corrected. The valid period runs from the
+signature to the supersession (None where the sources record neither). `amends` is the
+document this one amends (its signature says so); `amended_by` the amendments recorded on
+this document's stream, each with its date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sco_registry.domain.folding import StoredEvent
+from sco_registry.domain.ids import DOCUMENT
+from sco_registry.domain.periods import Period, RecordPeriod
+from sco_registry.domain.time import PartialDate
+from sco_registry.projections.base import Tables, metadata
+from sco_registry.projections.records import ROWS, RecordProjection, known, made_by
+
+_SIGNED = ("title", "category", "place", "meeting", "parties", "founding_parties", "amends")
+
+
+class DocumentsProjection(RecordProjection):
+    name = "documents"
+    version = 1
+    prefix = DOCUMENT
+    columns = (
+        ("category", sa.Text()),
+        ("title", sa.Text()),
+        ("signed_on", sa.Text()),
+        ("place", sa.Text()),
+        ("meeting", sa.Text()),
+        ("parties", sa.JSON()),
+        ("founding_parties", sa.JSON()),
+        ("ratifications", sa.JSON()),
+        ("in_force_on", sa.Text()),
+        ("amends", sa.Text()),
+        ("amended_by", sa.JSON()),
+        ("superseded_by", sa.Text()),
+        ("superseded_on", sa.Text()),
+        ("mandate", sa.JSON()),
+        ("drafts", sa.JSON()),
+    )
+
+    def facts(self, held: Sequence[StoredEvent]) -> dict[str, Any] | None:
+        f: dict[str, Any] = {c: None for c, _ in self.columns}
+        f.update(ratifications={}, amended_by=[], drafts=[], founding_parties=[])
+        seen = False
+        for e in held:
+            d, when = e.data, e.data.get("valid_time")
+            if e.type == "DraftingMandated":
+                seen = True
+                f["title"], f["category"] = d.get("title"), d.get("category")
+                f["mandate"] = {
+                    "date": when,
+                    **{
+                        c: d.get(c)
+                        for c in (
+                            "mandated_by",
+                            "mandated_to",
+                            "due_meeting",
+                            "due_date",
+                            "mandate_document",
+                        )
+                    },
+                }
+            elif e.type == "DocumentDrafted":
+                f["drafts"].append({"date": when, "drafted_by": d.get("drafted_by")})
+            elif e.type == "DocumentSigned":
+                seen = True
+                f.update({c: d.get(c) for c in _SIGNED})
+                f["founding_parties"] = list(d.get("founding_parties") or [])
+                f["signed_on"] = when
+            elif e.type == "DocumentRatified":
+                f["ratifications"][str(d["state"])] = when
+            elif e.type == "DocumentEnteredIntoForce":
+                f["in_force_on"] = when
+            elif e.type == "DocumentAmended":
+                f["amended_by"].append({"document": d.get("amended_by"), "date": when})
+            elif e.type == "DocumentSuperseded":
+                f["superseded_by"], f["superseded_on"] = d.get("superseded_by"), when
+        if not seen:
+            return None
+        period = Period(_date(f["signed_on"]), _date(f["superseded_on"]))
+        return {**f, **period.columns()}
+
+
+LIVE: Tables = DocumentsProjection.define(metadata)
+DocumentsProjection.tables = LIVE
+
+
+# --- read functions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    document_id: str
+    category: str | None
+    title: str | None
+    signed_on: PartialDate | None
+    place: str | None
+    meeting: str | None
+    parties: tuple[str, ...] | None
+    founding_parties: tuple[str, ...]
+    ratifications: dict[str, PartialDate | None]
+    in_force_on: PartialDate | None
+    amends: str | None
+    amended_by: tuple[dict[str, Any], ...]
+    superseded_by: str | None
+    superseded_on: PartialDate | None
+    mandate: dict[str, Any] | None
+    drafts: tuple[dict[str, Any], ...]
+    period: Period
+    events: tuple[tuple[Any, int], ...]
+    sources: tuple[dict[str, Any], ...]
+    record: RecordPeriod
+    recorded_at: str
+
+
+def _date(text: str | None) -> PartialDate | None:
+    return PartialDate.parse(text) if text else None
+
+
+def _row(m: sa.RowMapping) -> Document:
+    return Document(
+        document_id=m["record_id"],
+        category=m["category"],
+        title=m["title"],
+        signed_on=_date(m["signed_on"]),
+        place=m["place"],
+        meeting=m["meeting"],
+        parties=None if m["parties"] is None else tuple(m["parties"]),
+        founding_parties=tuple(m["founding_parties"]),
+        ratifications={s: _date(d) for s, d in sorted(m["ratifications"].items())},
+        in_force_on=_date(m["in_force_on"]),
+        amends=m["amends"],
+        amended_by=tuple(m["amended_by"]),
+        superseded_by=m["superseded_by"],
+        superseded_on=_date(m["superseded_on"]),
+        mandate=m["mandate"],
+        drafts=tuple(m["drafts"]),
+        period=Period.from_columns(dict(m)),
+        events=made_by(m),
+        sources=tuple(m["sources"]),
+        record=RecordPeriod(m["recorded_from"], m["recorded_to"]),
+        recorded_at=m["recorded_at"],
+    )
+
+
+def document(
+    conn: Connection, document_id: str, known_at: int | None = None, *, tables: Tables | None = None
+) -> Document | None:
+    """The document as known at `known_at` (None: now); None if it was not recorded then."""
+    table = (tables or LIVE)[ROWS]
+    query = sa.select(table).where(table.c.record_id == document_id, known(table, known_at))
+    found = conn.execute(query).mappings().first()
+    return None if found is None else _row(found)
+
+
+Day = dt.date | PartialDate
+
+
+def _lo(d: Day) -> dt.date:
+    return d.lower if isinstance(d, PartialDate) else d
+
+
+def _hi(d: Day) -> dt.date:
+    return d.upper if isinstance(d, PartialDate) else d
+
+
+def documents(
+    conn: Connection,
+    category: str | None = None,
+    meeting: str | None = None,
+    party: str | None = None,
+    signed_from: Day | None = None,
+    signed_to: Day | None = None,
+    known_at: int | None = None,
+    *,
+    tables: Tables | None = None,
+) -> list[Document]:
+    """The documents matching every filter given, as known at `known_at`, by id. `party`: a
+    state among the parties; `signed_from` / `signed_to`: the signature may fall on or after /
+    on or before the day (a partial date counts by its bounds; an unsigned document matches
+    no signature filter)."""
+    table = (tables or LIVE)[ROWS]
+    conditions = [known(table, known_at)]
+    if category is not None:
+        conditions.append(table.c.category == str(category))
+    if meeting is not None:
+        conditions.append(table.c.meeting == meeting)
+    query = sa.select(table).where(*conditions).order_by(table.c.record_id)
+    found = [_row(m) for m in conn.execute(query).mappings()]
+    if party is not None:
+        found = [d for d in found if party in (d.parties or ())]
+    if signed_from is not None:
+        found = [d for d in found if d.signed_on and d.signed_on.upper >= _lo(signed_from)]
+    if signed_to is not None:
+        found = [d for d in found if d.signed_on and d.signed_on.lower <= _hi(signed_to)]
+    return found

@@ -1,0 +1,250 @@
+"""The meetings read model: each meeting of any body, as scheduled, held, postponed, moved
+or cancelled, one row per version (`projections/records.py`).
+
+Facts come from the meeting's events as corrected: body, ordinal, start and end dates as
+given (the valid period runs from the start to the end), city, host state, format, status
+(scheduled / held / postponed / cancelled), chair, participants, the documents the meeting
+record lists, and its `changes` (each postponement, move and cancellation with its date).
+`documents_of_meeting` answers with the documents whose signature names the meeting (the
+documents model), and a meeting's `decisions` are the membership changes naming it (the
+membership model's periods begun by a change that names the meeting).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sco_registry.domain.folding import StoredEvent
+from sco_registry.domain.ids import MEETING
+from sco_registry.domain.meetings import MeetingPhase
+from sco_registry.domain.periods import Period, RecordPeriod
+from sco_registry.domain.time import PartialDate
+from sco_registry.projections import membership
+from sco_registry.projections.base import Tables, metadata
+from sco_registry.projections.records import ROWS, RecordProjection, known, made_by
+
+_ARRANGED = (
+    "body_id",
+    "start_date",
+    "end_date",
+    "city",
+    "host_state",
+    "format",
+    "ordinal",
+    "chair",
+)
+
+
+class MeetingsProjection(RecordProjection):
+    name = "meetings"
+    version = 1
+    prefix = MEETING
+    columns = (
+        ("body_id", sa.Text()),
+        ("ordinal", sa.Integer()),
+        ("start_date", sa.Text()),
+        ("end_date", sa.Text()),
+        ("city", sa.Text()),
+        ("host_state", sa.Text()),
+        ("format", sa.Text()),
+        ("status", sa.Text()),
+        ("chair", sa.Text()),
+        ("participants", sa.JSON()),
+        ("documents", sa.JSON()),
+        ("changes", sa.JSON()),
+    )
+
+    def facts(self, held: Sequence[StoredEvent]) -> dict[str, Any] | None:
+        f: dict[str, Any] = {"status": None, "participants": [], "documents": [], "changes": []}
+        for c in _ARRANGED:
+            f[c] = None
+        for e in held:
+            d = e.data
+            if e.type in ("MeetingScheduled", "MeetingHeld"):
+                f.update({c: d.get(c) for c in _ARRANGED})
+                f["status"] = (
+                    MeetingPhase.HELD if e.type == "MeetingHeld" else MeetingPhase.SCHEDULED
+                ).value
+                if e.type == "MeetingHeld":
+                    f["participants"] = list(d.get("participants") or [])
+                    f["documents"] = list(d.get("documents") or [])
+            elif e.type == "MeetingPostponed":
+                f["status"] = MeetingPhase.POSTPONED.value
+                f["changes"].append(
+                    {
+                        "kind": "postponed",
+                        "date": d.get("valid_time"),
+                        "new_start_date": d.get("new_start_date"),
+                        "new_end_date": d.get("new_end_date"),
+                    }
+                )
+                if d.get("new_start_date"):
+                    f["start_date"], f["end_date"] = d["new_start_date"], d.get("new_end_date")
+            elif e.type == "MeetingMoved":
+                f["changes"].append(
+                    {
+                        "kind": "moved",
+                        "date": d.get("valid_time"),
+                        **{c: d.get(c) for c in ("city", "host_state", "format")},
+                    }
+                )
+                for c in ("city", "host_state", "format"):
+                    f[c] = d.get(c) or f[c]
+            elif e.type == "MeetingCancelled":
+                f["status"] = MeetingPhase.CANCELLED.value
+                f["changes"].append({"kind": "cancelled", "date": d.get("valid_time")})
+        if f["status"] is None:
+            return None
+        start = PartialDate.parse(f["start_date"]) if f["start_date"] else None
+        end = PartialDate.parse(f["end_date"]) if f["end_date"] else None
+        return {**f, **Period(start, end).columns()}
+
+
+LIVE: Tables = MeetingsProjection.define(metadata)
+MeetingsProjection.tables = LIVE
+
+
+# --- read functions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    meeting_id: str
+    body_id: str | None
+    ordinal: int | None
+    start_date: PartialDate | None
+    end_date: PartialDate | None
+    period: Period
+    city: str | None
+    host_state: str | None
+    format: str | None
+    status: str
+    chair: str | None
+    participants: tuple[str, ...]
+    listed_documents: tuple[str, ...]
+    changes: tuple[dict[str, Any], ...]
+    events: tuple[tuple[Any, int], ...]
+    sources: tuple[dict[str, Any], ...]
+    record: RecordPeriod
+    recorded_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingDetail:
+    """A meeting with the documents signed there and the membership decisions taken there."""
+
+    meeting: Meeting
+    documents: tuple[Any, ...]  # documents.Document, signature naming the meeting
+    decisions: tuple[membership.StatusPeriod, ...]
+
+
+def _date(text: str | None) -> PartialDate | None:
+    return PartialDate.parse(text) if text else None
+
+
+def _row(m: sa.RowMapping) -> Meeting:
+    return Meeting(
+        meeting_id=m["record_id"],
+        body_id=m["body_id"],
+        ordinal=m["ordinal"],
+        start_date=_date(m["start_date"]),
+        end_date=_date(m["end_date"]),
+        period=Period.from_columns(dict(m)),
+        city=m["city"],
+        host_state=m["host_state"],
+        format=m["format"],
+        status=m["status"],
+        chair=m["chair"],
+        participants=tuple(m["participants"]),
+        listed_documents=tuple(m["documents"]),
+        changes=tuple(m["changes"]),
+        events=made_by(m),
+        sources=tuple(m["sources"]),
+        record=RecordPeriod(m["recorded_from"], m["recorded_to"]),
+        recorded_at=m["recorded_at"],
+    )
+
+
+def _sort_key(m: Meeting) -> tuple[Any, ...]:
+    return (m.start_date is not None, m.start_date.sort_key if m.start_date else (), m.meeting_id)
+
+
+def meeting(
+    conn: Connection, meeting_id: str, known_at: int | None = None, *, tables: Tables | None = None
+) -> MeetingDetail | None:
+    """The meeting as known at `known_at` (None: now), with its documents and decisions."""
+    table = (tables or LIVE)[ROWS]
+    found = (
+        conn.execute(
+            sa.select(table).where(table.c.record_id == meeting_id, known(table, known_at))
+        )
+        .mappings()
+        .first()
+    )
+    if found is None:
+        return None
+    periods = membership.LIVE[membership.PERIODS]
+    decisions = conn.execute(
+        sa.select(periods)
+        .where(periods.c.meeting == meeting_id, known(periods, known_at))
+        .order_by(periods.c.state, periods.c.start_position)
+    ).mappings()
+    return MeetingDetail(
+        meeting=_row(found),
+        documents=tuple(documents_of_meeting(conn, meeting_id, known_at)),
+        decisions=tuple(membership._row(p) for p in decisions),
+    )
+
+
+def documents_of_meeting(
+    conn: Connection, meeting_id: str, known_at: int | None = None
+) -> list[Any]:
+    """The documents whose signature names the meeting, as known at `known_at`, by id."""
+    from sco_registry.projections import documents
+
+    return documents.documents(conn, meeting=meeting_id, known_at=known_at)
+
+
+def meetings(
+    conn: Connection,
+    body: str | None = None,
+    host_state: str | None = None,
+    format: str | None = None,
+    status: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    ordinal: int | None = None,
+    descending: bool = False,
+    known_at: int | None = None,
+    *,
+    tables: Tables | None = None,
+) -> list[Meeting]:
+    """The meetings matching every filter given, as known at `known_at`, by start date. A
+    year filter keeps a meeting whose start may fall in the years asked (a partial start
+    date counts by its bounds; an undated meeting matches no year filter)."""
+    table = (tables or LIVE)[ROWS]
+    conditions = [known(table, known_at)]
+    for column, value in (
+        ("body_id", body),
+        ("host_state", host_state),
+        ("format", format),
+        ("status", status),
+        ("ordinal", ordinal),
+    ):
+        if value is not None:
+            conditions.append(table.c[column] == (value if column == "ordinal" else str(value)))
+    found = [_row(m) for m in conn.execute(sa.select(table).where(*conditions)).mappings()]
+    if year_from is not None:
+        found = [
+            m for m in found if m.start_date is not None and m.start_date.upper.year >= year_from
+        ]
+    if year_to is not None:
+        found = [
+            m for m in found if m.start_date is not None and m.start_date.lower.year <= year_to
+        ]
+    return sorted(found, key=_sort_key, reverse=descending)

@@ -1,0 +1,175 @@
+"""What the meetings, documents and organizations read models share: one row per record per
+version, folded afresh from the record's stream *as corrected* on every event of it.
+
+A record model keeps each record's stream as recorded (`<name>_events`: corrections and
+retractions included) and one row per version of the record (`<name>_rows`): the record's
+facts, its valid period (`domain/periods.py` columns), the events that established the
+version (ids and positions: the effective events and the corrections of each) with their
+sources, and its record period [recorded_from, recorded_to) of log positions. On every event
+of a record's stream the model folds the stream afresh (`folding.effective`); when the facts
+differ from the current row's, that row is closed (`recorded_to` = the event's position) and
+the new version opened (`recorded_from` = it): a correction opens a corrected version, a
+retraction of every event of a record closes it and opens none. The rows known at P are so
+exactly those a replay of the log up to P would hold as current.
+
+(The runner needs nothing more than `Projection`; the pattern follows membership.py.)
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sco_registry.domain import catalog
+from sco_registry.domain.corrections import CORRECTION_TYPES
+from sco_registry.domain.folding import StoredEvent, effective
+from sco_registry.domain.periods import record_time_sql
+from sco_registry.projections.base import Position, Projection, Tables
+from sco_registry.store.base import RecordedEvent
+from sco_registry.store.chain import format_timestamp
+
+EVENTS = "events"
+ROWS = "rows"
+VALID = ("valid_from", "valid_from_lo", "valid_from_hi", "valid_to", "valid_to_lo", "valid_to_hi")
+
+Column = tuple[str, sa.types.TypeEngine[Any]]
+
+
+class RecordProjection(Projection):
+    """A projection of one record kind (`prefix`): its content `columns` by `facts`."""
+
+    prefix: ClassVar[str]
+    # The content columns besides the valid period, the events and the sources.
+    columns: ClassVar[tuple[Column, ...]]
+
+    @classmethod
+    def content(cls) -> tuple[str, ...]:
+        return (*(c for c, _ in cls.columns), *VALID, "events", "sources")
+
+    @classmethod
+    def define(cls, target: sa.MetaData, suffix: str = "") -> Tables:
+        events_name, rows_name = f"{cls.name}_events{suffix}", f"{cls.name}_rows{suffix}"
+        events = sa.Table(
+            events_name,
+            target,
+            sa.Column("position", Position, primary_key=True, autoincrement=False),
+            sa.Column("record_id", sa.Text(), nullable=False),
+            sa.Column("event_id", sa.Text(), nullable=False),
+            sa.Column("event_type", sa.Text(), nullable=False),
+            sa.Column("data", sa.JSON(), nullable=False),
+            sa.Index(f"ix_{events_name}_record_id", "record_id"),
+        )
+        rows = sa.Table(
+            rows_name,
+            target,
+            sa.Column("record_id", sa.Text(), primary_key=True),
+            sa.Column("recorded_from", Position, primary_key=True, autoincrement=False),
+            sa.Column("recorded_to", Position, nullable=True),
+            sa.Column("recorded_at", sa.Text(), nullable=False),
+            *(sa.Column(c, t, nullable=True) for c, t in cls.columns),
+            *(sa.Column(c, sa.Text(), nullable=True) for c in VALID),
+            sa.Column("events", sa.JSON(), nullable=False),
+            sa.Column("sources", sa.JSON(), nullable=False),
+        )
+        return {EVENTS: events, ROWS: rows}
+
+    @abc.abstractmethod
+    def facts(self, held: Sequence[StoredEvent]) -> dict[str, Any] | None:
+        """The record's content columns (valid period included) from its effective events
+        in recording order; None when they do not make a record (nothing left)."""
+
+    def apply(self, conn: Connection, tables: Tables, event: RecordedEvent) -> None:
+        if not event.stream_id.startswith(self.prefix):
+            return
+        record = event.stream_id
+        events, rows = tables[EVENTS], tables[ROWS]
+        data = catalog.upcast(event.type, event.schema_version, event.data)
+        conn.execute(
+            events.insert(),
+            {
+                "position": event.position,
+                "record_id": record,
+                "event_id": str(event.event_id),
+                "event_type": event.type,
+                "data": data,
+            },
+        )
+        stream = conn.execute(
+            sa.select(events.c.position, events.c.event_id, events.c.event_type, events.c.data)
+            .where(events.c.record_id == record)
+            .order_by(events.c.position)
+        ).all()
+        derived = self.derive([(r[0], r[1], r[2], r[3]) for r in stream])
+        current = (
+            conn.execute(
+                sa.select(rows).where(rows.c.record_id == record, rows.c.recorded_to.is_(None))
+            )
+            .mappings()
+            .first()
+        )
+        if current is not None and derived is not None and self._key(current) == self._key(derived):
+            return
+        if current is not None:
+            conn.execute(
+                rows.update()
+                .where(rows.c.record_id == record, rows.c.recorded_from == current["recorded_from"])
+                .values(recorded_to=event.position)
+            )
+        if derived is not None:
+            conn.execute(
+                rows.insert(),
+                {
+                    "record_id": record,
+                    "recorded_from": event.position,
+                    "recorded_to": None,
+                    "recorded_at": format_timestamp(event.recorded_at),
+                    **derived,
+                },
+            )
+
+    def derive(
+        self, stream: Sequence[tuple[int, str, str, Mapping[str, Any]]]
+    ) -> dict[str, Any] | None:
+        """The record's content from its stream as recorded: (position, event id, type, data
+        upcast) in position order, corrections included."""
+        positions = {event_id: position for position, event_id, _, _ in stream}
+        fixes: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+        for _, event_id, event_type, data in stream:
+            if event_type in CORRECTION_TYPES:
+                fixes.setdefault(str(data["event_id"]), []).append((event_id, data))
+        held = effective([StoredEvent(uuid.UUID(e), t, d) for _, e, t, d in stream])
+        facts = self.facts(held)
+        if facts is None:
+            return None
+        made: list[dict[str, Any]] = []
+        sources: list[Any] = []
+        for e in held:
+            event_id = str(e.event_id)
+            made.append({"event_id": event_id, "position": positions[event_id]})
+            sources.extend(e.data.get("sources") or [])
+            for fix, fix_data in fixes.get(event_id, []):
+                made.append({"event_id": fix, "position": positions[fix]})
+                sources.extend(fix_data.get("sources") or [])
+        unique = {json.dumps(s, sort_keys=True, default=str): s for s in sources}
+        return {**facts, "events": made, "sources": list(unique.values())}
+
+    @classmethod
+    def _key(cls, row: Mapping[str, Any] | sa.RowMapping) -> str:
+        return json.dumps({c: row[c] for c in cls.content()}, sort_keys=True, default=str)
+
+
+def known(table: sa.Table, known_at: int | None) -> sa.ColumnElement[bool] | sa.TextClause:
+    """The rows current at `known_at` (None: now)."""
+    if known_at is None:
+        return table.c.recorded_to.is_(None)
+    return sa.text(record_time_sql(table.name)).bindparams(position=known_at)
+
+
+def made_by(m: Mapping[str, Any] | sa.RowMapping) -> tuple[tuple[uuid.UUID, int], ...]:
+    return tuple((uuid.UUID(e["event_id"]), int(e["position"])) for e in m["events"])
