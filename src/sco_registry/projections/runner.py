@@ -413,9 +413,12 @@ class ProjectionRunner:
 
 
 def default_projections() -> list[Projection]:
+    from sco_registry.projections.bodies import BodiesProjection
+    from sco_registry.projections.mandates import MandatesProjection
     from sco_registry.projections.membership import MembershipProjection
+    from sco_registry.projections.offices import OfficesProjection
 
-    return [MembershipProjection()]
+    return [MembershipProjection(), BodiesProjection(), OfficesProjection(), MandatesProjection()]
 
 
 def runner_for(host: ProjectionHost, **kwargs: Any) -> ProjectionRunner:
