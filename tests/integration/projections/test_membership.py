@@ -65,7 +65,7 @@ async def test_a_rebuild_of_the_bundled_history_gives_the_inline_rows(store: Eve
     assert (await load_bundled(store)).ok
     inline = await all_rows(r)
     assert len(inline[m.PERIODS]) >= 20
-    [report] = await r.verify()
+    [report] = [x for x in await r.verify() if x.name == "membership"]
     assert report.ok, report
     assert await r.rebuild() == await store.head_position()
     assert await all_rows(r) == inline
