@@ -167,8 +167,8 @@ def small_history() -> list[tuple[str, NewEvent]]:
     2002-06-07 (2), relocated to Tashkent "2003-09" (3, corrected to 2003-09-05 at 4),
     established 2004-06-17 (5), renamed "2005" (6, retracted at 7); a term at body/x from
     "2004" (8), its person corrected (9), ended 2006 (10); a mandate by body/y to body/x (11),
-    fulfilled 2007 (12), retracted fulfilment (13); body/y formed as an expert group (0 is
-    none: it comes first)."""
+    fulfilled 2007 (12), the fulfilment retracted (13); body/y an undated temporary expert
+    group (14), dissolved "2002-06" (15)."""
     moved, renamed, term, done = (uuid.uuid4() for _ in range(4))
     relocated = SeatRelocated(
         valid_time=P("2003-09"),
@@ -396,9 +396,10 @@ async def test_e_statuses_and_partial_dates(store: EventStore) -> None:
         ("decided", "[2001-06-15, 2004-06-17)"),
         ("established", "[2004-06-17, ..)"),
     ]
-    # The term from "2004" to "2006": perhaps on a day of 2004, yes in 2005, perhaps in 2006.
+    # The term from "2004" to "2006": perhaps on a day of 2004, yes some time in 2004,
+    # perhaps on a day of 2006, not after it.
     for day, expected in (("2003-12-31", []), ("2004-03-01", [Answer.PERHAPS])):
-        found = await r.read(lambda c: o.holders(c, X, D(day)))
+        found = await r.read(lambda c, day=day: o.holders(c, X, D(day)))
         assert [h.answer for h in found] == expected, day
     assert [h.answer for h in await r.read(lambda c: o.holders(c, X, P("2004")))] == [Answer.YES]
     assert [h.answer for h in await r.read(lambda c: o.holders(c, X, D("2006-06-01")))] == [
