@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sco_registry.cli import main
+from sco_registry.projections.runner import default_projections
 
 
 @pytest.fixture
@@ -68,8 +69,9 @@ def test_run_rebuilds_a_stale_projection_and_catches_up_a_lagging_one(
     assert "lag 0, current" in out
     # A database whose read models were never applied (migrated under an existing log).
     _sql(database, "DELETE FROM projection_checkpoints")
-    _sql(database, "DELETE FROM membership_periods")
-    _sql(database, "DELETE FROM membership_changes")
+    for projection in default_projections():
+        for table in projection.tables.values():
+            _sql(database, f"DELETE FROM {table.name}")
     assert main(["run"]) == 0
     assert "lag 0, current" in capsys.readouterr().out
     assert main(["projections", "verify"]) == 0
@@ -82,6 +84,7 @@ def test_an_unknown_projection_is_one_line_exit_2(
     capsys.readouterr()
     assert main(["projections", "rebuild", "nope"]) == 2
     err = capsys.readouterr().err
-    assert err == "error: [projection.unknown] no projection 'nope' (known: membership)\n"
+    known = ", ".join(p.name for p in default_projections())
+    assert err == f"error: [projection.unknown] no projection 'nope' (known: {known})\n"
     assert main(["projections"]) == 2
     assert capsys.readouterr().err.startswith("error: [cli.usage] ")
