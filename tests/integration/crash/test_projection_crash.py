@@ -61,8 +61,8 @@ async def state(url: str) -> tuple[int, int, dict[str, list[tuple[Any, ...]]], l
     store = SqlEventStore(create_engine(url))
     try:
         runner = runner_for(store, batch_size=200)
-        [report] = await runner.verify()
-        assert report.ok, report
+        for report in await runner.verify():  # every read model, membership's rows below
+            assert report.ok, report
 
         def rows(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
             return {
