@@ -413,13 +413,19 @@ class ProjectionRunner:
 
 
 def default_projections() -> list[Projection]:
+    from sco_registry.projections.bodies import BodiesProjection
     from sco_registry.projections.documents import DocumentsProjection
+    from sco_registry.projections.mandates import MandatesProjection
     from sco_registry.projections.meetings import MeetingsProjection
     from sco_registry.projections.membership import MembershipProjection
+    from sco_registry.projections.offices import OfficesProjection
     from sco_registry.projections.organizations import OrganizationsProjection
 
     return [
         MembershipProjection(),
+        BodiesProjection(),
+        OfficesProjection(),
+        MandatesProjection(),
         MeetingsProjection(),
         DocumentsProjection(),
         OrganizationsProjection(),

@@ -1,0 +1,290 @@
+"""A read model derived per record stream, as the membership model is, for the models of
+bodies, office terms and mandates (`bodies.py`, `offices.py`, `mandates.py`).
+
+Such a projection keeps every event of the record streams it reads (`<name>_events`:
+position, stream, event id, type, data upcast; corrections and retractions included) and,
+on every event of a stream, derives that stream's rows afresh from the stream as it now
+holds (`folding.effective`: facts from the events' data *as corrected*). The derived rows
+of each row table are compared with the stream's current rows: a row that no longer holds
+is closed (`recorded_to` = the event's position), a row not yet there is opened
+(`recorded_from` = it), unchanged rows stay open. So the rows known at P are those a
+replay of the log up to P would hold as current, exactly as for membership.
+
+Each row table has the stream's id, `recorded_from` and `ordinal` as its key, then
+`recorded_to` and `recorded_at`, then its content columns (`Content`). Helpers for the
+read functions (the record-time condition, the valid-time answers) are here too.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sco_registry.domain import catalog
+from sco_registry.domain.corrections import CORRECTION_TYPES
+from sco_registry.domain.folding import StoredEvent, effective
+from sco_registry.domain.periods import (
+    Answer,
+    Span,
+    question_params,
+    record_time_sql,
+    valid_time_sql,
+)
+from sco_registry.domain.time import PartialDate
+from sco_registry.projections.base import Position, Projection, Tables
+from sco_registry.store.base import RecordedEvent
+from sco_registry.store.chain import format_timestamp
+
+VALID = ("valid_from", "valid_from_lo", "valid_from_hi", "valid_to", "valid_to_lo", "valid_to_hi")
+
+#: (name, type, nullable) of a content column.
+Column = tuple[str, sa.types.TypeEngine[Any], bool]
+Content = tuple[Column, ...]
+
+TEXT: sa.types.TypeEngine[Any] = sa.Text()
+JSON: sa.types.TypeEngine[Any] = sa.JSON()
+
+#: The columns naming the events that established a row and their sources.
+EVENT_COLUMNS: Content = (
+    ("start_event_id", TEXT, False),
+    ("start_position", Position, False),
+    ("end_event_id", TEXT, True),
+    ("end_position", Position, True),
+    ("events", JSON, False),
+    ("sources", JSON, False),
+)
+VALID_COLUMNS: Content = tuple((c, TEXT, True) for c in VALID)
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """One effective event of a stream: data as corrected, the events that made it (its
+    own and its corrections': ids and positions) and their sources."""
+
+    index: int
+    event_type: str
+    data: Mapping[str, Any]
+    event_id: str
+    position: int
+    events: list[dict[str, Any]]
+    sources: list[Any]
+
+    @property
+    def date(self) -> PartialDate | None:
+        raw = self.data.get("valid_time")
+        return PartialDate.parse(raw) if isinstance(raw, str) else None
+
+    def date_of(self, field: str) -> PartialDate | None:
+        raw = self.data.get(field)
+        return PartialDate.parse(raw) if isinstance(raw, str) else None
+
+
+def held(stream: Sequence[tuple[int, str, str, Mapping[str, Any]]]) -> list[Held]:
+    """The stream (position, event id, type, data upcast; in position order, corrections
+    included) as it now holds, each event with the corrections that changed it."""
+    positions = {event_id: position for position, event_id, _, _ in stream}
+    fixes: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+    for _, event_id, event_type, data in stream:
+        if event_type in CORRECTION_TYPES:
+            fixes.setdefault(str(data["event_id"]), []).append((event_id, data))
+    out = []
+    for index, e in enumerate(
+        effective([StoredEvent(uuid.UUID(i), t, d) for _, i, t, d in stream])
+    ):
+        event_id = str(e.event_id)
+        own = fixes.get(event_id, [])
+        out.append(
+            Held(
+                index=index,
+                event_type=e.type,
+                data=e.data,
+                event_id=event_id,
+                position=positions[event_id],
+                events=[{"event_id": event_id, "position": positions[event_id]}]
+                + [{"event_id": f, "position": positions[f]} for f, _ in own],
+                sources=list(e.data.get("sources") or [])
+                + [s for _, d in own for s in (d.get("sources") or [])],
+            )
+        )
+    return out
+
+
+def in_valid_order(events: Sequence[Held]) -> list[Held]:
+    """Undated first (a record without a date starts its history), then by date; ties in
+    recording order."""
+    return sorted(
+        events, key=lambda h: (h.date is not None, h.date.sort_key if h.date else (), h.index)
+    )
+
+
+def started_ended(start: Held, end: Held | None) -> dict[str, Any]:
+    """The event columns of a row begun by `start` and ended by `end`."""
+    return {
+        "start_event_id": start.event_id,
+        "start_position": start.position,
+        "end_event_id": None if end is None else end.event_id,
+        "end_position": None if end is None else end.position,
+        "events": start.events + ([] if end is None else end.events),
+        "sources": start.sources + ([] if end is None else end.sources),
+    }
+
+
+class DerivedProjection(Projection):
+    """A projection whose rows are derived per stream of the record kind `prefix`."""
+
+    prefix: ClassVar[str]
+    events_table: ClassVar[str]
+    #: row table name -> content columns (after the key and record-time columns).
+    row_tables: ClassVar[Mapping[str, Content]]
+    #: row table name -> indexed content columns.
+    indexes: ClassVar[Mapping[str, Sequence[str]]] = {}
+    key: ClassVar[str] = "record_id"
+
+    @classmethod
+    def define(cls, target: sa.MetaData, suffix: str = "") -> Tables:
+        name = cls.events_table
+        tables = {
+            name: sa.Table(
+                name + suffix,
+                target,
+                sa.Column("position", Position, primary_key=True, autoincrement=False),
+                sa.Column("stream_id", sa.Text(), nullable=False),
+                sa.Column("event_id", sa.Text(), nullable=False),
+                sa.Column("event_type", sa.Text(), nullable=False),
+                sa.Column("data", sa.JSON(), nullable=False),
+                sa.Index(f"ix_{name}{suffix}_stream_id", "stream_id"),
+            )
+        }
+        for table, content in cls.row_tables.items():
+            indexed = cls.indexes.get(table, ())
+            tables[table] = sa.Table(
+                table + suffix,
+                target,
+                sa.Column(cls.key, sa.Text(), primary_key=True),
+                sa.Column("recorded_from", Position, primary_key=True, autoincrement=False),
+                sa.Column("ordinal", sa.Integer(), primary_key=True, autoincrement=False),
+                sa.Column("recorded_to", Position, nullable=True),
+                sa.Column("recorded_at", sa.Text(), nullable=False),
+                *(sa.Column(c, t, nullable=n) for c, t, n in content),
+                *(
+                    [sa.Index(f"ix_{table}{suffix}_{'_'.join(indexed)}", *indexed)]
+                    if indexed
+                    else []
+                ),
+            )
+        return tables
+
+    @abc.abstractmethod
+    def derive(self, record_id: str, stream: list[Held]) -> Mapping[str, list[dict[str, Any]]]:
+        """Each row table's rows (content columns) from the stream as it now holds."""
+
+    def apply(self, conn: Connection, tables: Tables, event: RecordedEvent) -> None:
+        if not event.stream_id.startswith(self.prefix):
+            return
+        record_id = event.stream_id
+        events = tables[self.events_table]
+        data = catalog.upcast(event.type, event.schema_version, event.data)
+        conn.execute(
+            events.insert(),
+            {
+                "position": event.position,
+                "stream_id": record_id,
+                "event_id": str(event.event_id),
+                "event_type": event.type,
+                "data": data,
+            },
+        )
+        stream = conn.execute(
+            sa.select(events.c.position, events.c.event_id, events.c.event_type, events.c.data)
+            .where(events.c.stream_id == record_id)
+            .order_by(events.c.position)
+        ).all()
+        derived = self.derive(record_id, held([(r[0], r[1], r[2], r[3]) for r in stream]))
+        for name, content in self.row_tables.items():
+            columns = [c for c, _, _ in content]
+            self._sync(conn, tables[name], columns, record_id, derived.get(name, []), event)
+
+    def _sync(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        columns: list[str],
+        record_id: str,
+        derived: list[dict[str, Any]],
+        event: RecordedEvent,
+    ) -> None:
+        key = table.c[self.key]
+
+        def fingerprint(row: Mapping[str, Any] | sa.RowMapping) -> str:
+            return json.dumps({c: row[c] for c in columns}, sort_keys=True, default=str)
+
+        wanted: dict[str, list[int]] = {}
+        for i, content in enumerate(derived):
+            wanted.setdefault(fingerprint(content), []).append(i)
+        kept: set[int] = set()
+        current = conn.execute(
+            sa.select(table).where(key == record_id, table.c.recorded_to.is_(None))
+        ).mappings()
+        for row in list(current):
+            matches = wanted.get(fingerprint(row))
+            if matches:
+                kept.add(matches.pop(0))
+                continue
+            conn.execute(
+                table.update()
+                .where(
+                    key == record_id,
+                    table.c.recorded_from == row["recorded_from"],
+                    table.c.ordinal == row["ordinal"],
+                )
+                .values(recorded_to=event.position)
+            )
+        new_rows = [
+            {
+                self.key: record_id,
+                "recorded_from": event.position,
+                "ordinal": i,
+                "recorded_to": None,
+                "recorded_at": format_timestamp(event.recorded_at),
+                **content,
+            }
+            for i, content in enumerate(derived)
+            if i not in kept
+        ]
+        if new_rows:
+            conn.execute(table.insert(), new_rows)
+
+
+# --- for the read functions ------------------------------------------------------------------
+
+
+def known(table: sa.Table, known_at: int | None) -> sa.ColumnElement[bool] | sa.TextClause:
+    """Rows known at log position `known_at` (None: the current rows)."""
+    if known_at is None:
+        return table.c.recorded_to.is_(None)
+    return sa.text(record_time_sql(table.name)).bindparams(position=known_at)
+
+
+def valid_conditions(
+    table: sa.Table, as_of: Any, span: Span
+) -> tuple[sa.TextClause, sa.ColumnElement[str]]:
+    """The condition that a row may hold on `as_of`, and a column saying yes or perhaps."""
+    params = question_params(as_of)
+    possible = sa.text(valid_time_sql(span, definite=False, table=table.name)).bindparams(**params)
+    definite = sa.text(valid_time_sql(span, definite=True, table=table.name)).bindparams(**params)
+    return possible, sa.case((definite, "yes"), else_="perhaps").label("answer")
+
+
+def answer(m: sa.RowMapping) -> Answer:
+    return Answer(m["answer"])
+
+
+def events_of(m: Mapping[str, Any] | sa.RowMapping) -> tuple[tuple[uuid.UUID, int], ...]:
+    return tuple((uuid.UUID(e["event_id"]), int(e["position"])) for e in m["events"])
