@@ -85,3 +85,19 @@ def test_values_beyond_the_fast_path_still_encode_as_before() -> None:
 def test_negative_control_orjson_alone_differs() -> None:
     assert orjson.dumps(1.5e-07, option=orjson.OPT_SORT_KEYS).decode() != stdlib(1.5e-07)
     assert orjson.dumps({"a": math.nan}).decode() == '{"a":null}' != stdlib({"a": 0})
+
+
+@given(values)
+def test_roundtrip_is_the_stdlib_roundtrip(value: Any) -> None:
+    try:
+        want = json.loads(json.dumps(value))
+    except Exception as e:
+        try:
+            fastjson.roundtrip(value)
+        except Exception as f:
+            assert type(f) is type(e)
+            return
+        raise AssertionError("accepted what the standard library refuses") from e
+    got = fastjson.roundtrip(value)
+    assert got == want
+    assert json.dumps(got) == json.dumps(want)  # same types (1 vs 1.0 vs True)

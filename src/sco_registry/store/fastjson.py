@@ -21,6 +21,7 @@ import orjson
 
 _OPTS = orjson.OPT_SORT_KEYS
 _dumps = orjson.dumps
+_loads = orjson.loads
 _JSONEncodeError = orjson.JSONEncodeError
 
 _stdlib_canonical = json.JSONEncoder(
@@ -94,3 +95,15 @@ def ascii_sorted_text(value: Any) -> str:
             if out.isascii():
                 return out.decode("ascii")
     return _stdlib_ascii(value)
+
+
+def roundtrip(value: Any) -> Any:
+    """`json.loads(json.dumps(value))`: what a database gives back for `value` (the
+    in-memory store's copy). For a plain value orjson's round trip builds the same
+    objects (the same types: ints within 64 bits stay ints)."""
+    if plain(value):
+        try:
+            return _loads(_dumps(value))
+        except _JSONEncodeError:
+            pass
+    return json.loads(json.dumps(value))
