@@ -4,7 +4,6 @@ retry a bounded number of times on a concurrency conflict, and honour idempotenc
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
 from dataclasses import fields
 from typing import Any
@@ -17,6 +16,7 @@ from sco_registry.domain.commands import Command
 from sco_registry.domain.events import Event
 from sco_registry.domain.streams import stream_of
 from sco_registry.domain.values import Citation
+from sco_registry.store import fastjson
 from sco_registry.store.base import EventStore, NewEvent, Source, StreamAppend
 from sco_registry.store.errors import IdempotencyConflict, WrongExpectedVersion
 
@@ -64,7 +64,8 @@ def fingerprint(command: Command) -> str:
     annotations: a re-run with the same idempotency key but another content is a conflict,
     not a replay."""
     body = {fl.name: catalog.encode(getattr(command, fl.name)) for fl in fields(command)}
-    text = json.dumps([type(command).__name__, body], sort_keys=True, separators=(",", ":"))
+    # json.dumps(..., sort_keys=True, separators=(",", ":")): the stored fingerprints' form.
+    text = fastjson.ascii_sorted_text([type(command).__name__, body])
     return hashlib.sha256(text.encode()).hexdigest()
 
 

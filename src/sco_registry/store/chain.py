@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sco_registry.domain.time import PartialDate
+from sco_registry.store import fastjson
 from sco_registry.store.base import RecordedEvent, Source
 
 GENESIS_HASH = "0" * 64
@@ -94,9 +95,10 @@ def envelope_of(event: RecordedEvent) -> dict[str, Any]:
 
 
 def canonical_json(value: Any) -> bytes:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    """`json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    allow_nan=False)` as UTF-8: the hash's definition (computed by `fastjson`, which writes
+    those same bytes)."""
+    return fastjson.canonical_bytes(value)
 
 
 def chain_hash(prev_hash: str, env: Mapping[str, Any]) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from sco_registry.store import fastjson
 from sco_registry.store.base import (
     AppendResult,
     AppendUnit,
@@ -138,10 +138,10 @@ class InMemoryEventStore(EventStoreBase):
                 # pass on objects a database would refuse or change.
                 frozen = NewEvent(
                     type=new.type,
-                    data=json.loads(json.dumps(new.data)),
+                    data=fastjson.roundtrip(new.data),
                     valid_time=new.valid_time,
                     schema_version=new.schema_version,
-                    metadata=json.loads(json.dumps(new.metadata)),
+                    metadata=fastjson.roundtrip(new.metadata),
                     sources=tuple(new.sources),
                     actor=new.actor,
                     correlation_id=new.correlation_id,

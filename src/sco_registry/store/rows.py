@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sco_registry.domain.time import PartialDate
+from sco_registry.store import fastjson
 from sco_registry.store.base import NewEvent, RecordedEvent, Source
 
 # The columns `insert_row` fills, in its order.
@@ -39,11 +40,9 @@ INSERT_COLUMNS = (
 # JSON type's bind processor would only have produced that same text.
 JSON_COLUMNS = ("data", "metadata", "sources")
 
-# `chain.canonical_json` as text, with one encoder instead of one per call (`json.dumps`
-# with options builds a new JSONEncoder every time): the same options, the same output.
-_canonical = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
+# `chain.canonical_json` as text: orjson where its bytes are provably the same, the
+# standard library otherwise (`fastjson`).
+_canonical = fastjson.canonical_text
 canonical_text = _canonical
 
 
