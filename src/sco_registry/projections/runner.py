@@ -413,9 +413,17 @@ class ProjectionRunner:
 
 
 def default_projections() -> list[Projection]:
+    from sco_registry.projections.audit import AuditProjection
+    from sco_registry.projections.compliance import ComplianceProjection
     from sco_registry.projections.membership import MembershipProjection
+    from sco_registry.projections.timeline import TimelineProjection
 
-    return [MembershipProjection()]
+    return [
+        MembershipProjection(),
+        TimelineProjection(),
+        AuditProjection(),
+        ComplianceProjection(),
+    ]
 
 
 def runner_for(host: ProjectionHost, **kwargs: Any) -> ProjectionRunner:

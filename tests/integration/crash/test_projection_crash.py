@@ -61,7 +61,7 @@ async def state(url: str) -> tuple[int, int, dict[str, list[tuple[Any, ...]]], l
     store = SqlEventStore(create_engine(url))
     try:
         runner = runner_for(store, batch_size=200)
-        [report] = await runner.verify()
+        [report] = await runner.verify("membership")
         assert report.ok, report
 
         def rows(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
