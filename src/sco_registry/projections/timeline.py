@@ -6,9 +6,13 @@ A row is one version of one fact: an event of a stream as the registry holds it 
 (the stream's family: `meeting`, `membership`, `document`, ...), its event type, the entity
 (the stream id, and the importer's record id where the event carries one), a short summary
 made from its data, its sources, and the confidence and note of the record behind it (the
-events' metadata `record`), a valid period (`domain/periods.py`: the fact's date as the
-period's start and end, so its four bounds keep a partial date's uncertainty) and a record
-period [recorded_from, recorded_to).
+events' metadata `record`), a valid time and a record period [recorded_from, recorded_to).
+A fact is an instant, its date (`valid_time`, as corrected): it is stored as a
+`domain/periods.py` period whose start and end are both that date, so its four bounds keep a
+partial date's uncertainty ("2004-06": some day in [2004-06-01, 2004-06-30]); the timeline
+orders and ranges by those bounds (a fact falls in [from_, to] possibly when
+start_lo <= to's last day and end_hi >= from_'s first day), not by the period's "holds on"
+questions, which are for states that last.
 
 How the rows are made, as in the membership model: the projection keeps every stream as
 recorded (`timeline_events`); on every event of a stream it derives the stream's rows afresh
