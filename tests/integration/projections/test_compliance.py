@@ -143,3 +143,14 @@ async def test_c_a_retraction_removes_the_meeting_from_current_findings_only(
     assert was.record.recorded_to == before + 1
     assert await found(r, year=2003, body=CHS, rule="rotation") == []
     assert len(await found(r, year=2003, body=CHS, rule="rotation", known_at=before)) == 3
+
+
+async def test_the_model_gives_what_the_norms_give_over_the_log_itself(store: EventStore) -> None:
+    from sco_registry.application.compliance import check_norms
+
+    r = runner(store)
+    assert (await load_bundled(store)).ok
+    model = [f.as_finding() for f in await found(r, standing_only=True)]
+    assert model == await check_norms(store)
+    # Negative control: every reading is more than the standing ones.
+    assert len(await found(r)) > len(model)
