@@ -67,7 +67,7 @@ def test_run_rebuilds_a_stale_projection_and_catches_up_a_lagging_one(
     assert "projections: rebuilt the stale projection membership" in out
     assert "lag 0, current" in out
     # A database whose read models were never applied (migrated under an existing log).
-    _sql(database, "DELETE FROM projection_checkpoints")
+    _sql(database, "DELETE FROM projection_checkpoints WHERE name = 'membership'")
     _sql(database, "DELETE FROM membership_periods")
     _sql(database, "DELETE FROM membership_changes")
     assert main(["run"]) == 0
@@ -82,6 +82,10 @@ def test_an_unknown_projection_is_one_line_exit_2(
     capsys.readouterr()
     assert main(["projections", "rebuild", "nope"]) == 2
     err = capsys.readouterr().err
-    assert err == "error: [projection.unknown] no projection 'nope' (known: membership)\n"
+    from sco_registry.projections.runner import default_projections
+
+    known = ", ".join(p.name for p in default_projections())
+    assert known.startswith("membership, ")
+    assert err == f"error: [projection.unknown] no projection 'nope' (known: {known})\n"
     assert main(["projections"]) == 2
     assert capsys.readouterr().err.startswith("error: [cli.usage] ")
