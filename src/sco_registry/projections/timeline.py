@@ -39,6 +39,7 @@ from sqlalchemy.engine import Connection
 
 from sco_registry.domain import catalog
 from sco_registry.domain.corrections import CORRECTION_TYPES
+from sco_registry.domain.errors import InvalidValue
 from sco_registry.domain.folding import StoredEvent, effective
 from sco_registry.domain.periods import Period, RecordPeriod, record_time_sql
 from sco_registry.domain.time import PartialDate
@@ -118,7 +119,7 @@ class TimelineProjection(Projection):
     def apply(self, conn: Connection, tables: Tables, event: RecordedEvent) -> None:
         events, facts = tables[EVENTS], tables[FACTS]
         stream_id = event.stream_id
-        data = dict(catalog.upcast(event.type, event.schema_version, event.data))
+        data = _upcast(event)
         if event.valid_time is not None and "valid_time" not in data:
             data["valid_time"] = str(event.valid_time)
         record = dict(event.metadata.get("record") or {})
@@ -186,6 +187,17 @@ class TimelineProjection(Projection):
 
 LIVE: Tables = TimelineProjection.define(metadata)
 TimelineProjection.tables = LIVE
+
+
+def _upcast(event: RecordedEvent) -> dict[str, Any]:
+    """The event's data at its type's current schema; a type the catalog does not know (the
+    log accepts any) is shown as stored rather than refused."""
+    try:
+        return dict(catalog.upcast(event.type, event.schema_version, event.data))
+    except InvalidValue as e:
+        if e.code != "event.unknown_type":
+            raise
+        return dict(event.data)
 
 
 def _key(row: Mapping[str, Any] | sa.RowMapping) -> str:

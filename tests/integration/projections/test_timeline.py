@@ -137,3 +137,22 @@ async def test_f_the_bundled_2002_summit_and_its_year(store: EventStore) -> None
     # Negative control: 2001 holds other meetings (and not this one).
     other = await r.read(lambda c: t.timeline(c, from_=P("2001"), to=P("2001"), kinds={"meeting"}))
     assert other and "meeting/heads_of_state/2002" not in [e.entity for e in other]
+
+
+async def test_an_event_type_the_catalog_does_not_know_is_shown_as_stored(
+    store: EventStore,
+) -> None:
+    import uuid
+
+    from sco_registry.store.base import NewEvent
+
+    r = runner(store)
+    await store.append("note/1", [NewEvent(type="Noted", data={"n": 1}, event_id=uuid.uuid4())])
+    [row] = await r.read(lambda c: t.timeline(c))
+    assert (row.kind, row.event_type, row.summary, row.period.start) == (
+        "note",
+        "Noted",
+        "Noted: n=1",
+        None,
+    )
+    assert row.key == (t.LOWEST, t.HIGHEST, 1)  # undated: first, by position
