@@ -14,6 +14,19 @@ Norms (code, article):
   not applicable.
 * `charter_signed_2002` (final part): the Charter (category `charter`) signed at a held
   heads-of-state meeting of 2002; signed otherwise, or not at all, departs.
+
+A norm's reading is stated: every finding names the reading it was made under
+(`Finding.reading`, described in `READINGS`). `evaluate` reports each norm under its
+standing reading (the one above); `evaluate_all` adds the other readings of rotation:
+
+* `no_consecutive_host`: no state hosts two meetings in a row (a meeting departs when its
+  host hosted the body's previous meeting; a first meeting, or one after a meeting without
+  a recorded host, meets it).
+* `cycle`: within a cycle every member hosts once before any hosts again; new members join
+  at the next cycle. A cycle opens with a meeting and its members are the members on that
+  day; it closes when each of them still a member has hosted. A host that already hosted in
+  the open cycle departs (the cycle is cut short and a new one opens with that meeting), as
+  does a host that was not a member when the cycle opened (it joins at the next cycle).
 """
 
 from __future__ import annotations
@@ -39,6 +52,38 @@ class Finding:
     status: FindingStatus
     explanation: str
     evidence: tuple[str, ...] = ()
+    reading: str = ""
+
+
+# The readings: (norm, reading) -> what it says. The first of a norm's readings is its
+# standing one (`evaluate`); `evaluate_all` reports every reading.
+ANNUAL = "one_per_calendar_year"
+EVERY_MEMBER_BETWEEN_TURNS = "every_member_between_turns"
+NO_CONSECUTIVE_HOST = "no_consecutive_host"
+CYCLE = "cycle"
+DECISION_RECORDED = "decision_recorded"
+SIGNED_AT_2002_SUMMIT = "signed_at_2002_heads_of_state_meeting"
+READINGS: dict[tuple[str, str], str] = {
+    ("annual_heads_of_state_meeting", ANNUAL): (
+        "at least one meeting of the Council of Heads of State in each calendar year "
+        "from the founding on"
+    ),
+    ("rotation", EVERY_MEMBER_BETWEEN_TURNS): (
+        "a state hosts again only after every other member on the day has hosted since "
+        "its previous turn"
+    ),
+    ("rotation", NO_CONSECUTIVE_HOST): "no state hosts two meetings in a row",
+    ("rotation", CYCLE): (
+        "within a cycle every member hosts once before any hosts again; new members join "
+        "at the next cycle"
+    ),
+    ("admission_by_consensus", DECISION_RECORDED): (
+        "an admission is decided by a recorded meeting or document"
+    ),
+    ("charter_signed_2002", SIGNED_AT_2002_SUMMIT): (
+        "the Charter is signed at a heads-of-state meeting held in 2002"
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +153,19 @@ def evaluate(facts: NormFacts) -> list[Finding]:
         *_admissions(facts, first, last),
         *_charter(facts, last),
     ]
-    return sorted(findings, key=lambda f: (f.year, f.body, f.norm, f.evidence))
+    return sorted(findings, key=_order)
+
+
+def evaluate_all(facts: NormFacts) -> list[Finding]:
+    """Every norm under every reading: `evaluate`'s findings and rotation's other readings."""
+    if facts.founded_on is None:
+        return []
+    findings = [*evaluate(facts), *_no_consecutive_host(facts), *_cycle(facts)]
+    return sorted(findings, key=_order)
+
+
+def _order(f: Finding) -> tuple[int, str, str, str, tuple[str, ...]]:
+    return (f.year, f.body, f.norm, f.reading, f.evidence)
 
 
 def _annual(facts: NormFacts, first: int, last: int) -> list[Finding]:
@@ -122,7 +179,9 @@ def _annual(facts: NormFacts, first: int, last: int) -> list[Finding]:
         else:
             status, text = FindingStatus.DEPARTED, f"no meeting of heads of state held in {year}"
         out.append(
-            Finding("annual_heads_of_state_meeting", "Art. 3", year, body, status, text, ids)
+            Finding(
+                "annual_heads_of_state_meeting", "Art. 3", year, body, status, text, ids, ANNUAL
+            )
         )
     return out
 
@@ -147,6 +206,7 @@ def _rotation(facts: NormFacts) -> list[Finding]:
                         FindingStatus.NOT_APPLICABLE,
                         "no host state recorded",
                         (m.meeting_id,),
+                        EVERY_MEMBER_BETWEEN_TURNS,
                     )
                 )
                 continue
@@ -173,7 +233,18 @@ def _rotation(facts: NormFacts) -> list[Finding]:
                 else:
                     status = FindingStatus.MET
                     text = f"every other member hosted since {m.host_state}'s last turn"
-            out.append(Finding("rotation", "Art. 3", year, body, status, text, evidence))
+            out.append(
+                Finding(
+                    "rotation",
+                    "Art. 3",
+                    year,
+                    body,
+                    status,
+                    text,
+                    evidence,
+                    EVERY_MEMBER_BETWEEN_TURNS,
+                )
+            )
     return out
 
 
@@ -191,6 +262,7 @@ def _admissions(facts: NormFacts, first: int, last: int) -> list[Finding]:
                     org,
                     FindingStatus.NOT_APPLICABLE,
                     "no admission",
+                    reading=DECISION_RECORDED,
                 )
             )
         for a in admitted:
@@ -210,6 +282,7 @@ def _admissions(facts: NormFacts, first: int, last: int) -> list[Finding]:
                     status,
                     text,
                     (a.evidence, *decision),
+                    DECISION_RECORDED,
                 )
             )
     return out
@@ -224,14 +297,119 @@ def _charter(facts: NormFacts, last: int) -> list[Finding]:
     )
     if not charters:
         text = "no Charter recorded as signed"
-        return [Finding(norm, art, 2002, body, FindingStatus.DEPARTED, text)]
+        return [
+            Finding(norm, art, 2002, body, FindingStatus.DEPARTED, text, (), SIGNED_AT_2002_SUMMIT)
+        ]
     charter = charters[0]
     meetings = {m.meeting_id: m for m in facts.meetings}
     at = meetings.get(charter.meeting) if charter.meeting else None
     evidence = tuple(x for x in (charter.document_id, charter.meeting) if x)
     if at is not None and at.body_id == body and at.start_date.year == 2002:
         text = f"signed at {at.meeting_id} ({at.start_date})"
-        return [Finding(norm, art, 2002, body, FindingStatus.MET, text, evidence)]
+        return [
+            Finding(norm, art, 2002, body, FindingStatus.MET, text, evidence, SIGNED_AT_2002_SUMMIT)
+        ]
     where = f"at {charter.meeting}" if charter.meeting else "outside a recorded meeting"
     text = f"signed on {charter.signed_on} {where}, not at the 2002 heads-of-state meeting"
-    return [Finding(norm, art, 2002, body, FindingStatus.DEPARTED, text, evidence)]
+    return [
+        Finding(
+            norm, art, 2002, body, FindingStatus.DEPARTED, text, evidence, SIGNED_AT_2002_SUMMIT
+        )
+    ]
+
+
+def _held_by(facts: NormFacts, body: str) -> list[HeldMeeting]:
+    return sorted((m for m in facts.meetings if m.body_id == body), key=lambda m: m.start_date)
+
+
+def _rotation_finding(
+    m: HeldMeeting, reading: str, status: FindingStatus, text: str, evidence: tuple[str, ...]
+) -> Finding:
+    return Finding(
+        "rotation", "Art. 3", m.start_date.year, m.body_id, status, text, evidence, reading
+    )
+
+
+def _no_consecutive_host(facts: NormFacts) -> list[Finding]:
+    out = []
+    for body in facts.rotating_bodies:
+        previous: HeldMeeting | None = None
+        for m in _held_by(facts, body):
+            if m.host_state is None:
+                out.append(
+                    _rotation_finding(
+                        m,
+                        NO_CONSECUTIVE_HOST,
+                        FindingStatus.NOT_APPLICABLE,
+                        "no host state recorded",
+                        (m.meeting_id,),
+                    )
+                )
+            elif previous is not None and previous.host_state == m.host_state:
+                out.append(
+                    _rotation_finding(
+                        m,
+                        NO_CONSECUTIVE_HOST,
+                        FindingStatus.DEPARTED,
+                        f"{m.host_state} hosted the previous meeting too ({previous.start_date})",
+                        (previous.meeting_id, m.meeting_id),
+                    )
+                )
+            else:
+                evidence = (
+                    (m.meeting_id,) if previous is None else (previous.meeting_id, m.meeting_id)
+                )
+                out.append(
+                    _rotation_finding(
+                        m,
+                        NO_CONSECUTIVE_HOST,
+                        FindingStatus.MET,
+                        f"{m.host_state} did not host the previous meeting",
+                        evidence,
+                    )
+                )
+            previous = m
+    return out
+
+
+def _cycle(facts: NormFacts) -> list[Finding]:
+    out = []
+    for body in facts.rotating_bodies:
+        members: set[str] | None = None  # the open cycle's members; None: none open
+        hosted: list[HeldMeeting] = []
+        for m in _held_by(facts, body):
+            if m.host_state is None:
+                out.append(
+                    _rotation_finding(
+                        m,
+                        CYCLE,
+                        FindingStatus.NOT_APPLICABLE,
+                        "no host state recorded",
+                        (m.meeting_id,),
+                    )
+                )
+                continue
+            if members is None:
+                members, hosted = _members_on(facts, m.start_date), []
+            hosts = {x.host_state for x in hosted}
+            evidence = (*(x.meeting_id for x in hosted), m.meeting_id)
+            if m.host_state in hosts:
+                waiting = sorted((members & _members_on(facts, m.start_date)) - hosts)
+                status, text = (
+                    FindingStatus.DEPARTED,
+                    f"{m.host_state} hosts again within a cycle before {', '.join(waiting)} hosted",
+                )
+                members, hosted = _members_on(facts, m.start_date), []
+            elif members and m.host_state not in members:
+                status, text = (
+                    FindingStatus.DEPARTED,
+                    f"{m.host_state} hosts within a cycle that began before it was a member",
+                )
+            else:
+                status, text = FindingStatus.MET, f"{m.host_state} hosts once in the cycle"
+            hosted.append(m)
+            out.append(_rotation_finding(m, CYCLE, status, text, evidence))
+            still = members & _members_on(facts, m.start_date)
+            if still <= {x.host_state for x in hosted}:
+                members = None  # the cycle is complete: the next meeting opens one
+    return out

@@ -413,13 +413,16 @@ class ProjectionRunner:
 
 
 def default_projections() -> list[Projection]:
+    from sco_registry.projections.audit import AuditProjection
     from sco_registry.projections.bodies import BodiesProjection
+    from sco_registry.projections.compliance import ComplianceProjection
     from sco_registry.projections.documents import DocumentsProjection
     from sco_registry.projections.mandates import MandatesProjection
     from sco_registry.projections.meetings import MeetingsProjection
     from sco_registry.projections.membership import MembershipProjection
     from sco_registry.projections.offices import OfficesProjection
     from sco_registry.projections.organizations import OrganizationsProjection
+    from sco_registry.projections.timeline import TimelineProjection
 
     return [
         MembershipProjection(),
@@ -429,6 +432,9 @@ def default_projections() -> list[Projection]:
         MeetingsProjection(),
         DocumentsProjection(),
         OrganizationsProjection(),
+        TimelineProjection(),
+        AuditProjection(),
+        ComplianceProjection(),
     ]
 
 

@@ -1,4 +1,4 @@
-"""Child process of test_projection_crash.py: catch up or rebuild the read models of an
+"""Child process of test_projection_crash.py: catch up or rebuild the membership model of an
 SQLite database, printing `batch N` after each batch committed (the parent kills it)."""
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ async def main(url: str, mode: str, batch_size: int) -> None:
 
     try:
         if mode == "catch-up":
-            await runner.catch_up(progress=progress)
+            await runner.catch_up("membership", progress=progress)
         else:
-            await runner.rebuild(progress=progress)
+            await runner.rebuild("membership", progress=progress)
     finally:
         await store.close()
 

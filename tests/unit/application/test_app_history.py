@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 
 from sco_registry.application import CommandContext, handle
-from sco_registry.application.compliance import check_norms
 from sco_registry.domain.norms import FindingStatus
+from sco_registry.projections import compliance
+from sco_registry.projections.runner import runner_for
 from sco_registry.store.memory import InMemoryEventStore
 from tests.unit.application.history_fixture import commands_for, load_history
 
@@ -30,10 +31,12 @@ async def test_real_history_is_accepted_and_a_rerun_appends_nothing() -> None:
 
 async def test_norms_over_real_history_report_its_departures() -> None:
     store = InMemoryEventStore()
+    projections = runner_for(store)
     for key, command in commands_for(load_history()):
         ctx = CommandContext(actor="test", correlation_id=uuid.uuid4(), idempotency_key=key)
         await handle(command, store, ctx)
-    findings = await check_norms(store)
+    found = await projections.read(lambda conn: compliance.findings(conn, standing_only=True))
+    findings = [f.as_finding() for f in found]
     by = {(f.norm, f.year, f.body): f for f in findings}
     chs = "body/heads_of_state_council"
     assert by[("charter_signed_2002", 2002, chs)].status is FindingStatus.MET

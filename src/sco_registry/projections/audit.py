@@ -1,0 +1,155 @@
+"""The audit read model: for any entity (a stream id, or the record id an importer gave its
+events), the events that made it.
+
+A row is one event as the log holds it: its id, position, stream and version, type,
+recorded_at, actor, correlation and causation ids, its hash and the previous event's hash
+(the log's one chain: the event at position - 1, or the genesis hash for the first), and for
+a correction or retraction the event it names (id and position). Rows are never changed:
+an event's audit does not depend on later events, so the rows known at P are the rows with
+`position <= P`. The actor is stored as recorded; whether an API shows it is the API's
+concern.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sco_registry.domain.corrections import CORRECTION_TYPES
+from sco_registry.projections.base import Position, Projection, Tables, metadata
+from sco_registry.store.base import RecordedEvent
+from sco_registry.store.chain import GENESIS_HASH, format_timestamp, parse_timestamp
+
+EVENTS = "audit_events"
+
+
+class AuditProjection(Projection):
+    name = "audit"
+    version = 1
+
+    @classmethod
+    def define(cls, target: sa.MetaData, suffix: str = "") -> Tables:
+        events = sa.Table(
+            EVENTS + suffix,
+            target,
+            sa.Column("position", Position, primary_key=True, autoincrement=False),
+            sa.Column("event_id", sa.Text(), nullable=False),
+            sa.Column("stream_id", sa.Text(), nullable=False),
+            sa.Column("stream_version", sa.Integer(), nullable=False),
+            sa.Column("record_id", sa.Text(), nullable=True),
+            sa.Column("event_type", sa.Text(), nullable=False),
+            sa.Column("recorded_at", sa.Text(), nullable=False),
+            sa.Column("actor", sa.Text(), nullable=True),
+            sa.Column("correlation_id", sa.Text(), nullable=True),
+            sa.Column("causation_id", sa.Text(), nullable=True),
+            sa.Column("hash", sa.Text(), nullable=False),
+            sa.Column("previous_hash", sa.Text(), nullable=False),
+            sa.Column("corrects_event_id", sa.Text(), nullable=True),
+            sa.Column("corrects_position", Position, nullable=True),
+            sa.Index(f"ix_{EVENTS}{suffix}_stream_id", "stream_id"),
+            sa.Index(f"ix_{EVENTS}{suffix}_record_id", "record_id"),
+            sa.Index(f"ix_{EVENTS}{suffix}_event_id", "event_id"),
+        )
+        return {EVENTS: events}
+
+    def apply(self, conn: Connection, tables: Tables, event: RecordedEvent) -> None:
+        table = tables[EVENTS]
+        previous = conn.execute(
+            sa.select(table.c.hash).where(table.c.position == event.position - 1)
+        ).scalar()
+        corrects_id: str | None = None
+        corrects_position: int | None = None
+        if event.type in CORRECTION_TYPES:
+            corrects_id = str(event.data["event_id"])
+            corrects_position = conn.execute(
+                sa.select(table.c.position).where(table.c.event_id == corrects_id)
+            ).scalar()
+        record_id = event.metadata.get("record_id")
+        conn.execute(
+            table.insert(),
+            {
+                "position": event.position,
+                "event_id": str(event.event_id),
+                "stream_id": event.stream_id,
+                "stream_version": event.stream_version,
+                "record_id": None if record_id is None else str(record_id),
+                "event_type": event.type,
+                "recorded_at": format_timestamp(event.recorded_at),
+                "actor": event.actor,
+                "correlation_id": _text(event.correlation_id),
+                "causation_id": _text(event.causation_id),
+                "hash": event.hash,
+                "previous_hash": GENESIS_HASH if previous is None else previous,
+                "corrects_event_id": corrects_id,
+                "corrects_position": corrects_position,
+            },
+        )
+
+
+LIVE: Tables = AuditProjection.define(metadata)
+AuditProjection.tables = LIVE
+
+
+def _text(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One event that made an entity, as the log holds it."""
+
+    event_id: uuid.UUID
+    position: int
+    stream_id: str
+    stream_version: int
+    record_id: str | None
+    type: str
+    recorded_at: dt.datetime
+    actor: str | None
+    correlation_id: uuid.UUID | None
+    causation_id: uuid.UUID | None
+    hash: str
+    previous_hash: str
+    corrects: tuple[uuid.UUID, int | None] | None
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    return None if value is None else uuid.UUID(value)
+
+
+def audit(
+    conn: Connection, entity: str, known_at: int | None = None, *, tables: Tables | None = None
+) -> list[AuditEntry]:
+    """The events of the stream `entity`, or carrying the record id `entity`, in log order,
+    as known at position `known_at` (None: now); [] for an entity nothing made."""
+    table = (tables or LIVE)[EVENTS]
+    query = sa.select(table).where(sa.or_(table.c.stream_id == entity, table.c.record_id == entity))
+    if known_at is not None:
+        query = query.where(table.c.position <= known_at)
+    out = []
+    for m in conn.execute(query.order_by(table.c.position)).mappings():
+        corrects = m["corrects_event_id"]
+        out.append(
+            AuditEntry(
+                event_id=uuid.UUID(m["event_id"]),
+                position=int(m["position"]),
+                stream_id=m["stream_id"],
+                stream_version=int(m["stream_version"]),
+                record_id=m["record_id"],
+                type=m["event_type"],
+                recorded_at=parse_timestamp(m["recorded_at"]),
+                actor=m["actor"],
+                correlation_id=_uuid(m["correlation_id"]),
+                causation_id=_uuid(m["causation_id"]),
+                hash=m["hash"],
+                previous_hash=m["previous_hash"],
+                corrects=None
+                if corrects is None
+                else (uuid.UUID(corrects), m["corrects_position"]),
+            )
+        )
+    return out

@@ -1,0 +1,364 @@
+"""The timeline read model: every fact in valid-time order.
+
+A row is one version of one fact: an event of a stream as the registry holds it (its data
+*as corrected*, `folding.effective`), or a correction or retraction (kind `correction` /
+`retraction`, naming the event it corrects in `corrects_event_id`). Each row has its kind
+(the stream's family: `meeting`, `membership`, `document`, ...), its event type, the entity
+(the stream id, and the importer's record id where the event carries one), a short summary
+made from its data, its sources, and the confidence and note of the record behind it (the
+events' metadata `record`), a valid time and a record period [recorded_from, recorded_to).
+A fact is an instant, its date (`valid_time`, as corrected): it is stored as a
+`domain/periods.py` period whose start and end are both that date, so its four bounds keep a
+partial date's uncertainty ("2004-06": some day in [2004-06-01, 2004-06-30]); the timeline
+orders and ranges by those bounds (a fact falls in [from_, to] possibly when
+start_lo <= to's last day and end_hi >= from_'s first day), not by the period's "holds on"
+questions, which are for states that last.
+
+How the rows are made, as in the membership model: the projection keeps every stream as
+recorded (`timeline_events`); on every event of a stream it derives the stream's rows afresh
+and compares them with the current ones: a row that no longer holds is closed at the
+event's position, a new one opened. So a correction closes the corrected fact's row (the
+fact is *superseded in record time*), opens its corrected version and a correction row; a
+retraction closes the fact's row and opens a retraction row; the rows known at P are those
+a replay of the log up to P would hold as current.
+
+The order is a stable keyset: (valid-time lower bound, upper bound, position), with
+undated facts first (`sort_lo` / `sort_hi` are the bounds with "" and "~" for unknown).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sco_registry.domain import catalog
+from sco_registry.domain.corrections import CORRECTION_TYPES
+from sco_registry.domain.errors import InvalidValue
+from sco_registry.domain.folding import StoredEvent, effective
+from sco_registry.domain.periods import Period, RecordPeriod, record_time_sql
+from sco_registry.domain.time import PartialDate
+from sco_registry.projections.base import Position, Projection, Tables, metadata
+from sco_registry.store.base import RecordedEvent
+from sco_registry.store.chain import format_timestamp
+
+EVENTS = "timeline_events"
+FACTS = "timeline_facts"
+
+_VALID = ("valid_from", "valid_from_lo", "valid_from_hi", "valid_to", "valid_to_lo", "valid_to_hi")
+CONTENT = (
+    "kind",
+    "event_type",
+    "record_id",
+    "summary",
+    *_VALID,
+    "sort_lo",
+    "sort_hi",
+    "event_id",
+    "position",
+    "corrects_event_id",
+    "sources",
+    "confidence",
+    "note",
+)
+# Sort keys for unknown bounds: before and after every ISO day.
+LOWEST, HIGHEST = "", "~"
+_SUMMARY_SKIP = frozenset({"sources", "valid_time", "changes"})
+
+
+class TimelineProjection(Projection):
+    name = "timeline"
+    version = 1
+
+    @classmethod
+    def define(cls, target: sa.MetaData, suffix: str = "") -> Tables:
+        events = sa.Table(
+            EVENTS + suffix,
+            target,
+            sa.Column("position", Position, primary_key=True, autoincrement=False),
+            sa.Column("stream_id", sa.Text(), nullable=False),
+            sa.Column("event_id", sa.Text(), nullable=False),
+            sa.Column("event_type", sa.Text(), nullable=False),
+            sa.Column("data", sa.JSON(), nullable=False),
+            sa.Column("record", sa.JSON(), nullable=False),
+            sa.Index(f"ix_{EVENTS}{suffix}_stream_id", "stream_id"),
+        )
+        facts = sa.Table(
+            FACTS + suffix,
+            target,
+            sa.Column("stream_id", sa.Text(), primary_key=True),
+            sa.Column("recorded_from", Position, primary_key=True, autoincrement=False),
+            sa.Column("ordinal", sa.Integer(), primary_key=True, autoincrement=False),
+            sa.Column("recorded_to", Position, nullable=True),
+            sa.Column("recorded_at", sa.Text(), nullable=False),
+            sa.Column("kind", sa.Text(), nullable=False),
+            sa.Column("event_type", sa.Text(), nullable=False),
+            sa.Column("record_id", sa.Text(), nullable=True),
+            sa.Column("summary", sa.Text(), nullable=False),
+            *(sa.Column(c, sa.Text(), nullable=True) for c in _VALID),
+            sa.Column("sort_lo", sa.Text(), nullable=False),
+            sa.Column("sort_hi", sa.Text(), nullable=False),
+            sa.Column("event_id", sa.Text(), nullable=False),
+            sa.Column("position", Position, nullable=False),
+            sa.Column("corrects_event_id", sa.Text(), nullable=True),
+            sa.Column("sources", sa.JSON(), nullable=False),
+            sa.Column("confidence", sa.Text(), nullable=True),
+            sa.Column("note", sa.Text(), nullable=True),
+            sa.Index(
+                f"ix_{FACTS}{suffix}_sort_lo_sort_hi_position", "sort_lo", "sort_hi", "position"
+            ),
+            sa.Index(f"ix_{FACTS}{suffix}_record_id", "record_id"),
+        )
+        return {EVENTS: events, FACTS: facts}
+
+    def apply(self, conn: Connection, tables: Tables, event: RecordedEvent) -> None:
+        events, facts = tables[EVENTS], tables[FACTS]
+        stream_id = event.stream_id
+        data = _upcast(event)
+        if event.valid_time is not None and "valid_time" not in data:
+            data["valid_time"] = str(event.valid_time)
+        record = dict(event.metadata.get("record") or {})
+        if event.metadata.get("record_id") is not None:
+            record["record_id"] = str(event.metadata["record_id"])
+        conn.execute(
+            events.insert(),
+            {
+                "position": event.position,
+                "stream_id": stream_id,
+                "event_id": str(event.event_id),
+                "event_type": event.type,
+                "data": data,
+                "record": record,
+            },
+        )
+        stream = conn.execute(
+            sa.select(
+                events.c.position,
+                events.c.event_id,
+                events.c.event_type,
+                events.c.data,
+                events.c.record,
+            )
+            .where(events.c.stream_id == stream_id)
+            .order_by(events.c.position)
+        ).all()
+        derived = derive(stream_id, [(r[0], r[1], r[2], r[3], r[4]) for r in stream])
+        current = conn.execute(
+            sa.select(facts).where(facts.c.stream_id == stream_id, facts.c.recorded_to.is_(None))
+        ).mappings()
+        wanted: dict[str, list[int]] = {}
+        for i, content in enumerate(derived):
+            wanted.setdefault(_key(content), []).append(i)
+        kept: set[int] = set()
+        for row in list(current):
+            matches = wanted.get(_key(row))
+            if matches:
+                kept.add(matches.pop(0))
+                continue
+            conn.execute(
+                facts.update()
+                .where(
+                    facts.c.stream_id == stream_id,
+                    facts.c.recorded_from == row["recorded_from"],
+                    facts.c.ordinal == row["ordinal"],
+                )
+                .values(recorded_to=event.position)
+            )
+        new_rows = [
+            {
+                "stream_id": stream_id,
+                "recorded_from": event.position,
+                "ordinal": i,
+                "recorded_to": None,
+                "recorded_at": format_timestamp(event.recorded_at),
+                **content,
+            }
+            for i, content in enumerate(derived)
+            if i not in kept
+        ]
+        if new_rows:
+            conn.execute(facts.insert(), new_rows)
+
+
+LIVE: Tables = TimelineProjection.define(metadata)
+TimelineProjection.tables = LIVE
+
+
+def _upcast(event: RecordedEvent) -> dict[str, Any]:
+    """The event's data at its type's current schema; a type the catalog does not know (the
+    log accepts any) is shown as stored rather than refused."""
+    try:
+        return dict(catalog.upcast(event.type, event.schema_version, event.data))
+    except InvalidValue as e:
+        if e.code != "event.unknown_type":
+            raise
+        return dict(event.data)
+
+
+def _key(row: Mapping[str, Any] | sa.RowMapping) -> str:
+    return json.dumps({c: row[c] for c in CONTENT}, sort_keys=True, default=str)
+
+
+def summarize(event_type: str, data: Mapping[str, Any]) -> str:
+    """A short, deterministic line: the type and the data's plain fields."""
+    parts = [
+        f"{k}={v}"
+        for k, v in sorted(data.items())
+        if k not in _SUMMARY_SKIP and isinstance(v, str | int | float | bool) and v != ""
+    ]
+    text = event_type + (": " + ", ".join(parts) if parts else "")
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def derive(
+    stream_id: str,
+    stream: Sequence[tuple[int, str, str, Mapping[str, Any], Mapping[str, Any]]],
+) -> list[dict[str, Any]]:
+    """A stream's timeline rows (content columns) from its events as recorded: (position,
+    event id, type, data, record metadata) in position order, corrections included."""
+    by_id = {event_id: (position, record) for position, event_id, _, _, record in stream}
+    family = stream_id.split("/", 1)[0]
+    held = {
+        str(e.event_id): e
+        for e in effective([StoredEvent(uuid.UUID(i), t, d) for _, i, t, d, _ in stream])
+    }
+    out: list[dict[str, Any]] = []
+    for position, event_id, event_type, data, record in stream:
+        if event_type in CORRECTION_TYPES:
+            kind = "correction" if event_type == "EventCorrected" else "retraction"
+            content_data: Mapping[str, Any] = data
+            corrects: str | None = str(data["event_id"])
+            summary = f"{kind} of {corrects}: {data.get('reason', '')}".strip()
+            if data.get("changes"):
+                summary += " (" + ", ".join(sorted(data["changes"])) + ")"
+        elif event_id in held:
+            kind, content_data, corrects = family, held[event_id].data, None
+            summary = summarize(event_type, content_data)
+        else:
+            continue  # retracted: only its retraction row stays current
+        raw = content_data.get("valid_time")
+        date = PartialDate.parse(raw) if isinstance(raw, str) else None
+        period = Period(date, date)
+        columns = period.columns()
+        out.append(
+            {
+                "kind": kind,
+                "event_type": event_type,
+                "record_id": _text(by_id[event_id][1].get("record_id")),
+                "summary": summary,
+                **columns,
+                "sort_lo": columns["valid_from_lo"] or LOWEST,
+                "sort_hi": columns["valid_to_hi"] or HIGHEST,
+                "event_id": event_id,
+                "position": position,
+                "corrects_event_id": corrects,
+                "sources": list(content_data.get("sources") or []),
+                "confidence": _text(record.get("confidence")),
+                "note": _text(record.get("note")),
+            }
+        )
+    return out
+
+
+# --- read functions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One fact (or correction, or retraction) as known over a record period."""
+
+    kind: str
+    event_type: str
+    entity: str
+    record_id: str | None
+    summary: str
+    period: Period
+    event_id: uuid.UUID
+    position: int
+    corrects: uuid.UUID | None
+    sources: tuple[Mapping[str, Any], ...]
+    confidence: str | None
+    note: str | None
+    record: RecordPeriod
+    recorded_at: str
+    key: tuple[str, str, int]
+
+
+def _entry(m: sa.RowMapping) -> TimelineEntry:
+    return TimelineEntry(
+        kind=m["kind"],
+        event_type=m["event_type"],
+        entity=m["stream_id"],
+        record_id=m["record_id"],
+        summary=m["summary"],
+        period=Period.from_columns(dict(m)),
+        event_id=uuid.UUID(m["event_id"]),
+        position=int(m["position"]),
+        corrects=None if m["corrects_event_id"] is None else uuid.UUID(m["corrects_event_id"]),
+        sources=tuple(m["sources"]),
+        confidence=m["confidence"],
+        note=m["note"],
+        record=RecordPeriod(m["recorded_from"], m["recorded_to"]),
+        recorded_at=m["recorded_at"],
+        key=(m["sort_lo"], m["sort_hi"], int(m["position"])),
+    )
+
+
+def timeline(
+    conn: Connection,
+    from_: PartialDate | None = None,
+    to: PartialDate | None = None,
+    kinds: Collection[str] | None = None,
+    entity: str | None = None,
+    known_at: int | None = None,
+    after: tuple[str, str, int] | None = None,
+    limit: int = 100,
+    *,
+    tables: Tables | None = None,
+) -> list[TimelineEntry]:
+    """The facts as known at `known_at` (None: now), in (valid-time lower bound, upper
+    bound, position) order, at most `limit`, after the key `after` (an entry's `key`: the
+    next page). `from_` / `to` keep the facts that may fall on or after `from_`'s start /
+    on or before `to`'s end (undated facts only when neither is given); `kinds` keeps those
+    kinds (`meeting`, `membership`, ..., `correction`, `retraction`); `entity` a stream id
+    or a record id."""
+    table = (tables or LIVE)[FACTS]
+    query = sa.select(table)
+    if known_at is None:
+        query = query.where(table.c.recorded_to.is_(None))
+    else:
+        query = query.where(sa.text(record_time_sql(table.name)).bindparams(position=known_at))
+    if from_ is not None:
+        lo = from_.lower.isoformat()
+        query = query.where(table.c.valid_to_hi.is_not(None), table.c.valid_to_hi >= lo)
+    if to is not None:
+        hi = to.upper.isoformat()
+        query = query.where(table.c.valid_from_lo.is_not(None), table.c.valid_from_lo <= hi)
+    if kinds is not None:
+        query = query.where(table.c.kind.in_(list(kinds)))
+    if entity is not None:
+        query = query.where(sa.or_(table.c.stream_id == entity, table.c.record_id == entity))
+    if after is not None:
+        lo_key, hi_key, position = after
+        query = query.where(
+            sa.or_(
+                table.c.sort_lo > lo_key,
+                sa.and_(table.c.sort_lo == lo_key, table.c.sort_hi > hi_key),
+                sa.and_(
+                    table.c.sort_lo == lo_key,
+                    table.c.sort_hi == hi_key,
+                    table.c.position > position,
+                ),
+            )
+        )
+    query = query.order_by(table.c.sort_lo, table.c.sort_hi, table.c.position).limit(limit)
+    return [_entry(m) for m in conn.execute(query).mappings()]
