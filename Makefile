@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export SCO_REGISTRY_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck fmt unit fuzz-import bench lock migrate verify clean
+.PHONY: run test lint typecheck fmt unit fuzz-import bench lock migrate verify clean schema
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	@$(PYTHON) -c "import sys; assert sys.version_info >= (3, 11), sys.version" || { echo "needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
@@ -59,3 +59,7 @@ lock:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## schema: write schema.graphql (SDL) from the code; a test fails when it is stale
+schema: $(STAMP)
+	$(BIN)/python -c "from sco_registry.graphql.schema import SCHEMA_FILE, sdl; SCHEMA_FILE.write_text(sdl())"

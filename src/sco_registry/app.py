@@ -1,0 +1,42 @@
+"""The FastAPI application factory. No logic here: it mounts the GraphQL layer
+(`sco_registry.graphql`) and the health endpoints on a registry built by `bootstrap`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from strawberry.fastapi import GraphQLRouter
+
+from sco_registry.bootstrap import Registry
+from sco_registry.graphql.context import Context
+from sco_registry.graphql.schema import build_schema
+
+
+def create_app(registry: Registry) -> FastAPI:
+    app = FastAPI(title="sco-registry", docs_url=None, redoc_url=None)
+
+    async def context() -> Context:
+        return Context(registry)
+
+    app.include_router(GraphQLRouter(build_schema(), context_getter=context), prefix="/graphql")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is up (no database touched)."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """The database answers and every read model is current."""
+        try:
+            head = await registry.store.head_position()
+            statuses = await registry.projections.status()
+        except Exception as e:  # not ready, whatever the reason; the body says which
+            return JSONResponse(
+                {"status": "unavailable", "reason": e.__class__.__name__}, status_code=503
+            )
+        behind = [s.name for s in statuses if s.state != "current"]
+        body = {"status": "ok" if not behind else "catching_up", "head": head, "behind": behind}
+        return JSONResponse(body, status_code=200 if not behind else 503)
+
+    return app

@@ -1,0 +1,21 @@
+"""The schema, built from the code; `make schema` writes it to `schema.graphql` (SDL), and
+a test fails when that file is stale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import strawberry
+
+from sco_registry.graphql.queries import Query
+
+SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema.graphql"
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(query=Query)
+
+
+def sdl() -> str:
+    """The schema as SDL, as `schema.graphql` holds it."""
+    return build_schema().as_str() + "\n"
