@@ -60,7 +60,7 @@ DOC = "document/treaty-2030"
 RECORD_TIME = frozenset({"recorded_to", "recorded_at", "hash", "previous_hash"})
 
 
-def _held(meeting: str, start: str, city: str) -> MeetingHeld:
+def held(meeting: str, start: str, city: str) -> MeetingHeld:
     return MeetingHeld(
         valid_time=P(start),
         sources=rs.CITE,
@@ -120,7 +120,7 @@ def records_history() -> list[tuple[str, NewEvent]]:
     return [
         (ORG, rs.new(founded, event_id=found)),  # 1
         ("membership/KZ", rs.new(joined)),  # 2
-        (SUMMIT, rs.new(_held(SUMMIT, "2030-06", "Almaty"), event_id=summit)),  # 3
+        (SUMMIT, rs.new(held(SUMMIT, "2030-06", "Almaty"), event_id=summit)),  # 3
         (DOC, rs.new(signed, event_id=sign)),  # 4
         (
             DOC,
@@ -142,7 +142,7 @@ def records_history() -> list[tuple[str, NewEvent]]:
             ),
         ),  # 6
         (DOC, rs.correction(DOC, sign, valid_time="2030-06-10")),  # 7
-        (SUMMIT_2031, rs.new(_held(SUMMIT_2031, "2031-05-01", "Astana"), event_id=summit_2031)),
+        (SUMMIT_2031, rs.new(held(SUMMIT_2031, "2031-05-01", "Astana"), event_id=summit_2031)),
         (DOC, rs.retraction(DOC, ratified)),  # 9
         (SUMMIT_2031, rs.retraction(SUMMIT_2031, summit_2031)),  # 10
         (ORG, rs.correction(ORG, found, valid_time="2001-06-15")),  # 11
