@@ -12,7 +12,8 @@ never an invented day. Two rules:
 - `Rule.OCCASION`: something that took place from its start day to its end day, the end day
   included, one day when no end is given (a meeting in session): `occasion_sql`.
 
-The record-time half (`known_at`) stays each model's `known(...)` condition.
+The record-time half (`known_at`, a position) stays each model's `known(...)` condition;
+`position_at` turns a time T into the position the log had reached then.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import datetime as dt
 import enum
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
+from sco_registry.domain.errors import InvalidValue
 from sco_registry.domain.periods import (
     Answer,
     Span,
@@ -30,6 +33,7 @@ from sco_registry.domain.periods import (
     valid_time_sql,
 )
 from sco_registry.domain.time import PartialDate
+from sco_registry.store.chain import format_timestamp
 
 AsOf = dt.date | PartialDate
 
@@ -62,3 +66,24 @@ def answer_column(table: sa.Table, as_of: AsOf, span: Span, rule: Rule) -> sa.La
 def answer_of(value: str | None) -> Answer | None:
     """The stored answer column read back (None: the read was not asked as of a date)."""
     return None if value is None else Answer(value)
+
+
+def position_at(conn: Connection, at: dt.datetime) -> int:
+    """ "Known at a time T" as a position: the log position the registry had reached at `at`
+    (0: nothing recorded yet), for any read's `known_at`. The longest prefix of the log
+    recorded at or before `at` (`domain.periods.position_known_at`: a clock that stepped
+    back never makes a later event known earlier than one before it), read from the audit
+    model's copy of every event's position and record time (so it runs over the read
+    models' connection on every store; the audit model must be current). `at` needs a time
+    zone (`period.naive_time`)."""
+    if at.tzinfo is None:
+        raise InvalidValue("a time to ask about needs a time zone", code="period.naive_time")
+    from sco_registry.projections import audit
+
+    events = audit.LIVE[audit.EVENTS]
+    later = sa.select(sa.func.min(events.c.position) - 1).where(
+        events.c.recorded_at > format_timestamp(at)
+    )
+    last = sa.select(sa.func.max(events.c.position))
+    query = sa.select(sa.func.coalesce(later.scalar_subquery(), last.scalar_subquery(), 0))
+    return int(conn.execute(query).scalar_one())

@@ -6,17 +6,25 @@ times. The bundled history is checked by hand."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from typing import Any
 
-from sco_registry.domain.periods import Answer, Period, Span
+import pytest
+
+from sco_registry.db import create_engine, migrate
+from sco_registry.domain.errors import InvalidValue
+from sco_registry.domain.periods import Answer, Period, Span, position_known_at
 from sco_registry.domain.time import PartialDate
 from sco_registry.importer.bundled import load_bundled
+from sco_registry.projections import asof
 from sco_registry.projections import documents as dc
 from sco_registry.projections import mandates as md
 from sco_registry.projections import meetings as mt
 from sco_registry.projections import organizations as og
 from sco_registry.projections.runner import ProjectionRunner
 from sco_registry.store.base import EventStore
+from sco_registry.store.memory import InMemoryEventStore
+from sco_registry.store.sql import SqlEventStore
 from tests.integration.projections import every_model as em
 from tests.integration.projections import records_support as rs
 from tests.integration.projections.test_bodies import small_history as bodies_history
@@ -151,3 +159,61 @@ async def test_c_e_a_mandate_open_until_a_fulfilment_that_was_retracted(store: E
     assert await _mandates(r, D("2008-01-01")) == [("mandate/m1", YES)]
     [row] = await r.read(lambda c: md.mandates(c, known_at=12))
     assert row.answer is None and row.period == Period.parse("2005-07-05", "2007")
+
+
+_T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+# Record times by position: a clock that steps back at 4 (the event at 4 recorded before 3).
+_CLOCK = [_T0 + dt.timedelta(minutes=m) for m in (0, 10, 20, 15, 30, 30)]
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def stepped_store(request: pytest.FixtureRequest) -> AsyncIterator[EventStore]:
+    ticks = iter(_CLOCK)
+
+    def clock() -> dt.datetime:
+        return next(ticks)
+
+    if request.param == "memory":
+        yield InMemoryEventStore(clock=clock)
+        return
+    if request.param == "sqlite":
+        url = request.getfixturevalue("sqlite_url")
+        await migrate(url)
+    else:
+        url = request.getfixturevalue("pg_clone_url")
+    sql_store = SqlEventStore(create_engine(url), clock=clock)
+    try:
+        yield sql_store
+    finally:
+        await sql_store.close()
+
+
+async def test_known_at_a_time_is_the_position_reached_then(stepped_store: EventStore) -> None:
+    r = rs.runner(stepped_store)
+    history = em.records_history()[: len(_CLOCK)]
+    await rs.append_all(stepped_store, history)
+    log = [(e.position, e.recorded_at) async for e in stepped_store.iter_all()]
+    assert [t for _, t in log] == _CLOCK
+    asked = sorted({t + d for t in _CLOCK for d in (-ONE_US, dt.timedelta(0), ONE_US)})
+    got = [await r.read(lambda c, t=t: asof.position_at(c, t)) for t in asked]
+    assert got == [position_known_at(log, t) for t in asked]
+    # By hand: at 12:20 three events were recorded; at 12:15 two (the fourth, recorded at
+    # 12:15 after the third, is not known before the third); before 12:00 none.
+    assert [
+        await r.read(lambda c, t=t: asof.position_at(c, t))
+        for t in (
+            _T0 + dt.timedelta(minutes=20),
+            _T0 + dt.timedelta(minutes=15),
+            _T0 - ONE_US,
+            _T0 + dt.timedelta(hours=1),
+        )
+    ] == [4, 2, 0, 6]
+    # A read known at that time: the organization as the registry held it at 12:10.
+    at = await r.read(lambda c: og.organization(c, em.ORG, asof.position_at(c, _T0)))
+    assert at is not None and str(at.founded_on) == "2001-06"
+    with pytest.raises(InvalidValue) as e:
+        await r.read(lambda c: asof.position_at(c, dt.datetime(2026, 1, 1)))
+    assert e.value.code == "period.naive_time"
+
+
+ONE_US = dt.timedelta(microseconds=1)
