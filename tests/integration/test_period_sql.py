@@ -24,6 +24,8 @@ from sco_registry.domain.periods import (
     RecordPeriod,
     Span,
     answer_from_columns,
+    occasion_answer,
+    occasion_sql,
     position_known_at,
     question_params,
     valid_time_sql,
@@ -60,8 +62,11 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-async def test_valid_time_where_clauses_agree_with_the_rule(database_url: str) -> None:
-    periods = _periods()
+@pytest.mark.parametrize("rule", ["period", "occasion"])
+async def test_valid_time_where_clauses_agree_with_the_rule(database_url: str, rule: str) -> None:
+    """`valid_time_sql` gives `answer_from_columns` (the `Period` rule); `occasion_sql` gives
+    `occasion_answer` (a meeting's days, its end day included; occasions have a start)."""
+    periods = [p for p in _periods() if rule == "period" or p.start is not None]
     assert len(periods) > 40
     name = f"periods_{uuid.uuid4().hex[:8]}"
     table = sa.Table(
@@ -82,13 +87,17 @@ async def test_valid_time_where_clauses_agree_with_the_rule(database_url: str) -
                 params = question_params(PartialDate.parse(text))
                 got = {}
                 for definite in (True, False):
-                    where = valid_time_sql(span, definite=definite, table=name)
+                    clause = valid_time_sql if rule == "period" else occasion_sql
+                    where = clause(span, definite=definite, table=name)
                     result = await conn.execute(
                         sa.text(f"SELECT id FROM {name} WHERE {where}"), params
                     )
                     got[definite] = {i for (i,) in result}
-                for row in rows:
-                    answer = answer_from_columns(row, params, span)
+                for row, period in zip(rows, periods, strict=True):
+                    if rule == "period":
+                        answer = answer_from_columns(row, params, span)
+                    else:
+                        answer = occasion_answer(period, PartialDate.parse(text), span)
                     shown = (row["id"] in got[True], row["id"] in got[False])
                     expected = {"yes": (True, True), "perhaps": (False, True), "no": (False, False)}
                     assert shown == expected[answer.value], (row, text, span)

@@ -308,6 +308,79 @@ def valid_time_sql(span: Span, *, definite: bool, table: str = "") -> str:
     return " AND ".join(parts)
 
 
+# Occasions: the days something took place, its last day included.
+
+
+def occasion_answer(period: Period, when: dt.date | PartialDate, span: Span) -> Answer:
+    """Did the occasion `period` (a meeting: its start date to its end date, *both days
+    included*; no end date: the one day of its start) take place on every day (`THROUGHOUT`)
+    or some day (`SOMETIME`) of `when`? Never an invented day.
+
+    A `Period` holds up to the day of the change that ended it (its end is the next state's
+    first day); a meeting's end date is its own last day, so its stored period cannot be asked
+    with `Period.on` or `valid_time_sql`. With the occasion's days [s, e], s in
+    [start_lo, start_hi] and e in [end_lo, end_hi] (no end: e = s), s <= e:
+
+    * throughout Q: definitely when start_hi <= Q.lower and Q.upper <= end_lo, possibly when
+      start_lo <= Q.lower and Q.upper <= end_hi (a one-day occasion covers a one-day Q only);
+    * some day of Q: definitely when start_hi <= Q.upper and Q.lower <= end_lo, possibly when
+      start_lo <= Q.upper and Q.lower <= end_hi.
+
+    `occasion_sql` is the same rule over the stored columns.
+    """
+    q = when if isinstance(when, PartialDate) else PartialDate.of(when)
+    s_lo, s_hi, e_lo, e_hi = period.start_lo, period.start_hi, period.end_lo, period.end_hi
+    one_day = period.end is None and period.start is not None
+    if one_day:
+        e_lo, e_hi = s_lo, s_hi
+    # s <= e narrows each bound by the other date: s <= end_hi, e >= start_lo.
+    if s_hi is not None and e_hi is not None and e_hi < s_hi:
+        s_hi = e_hi
+    if e_lo is not None and s_lo is not None and s_lo > e_lo:
+        e_lo = s_lo
+
+    def le(a: dt.date | None, b: dt.date | None) -> bool:
+        return a is None or b is None or a <= b
+
+    if span is Span.THROUGHOUT:
+        fits = not one_day or q.lower == q.upper
+        definite = fits and le(s_hi, q.lower) and le(q.upper, e_lo)
+        possible = fits and le(s_lo, q.lower) and le(q.upper, e_hi)
+    else:
+        definite = le(s_hi, q.upper) and le(q.lower, e_lo)
+        possible = le(s_lo, q.upper) and le(q.lower, e_hi)
+    return Answer.of(definite=definite, possible=possible)
+
+
+def occasion_sql(span: Span, *, definite: bool, table: str = "") -> str:
+    """`occasion_answer` as a WHERE clause over the stored columns (binds `:q_lo`, `:q_hi`):
+    rows answering yes match the definite clause, perhaps the possible one and not the
+    definite one. An absent end is the start's day (COALESCE); `table` as `valid_time_sql`."""
+    p = f"{table}." if table else ""
+    s_lo, start_hi = f"{p}valid_from_lo", f"{p}valid_from_hi"
+    end_lo = f"COALESCE({p}valid_to_lo, {s_lo})"
+    e_hi = f"COALESCE({p}valid_to_hi, {start_hi})"
+    # s <= e: s is at most end_hi, e at least start_lo (CASE: the same text on both backends).
+    s_hi = f"(CASE WHEN {e_hi} < {start_hi} THEN {e_hi} ELSE {start_hi} END)"
+    e_lo = f"(CASE WHEN {s_lo} > {end_lo} THEN {s_lo} ELSE {end_lo} END)"
+
+    def le(a: str, b: str) -> str:
+        nulls = " OR ".join(f"{x} IS NULL" for x in (a, b) if not x.startswith(":"))
+        return f"({nulls} OR {a} <= {b})"
+
+    if span is Span.THROUGHOUT:
+        fits = f"({p}valid_to IS NOT NULL OR {p}valid_from IS NULL OR :q_lo = :q_hi)"
+        if definite:
+            parts = [fits, le(s_hi, ":q_lo"), le(":q_hi", e_lo)]
+        else:
+            parts = [fits, le(s_lo, ":q_lo"), le(":q_hi", e_hi)]
+    elif definite:
+        parts = [le(s_hi, ":q_hi"), le(":q_lo", e_lo)]
+    else:
+        parts = [le(s_lo, ":q_hi"), le(":q_lo", e_hi)]
+    return " AND ".join(parts)
+
+
 # Record time.
 
 

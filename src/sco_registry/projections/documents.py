@@ -20,8 +20,9 @@ from sqlalchemy.engine import Connection
 
 from sco_registry.domain.folding import StoredEvent
 from sco_registry.domain.ids import DOCUMENT
-from sco_registry.domain.periods import Period, RecordPeriod
+from sco_registry.domain.periods import Answer, Period, RecordPeriod, Span
 from sco_registry.domain.time import PartialDate
+from sco_registry.projections import asof
 from sco_registry.projections.base import Tables, metadata
 from sco_registry.projections.records import ROWS, RecordProjection, known, made_by
 
@@ -123,6 +124,9 @@ class Document:
     sources: tuple[dict[str, Any], ...]
     record: RecordPeriod
     recorded_at: str
+    # Asked as of a date: did the document stand then, signed and not yet superseded (yes,
+    # perhaps, no)? None: not asked.
+    answer: Answer | None = None
 
 
 def _date(text: str | None) -> PartialDate | None:
@@ -152,17 +156,35 @@ def _row(m: sa.RowMapping) -> Document:
         sources=tuple(m["sources"]),
         record=RecordPeriod(m["recorded_from"], m["recorded_to"]),
         recorded_at=m["recorded_at"],
+        answer=asof.answer_of(m.get("answer")),
     )
 
 
 def document(
-    conn: Connection, document_id: str, known_at: int | None = None, *, tables: Tables | None = None
+    conn: Connection,
+    document_id: str,
+    known_at: int | None = None,
+    *,
+    as_of: asof.AsOf | None = None,
+    span: Span = Span.SOMETIME,
+    tables: Tables | None = None,
 ) -> Document | None:
-    """The document as known at `known_at` (None: now); None if it was not recorded then."""
+    """The document as known at `known_at` (None: now); None if it was not recorded then.
+    With `as_of`, its `answer` says whether it stood then: from its signature to its
+    supersession (`docs/time.md`); a document not signed stands at no date (no)."""
     table = (tables or LIVE)[ROWS]
-    query = sa.select(table).where(table.c.record_id == document_id, known(table, known_at))
+    query = sa.select(*_columns(table, as_of, span)).where(
+        table.c.record_id == document_id, known(table, known_at)
+    )
     found = conn.execute(query).mappings().first()
     return None if found is None else _row(found)
+
+
+def _columns(table: sa.Table, as_of: asof.AsOf | None, span: Span) -> list[Any]:
+    if as_of is None:
+        return [table]
+    signed = asof.answer_column(table, as_of, span, asof.Rule.PERIOD).element
+    return [table, sa.case((table.c.signed_on.is_(None), "no"), else_=signed).label("answer")]
 
 
 Day = dt.date | PartialDate
@@ -185,20 +207,28 @@ def documents(
     signed_to: Day | None = None,
     known_at: int | None = None,
     *,
+    as_of: asof.AsOf | None = None,
+    span: Span = Span.SOMETIME,
     tables: Tables | None = None,
 ) -> list[Document]:
     """The documents matching every filter given, as known at `known_at`, by id. `party`: a
     state among the parties; `signed_from` / `signed_to`: the signature may fall on or after /
     on or before the day (a partial date counts by its bounds; an unsigned document matches
-    no signature filter)."""
+    no signature filter). `as_of` keeps the documents that stood, or may have stood, then
+    (signed, not yet superseded: `document`), each with its `answer` (yes or perhaps)."""
     table = (tables or LIVE)[ROWS]
-    conditions = [known(table, known_at)]
+    conditions: list[Any] = [known(table, known_at)]
+    if as_of is not None:
+        conditions += [
+            table.c.signed_on.is_not(None),
+            asof.possible(table, as_of, span, asof.Rule.PERIOD),
+        ]
     if category is not None:
         conditions.append(table.c.category == str(category))
     if meeting is not None:
         conditions.append(table.c.meeting == meeting)
-    query = sa.select(table).where(*conditions).order_by(table.c.record_id)
-    found = [_row(m) for m in conn.execute(query).mappings()]
+    query = sa.select(*_columns(table, as_of, span)).where(*conditions)
+    found = [_row(m) for m in conn.execute(query.order_by(table.c.record_id)).mappings()]
     if party is not None:
         found = [d for d in found if party in (d.parties or ())]
     if signed_from is not None:

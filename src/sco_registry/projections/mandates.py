@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sco_registry.domain import ids
-from sco_registry.domain.periods import Period, RecordPeriod
+from sco_registry.domain.periods import Answer, Period, RecordPeriod, Span
+from sco_registry.projections import asof
 from sco_registry.projections import derived as d
 from sco_registry.projections.base import Tables, metadata
 
@@ -97,6 +98,9 @@ class Mandate:
     events: tuple[tuple[Any, int], ...]
     sources: tuple[Mapping[str, Any], ...]
     record: RecordPeriod
+    # Asked as of a date: did the mandate stand open then, given and not yet fulfilled (yes
+    # or perhaps)? None: not asked.
+    answer: Answer | None = None
 
 
 def _mandate(m: sa.RowMapping) -> Mandate:
@@ -114,6 +118,7 @@ def _mandate(m: sa.RowMapping) -> Mandate:
         events=d.events_of(m),
         sources=tuple(m["sources"]),
         record=RecordPeriod(m["recorded_from"], m["recorded_to"]),
+        answer=asof.answer_of(m.get("answer")),
     )
 
 
@@ -123,18 +128,26 @@ def mandates(
     to: str | None = None,
     known_at: int | None = None,
     *,
+    as_of: asof.AsOf | None = None,
+    span: Span = Span.SOMETIME,
     tables: Tables | None = None,
 ) -> list[Mandate]:
     """The mandates given by the body `by` and/or addressed to `to` (all if neither), as
-    known at `known_at`, in the order given (undated first), ties by id."""
+    known at `known_at`, in the order given (undated first), ties by id. `as_of` keeps the
+    mandates that stood open, or may have, then (from their giving to their fulfilment),
+    each with its `answer` (yes or perhaps)."""
     table = (tables or LIVE)[MANDATES]
     conditions: list[Any] = [d.known(table, known_at)]
+    columns: list[Any] = [table]
+    if as_of is not None:
+        conditions.append(asof.possible(table, as_of, span, asof.Rule.PERIOD))
+        columns.append(asof.answer_column(table, as_of, span, asof.Rule.PERIOD))
     if by is not None:
         conditions.append(table.c.by_body == by)
     if to is not None:
         conditions.append(table.c.to_body == to)
     query = (
-        sa.select(table)
+        sa.select(*columns)
         .where(*conditions)
         .order_by(table.c.valid_from_lo.nulls_first(), table.c.mandate_id)
     )

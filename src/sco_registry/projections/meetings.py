@@ -22,9 +22,9 @@ from sqlalchemy.engine import Connection
 from sco_registry.domain.folding import StoredEvent
 from sco_registry.domain.ids import MEETING
 from sco_registry.domain.meetings import MeetingPhase
-from sco_registry.domain.periods import Period, RecordPeriod
+from sco_registry.domain.periods import Answer, Period, RecordPeriod, Span
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import membership
+from sco_registry.projections import asof, membership
 from sco_registry.projections.base import Tables, metadata
 from sco_registry.projections.records import ROWS, RecordProjection, known, made_by
 
@@ -132,6 +132,8 @@ class Meeting:
     sources: tuple[dict[str, Any], ...]
     record: RecordPeriod
     recorded_at: str
+    # Asked as of a date: was the meeting in session then (yes, perhaps, no)? None: not asked.
+    answer: Answer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +169,7 @@ def _row(m: sa.RowMapping) -> Meeting:
         sources=tuple(m["sources"]),
         record=RecordPeriod(m["recorded_from"], m["recorded_to"]),
         recorded_at=m["recorded_at"],
+        answer=asof.answer_of(m.get("answer")),
     )
 
 
@@ -175,13 +178,25 @@ def _sort_key(m: Meeting) -> tuple[Any, ...]:
 
 
 def meeting(
-    conn: Connection, meeting_id: str, known_at: int | None = None, *, tables: Tables | None = None
+    conn: Connection,
+    meeting_id: str,
+    known_at: int | None = None,
+    *,
+    as_of: asof.AsOf | None = None,
+    span: Span = Span.SOMETIME,
+    tables: Tables | None = None,
 ) -> MeetingDetail | None:
-    """The meeting as known at `known_at` (None: now), with its documents and decisions."""
+    """The meeting as known at `known_at` (None: now), with its documents and decisions;
+    None if it was not recorded then. With `as_of` (a day or a partial date), its `answer`
+    says whether it was in session then: its days run from its start date to its end date,
+    both included (no end date: its start's day), `domain.periods.occasion_answer`."""
     table = (tables or LIVE)[ROWS]
+    columns: list[Any] = [table]
+    if as_of is not None:
+        columns.append(asof.answer_column(table, as_of, span, asof.Rule.OCCASION))
     found = (
         conn.execute(
-            sa.select(table).where(table.c.record_id == meeting_id, known(table, known_at))
+            sa.select(*columns).where(table.c.record_id == meeting_id, known(table, known_at))
         )
         .mappings()
         .first()
@@ -202,12 +217,18 @@ def meeting(
 
 
 def documents_of_meeting(
-    conn: Connection, meeting_id: str, known_at: int | None = None
+    conn: Connection,
+    meeting_id: str,
+    known_at: int | None = None,
+    *,
+    as_of: asof.AsOf | None = None,
+    span: Span = Span.SOMETIME,
 ) -> list[Any]:
-    """The documents whose signature names the meeting, as known at `known_at`, by id."""
+    """The documents whose signature names the meeting, as known at `known_at`, by id;
+    with `as_of`, those standing then (`documents.documents`)."""
     from sco_registry.projections import documents
 
-    return documents.documents(conn, meeting=meeting_id, known_at=known_at)
+    return documents.documents(conn, meeting=meeting_id, known_at=known_at, as_of=as_of, span=span)
 
 
 def meetings(
@@ -222,13 +243,21 @@ def meetings(
     descending: bool = False,
     known_at: int | None = None,
     *,
+    as_of: asof.AsOf | None = None,
+    span: Span = Span.SOMETIME,
     tables: Tables | None = None,
 ) -> list[Meeting]:
     """The meetings matching every filter given, as known at `known_at`, by start date. A
     year filter keeps a meeting whose start may fall in the years asked (a partial start
-    date counts by its bounds; an undated meeting matches no year filter)."""
+    date counts by its bounds; an undated meeting matches no year filter). `as_of` keeps
+    the meetings that were, or may have been, in session then (`meeting`), each with its
+    `answer` (yes or perhaps)."""
     table = (tables or LIVE)[ROWS]
-    conditions = [known(table, known_at)]
+    conditions: list[Any] = [known(table, known_at)]
+    columns: list[Any] = [table]
+    if as_of is not None:
+        conditions.append(asof.possible(table, as_of, span, asof.Rule.OCCASION))
+        columns.append(asof.answer_column(table, as_of, span, asof.Rule.OCCASION))
     for column, value in (
         ("body_id", body),
         ("host_state", host_state),
@@ -238,7 +267,8 @@ def meetings(
     ):
         if value is not None:
             conditions.append(table.c[column] == (value if column == "ordinal" else str(value)))
-    found = [_row(m) for m in conn.execute(sa.select(table).where(*conditions)).mappings()]
+    query = sa.select(*columns).where(*conditions)
+    found = [_row(m) for m in conn.execute(query).mappings()]
     if year_from is not None:
         found = [
             m for m in found if m.start_date is not None and m.start_date.upper.year >= year_from

@@ -21,9 +21,9 @@ from sqlalchemy.engine import Connection
 from sco_registry.domain.folding import StoredEvent
 from sco_registry.domain.ids import ORGANIZATION
 from sco_registry.domain.membership import PARTY_STATUSES, MembershipStatus
-from sco_registry.domain.periods import Period, RecordPeriod
+from sco_registry.domain.periods import Answer, Period, RecordPeriod, Span
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import membership
+from sco_registry.projections import asof, membership
 from sco_registry.projections.base import Tables, metadata
 from sco_registry.projections.records import ROWS, RecordProjection, known, made_by
 
@@ -104,6 +104,9 @@ class Organization:
     sources: tuple[dict[str, Any], ...]
     record: RecordPeriod
     recorded_at: str
+    # Asked as of a date: did the organization exist then, founded and not yet succeeded
+    # (yes, perhaps, no)? None: not asked.
+    answer: Answer | None = None
 
 
 def _date(text: str | None) -> PartialDate | None:
@@ -150,27 +153,52 @@ def _row(conn: Connection, m: sa.RowMapping, known_at: int | None) -> Organizati
         sources=tuple(m["sources"]),
         record=RecordPeriod(m["recorded_from"], m["recorded_to"]),
         recorded_at=m["recorded_at"],
+        answer=asof.answer_of(m.get("answer")),
     )
 
 
 def organization(
-    conn: Connection, org_id: str, known_at: int | None = None, *, tables: Tables | None = None
+    conn: Connection,
+    org_id: str,
+    known_at: int | None = None,
+    *,
+    as_of: asof.AsOf | None = None,
+    span: Span = Span.SOMETIME,
+    tables: Tables | None = None,
 ) -> Organization | None:
-    """The organization as known at `known_at` (None: now); None if not recorded then."""
+    """The organization as known at `known_at` (None: now); None if not recorded then. With
+    `as_of`, its `answer` says whether it existed then: from its founding to its succession."""
     table = (tables or LIVE)[ROWS]
-    query = sa.select(table).where(table.c.record_id == org_id, known(table, known_at))
+    query = sa.select(*_columns(table, as_of, span)).where(
+        table.c.record_id == org_id, known(table, known_at)
+    )
     found = conn.execute(query).mappings().first()
     return None if found is None else _row(conn, found, known_at)
 
 
+def _columns(table: sa.Table, as_of: asof.AsOf | None, span: Span) -> list[Any]:
+    if as_of is None:
+        return [table]
+    return [table, asof.answer_column(table, as_of, span, asof.Rule.PERIOD)]
+
+
 def organizations(
-    conn: Connection, known_at: int | None = None, *, tables: Tables | None = None
+    conn: Connection,
+    known_at: int | None = None,
+    *,
+    as_of: asof.AsOf | None = None,
+    span: Span = Span.SOMETIME,
+    tables: Tables | None = None,
 ) -> list[Organization]:
-    """Every organization as known at `known_at`, by founding date."""
+    """Every organization as known at `known_at`, by founding date; `as_of` keeps those that
+    existed, or may have existed, then (`organization`), each with its `answer`."""
     table = (tables or LIVE)[ROWS]
+    conditions: list[Any] = [known(table, known_at)]
+    if as_of is not None:
+        conditions.append(asof.possible(table, as_of, span, asof.Rule.PERIOD))
     query = (
-        sa.select(table)
-        .where(known(table, known_at))
+        sa.select(*_columns(table, as_of, span))
+        .where(*conditions)
         .order_by(table.c.valid_from_lo, table.c.record_id)
     )
     return [_row(conn, m, known_at) for m in conn.execute(query).mappings()]
