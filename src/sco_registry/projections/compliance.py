@@ -24,7 +24,6 @@ Read functions take `known_at` (a log position; None: now).
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -39,9 +38,9 @@ from sco_registry.domain.folding import StoredEvent, fold
 from sco_registry.domain.membership import MembershipChange
 from sco_registry.domain.periods import RecordPeriod, record_time_sql
 from sco_registry.domain.time import PartialDate
+from sco_registry.projections import bitemporal, streams
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
-from sco_registry.store.chain import format_timestamp
 
 EVENTS = "compliance_events"
 FACTS = "compliance_facts"
@@ -51,6 +50,7 @@ _FAMILIES = ("meeting/", "membership/", "document/")
 _JOINED = frozenset({MembershipChange.FOUNDING_MEMBER, MembershipChange.ADMITTED})
 _LEFT = frozenset({MembershipChange.WITHDREW, MembershipChange.ENDED})
 
+_STORED = ("event_id", "event_type", "data")
 CONTENT = (
     "norm",
     "reading",
@@ -112,21 +112,10 @@ class ComplianceProjection(Projection):
         if not relevant(event.stream_id):
             return
         events, facts, findings = tables[EVENTS], tables[FACTS], tables[FINDINGS]
-        conn.execute(
-            events.insert(),
-            {
-                "position": event.position,
-                "stream_id": event.stream_id,
-                "event_id": str(event.event_id),
-                "event_type": event.type,
-                "data": catalog.upcast(event.type, event.schema_version, event.data),
-            },
+        data = catalog.upcast(event.type, event.schema_version, event.data)
+        stream = streams.keep(
+            conn, events, ("stream_id", event.stream_id), event, {"data": data}, _STORED
         )
-        stream = conn.execute(
-            sa.select(events.c.event_id, events.c.event_type, events.c.data)
-            .where(events.c.stream_id == event.stream_id)
-            .order_by(events.c.position)
-        ).all()
         stored = [StoredEvent(uuid.UUID(i), t, d) for i, t, d in stream]
         conn.execute(facts.delete().where(facts.c.stream_id == event.stream_id))
         conn.execute(
@@ -136,46 +125,18 @@ class ComplianceProjection(Projection):
         gathered = norm_facts(
             {r[0]: r[1] for r in conn.execute(sa.select(facts.c.stream_id, facts.c.facts))}
         )
-        derived = [finding_columns(f) for f in norms.evaluate_all(gathered)]
-        current = conn.execute(sa.select(findings).where(findings.c.recorded_to.is_(None)))
-        wanted: dict[str, list[int]] = {}
-        for i, content in enumerate(derived):
-            wanted.setdefault(_key(content), []).append(i)
-        kept: set[int] = set()
-        for row in list(current.mappings()):
-            matches = wanted.get(_key(row))
-            if matches:
-                kept.add(matches.pop(0))
-                continue
-            conn.execute(
-                findings.update()
-                .where(
-                    findings.c.recorded_from == row["recorded_from"],
-                    findings.c.ordinal == row["ordinal"],
-                )
-                .values(recorded_to=event.position)
-            )
-        new_rows = [
-            {
-                "recorded_from": event.position,
-                "ordinal": i,
-                "recorded_to": None,
-                "recorded_at": format_timestamp(event.recorded_at),
-                **content,
-            }
-            for i, content in enumerate(derived)
-            if i not in kept
-        ]
-        if new_rows:
-            conn.execute(findings.insert(), new_rows)
+        bitemporal.sync(
+            conn,
+            findings,
+            scope={},
+            content=CONTENT,
+            derived=[finding_columns(f) for f in norms.evaluate_all(gathered)],
+            event=event,
+        )
 
 
 LIVE: Tables = ComplianceProjection.define(metadata)
 ComplianceProjection.tables = LIVE
-
-
-def _key(row: Mapping[str, Any] | sa.RowMapping) -> str:
-    return json.dumps({c: row[c] for c in CONTENT}, sort_keys=True, default=str)
 
 
 def _date(value: PartialDate | None) -> str | None:

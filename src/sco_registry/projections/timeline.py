@@ -28,7 +28,6 @@ undated facts first (`sort_lo` / `sort_hi` are the bounds with "" and "~" for un
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,9 +42,9 @@ from sco_registry.domain.errors import InvalidValue
 from sco_registry.domain.folding import StoredEvent, effective
 from sco_registry.domain.periods import Period, RecordPeriod, record_time_sql
 from sco_registry.domain.time import PartialDate
+from sco_registry.projections import bitemporal, streams
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
-from sco_registry.store.chain import format_timestamp
 
 EVENTS = "timeline_events"
 FACTS = "timeline_facts"
@@ -125,64 +124,23 @@ class TimelineProjection(Projection):
         record = dict(event.metadata.get("record") or {})
         if event.metadata.get("record_id") is not None:
             record["record_id"] = str(event.metadata["record_id"])
-        conn.execute(
-            events.insert(),
-            {
-                "position": event.position,
-                "stream_id": stream_id,
-                "event_id": str(event.event_id),
-                "event_type": event.type,
-                "data": data,
-                "record": record,
-            },
+        stream = streams.keep(
+            conn,
+            events,
+            ("stream_id", stream_id),
+            event,
+            {"data": data, "record": record},
+            (*streams.STREAM_COLUMNS, "record"),
         )
-        stream = conn.execute(
-            sa.select(
-                events.c.position,
-                events.c.event_id,
-                events.c.event_type,
-                events.c.data,
-                events.c.record,
-            )
-            .where(events.c.stream_id == stream_id)
-            .order_by(events.c.position)
-        ).all()
-        derived = derive(stream_id, [(r[0], r[1], r[2], r[3], r[4]) for r in stream])
-        current = conn.execute(
-            sa.select(facts).where(facts.c.stream_id == stream_id, facts.c.recorded_to.is_(None))
-        ).mappings()
-        wanted: dict[str, list[int]] = {}
-        for i, content in enumerate(derived):
-            wanted.setdefault(_key(content), []).append(i)
-        kept: set[int] = set()
-        for row in list(current):
-            matches = wanted.get(_key(row))
-            if matches:
-                kept.add(matches.pop(0))
-                continue
-            conn.execute(
-                facts.update()
-                .where(
-                    facts.c.stream_id == stream_id,
-                    facts.c.recorded_from == row["recorded_from"],
-                    facts.c.ordinal == row["ordinal"],
-                )
-                .values(recorded_to=event.position)
-            )
-        new_rows = [
-            {
-                "stream_id": stream_id,
-                "recorded_from": event.position,
-                "ordinal": i,
-                "recorded_to": None,
-                "recorded_at": format_timestamp(event.recorded_at),
-                **content,
-            }
-            for i, content in enumerate(derived)
-            if i not in kept
-        ]
-        if new_rows:
-            conn.execute(facts.insert(), new_rows)
+        bitemporal.sync(
+            conn,
+            facts,
+            scope={"stream_id": stream_id},
+            content=CONTENT,
+            derived=derive(stream_id, [(r[0], r[1], r[2], r[3], r[4]) for r in stream]),
+            event=event,
+            new_scope=event.stream_version == 1,
+        )
 
 
 LIVE: Tables = TimelineProjection.define(metadata)
@@ -198,10 +156,6 @@ def _upcast(event: RecordedEvent) -> dict[str, Any]:
         if e.code != "event.unknown_type":
             raise
         return dict(event.data)
-
-
-def _key(row: Mapping[str, Any] | sa.RowMapping) -> str:
-    return json.dumps({c: row[c] for c in CONTENT}, sort_keys=True, default=str)
 
 
 def summarize(event_type: str, data: Mapping[str, Any]) -> str:
