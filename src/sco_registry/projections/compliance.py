@@ -11,13 +11,17 @@ documents (signed ones: category, date, meeting) and the organization (its found
 projection keeps those streams as recorded (`compliance_events`) and, per stream, the facts
 its fold gives now (`compliance_facts`, one JSON row per stream; `folding.fold`, so
 corrections and retractions apply as everywhere). On every event of such a stream it
-refolds that stream only, then *recomputes every finding* from all the streams' facts and
-compares them with the current findings: a finding that no longer holds is closed
-(`recorded_to` = the event's position), a new one opened. The choice: the findings are few
-(one per year and norm and reading, one per rotating meeting and reading: about a hundred
-over the bundled history) and the facts one small row per stream, so recomputing is cheap
-and cannot drift from the rules, where an incremental evaluation would repeat them. Events
-of other streams change nothing.
+refolds that stream only; when its facts changed (and only then: most events of those
+streams, a meeting scheduled or a document drafted, change no norm fact, and facts that
+did not change cannot change a finding), it *recomputes every finding* from all the
+streams' facts and compares them with the current findings (`bitemporal.sync`): a finding
+that no longer holds is closed (`recorded_to` = the event's position), a new one opened.
+The choice: the findings are few (one per year and norm and reading, one per rotating
+meeting and reading: about a hundred over the bundled history) and the facts one small row
+per stream, so recomputing is cheap and cannot drift from the rules, where an incremental
+evaluation would repeat them. Its cost grows with the history, though (every fact and
+finding is read per change): see docs/architecture.md for what it costs. Events of other
+streams change nothing.
 
 Read functions take `known_at` (a log position; None: now).
 """
@@ -117,11 +121,18 @@ class ComplianceProjection(Projection):
             conn, events, ("stream_id", event.stream_id), event, {"data": data}, _STORED
         )
         stored = [StoredEvent(uuid.UUID(i), t, d) for i, t, d in stream]
-        conn.execute(facts.delete().where(facts.c.stream_id == event.stream_id))
-        conn.execute(
-            facts.insert(),
-            {"stream_id": event.stream_id, "facts": stream_facts(event.stream_id, stored)},
-        )
+        now = stream_facts(event.stream_id, stored)
+        where = facts.c.stream_id == event.stream_id
+        if event.stream_version == 1:
+            before = None  # a new stream: no facts row yet
+        else:
+            before = conn.execute(sa.select(facts.c.facts).where(where)).scalar()
+            if before == now:
+                return  # the stream's facts as they were: so are the findings
+            conn.execute(facts.delete().where(where))
+        conn.execute(facts.insert(), {"stream_id": event.stream_id, "facts": now})
+        if not now and not before:
+            return  # no facts before or after (`{}` adds nothing to `norm_facts`)
         gathered = norm_facts(
             {r[0]: r[1] for r in conn.execute(sa.select(facts.c.stream_id, facts.c.facts))}
         )

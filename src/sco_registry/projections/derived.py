@@ -6,9 +6,10 @@ position, stream, event id, type, data upcast; corrections and retractions inclu
 on every event of a stream, derives that stream's rows afresh from the stream as it now
 holds (`folding.effective`: facts from the events' data *as corrected*). The derived rows
 of each row table are compared with the stream's current rows (`bitemporal.sync`, the one
-row diff of every model): a row that no longer holds is closed (`recorded_to` = the event's position), a row not yet there is opened
-(`recorded_from` = it), unchanged rows stay open. So the rows known at P are those a
-replay of the log up to P would hold as current, exactly as for membership.
+row diff of every model): a row that no longer holds is closed (`recorded_to` = the event's
+position), a row not yet there is opened (`recorded_from` = it), unchanged rows stay open.
+So the rows known at P are those a replay of the log up to P would hold as current, exactly
+as for membership.
 
 Each row table has the stream's id, `recorded_from` and `ordinal` as its key, then
 `recorded_to` and `recorded_at`, then its content columns (`Content`). Helpers for the

@@ -6,7 +6,7 @@ reads in a table of its own (`<model>_events`: position, the stream's key, event
 data upcast, and what else the model needs), so that it can fold a stream again when a
 later event (a correction, a retraction, a change recorded out of date order) changes what
 the stream holds, without reading the log. `keep` adds an event to that copy and returns
-the stream as recorded so far.
+the stream as recorded so far; `add` only adds it.
 """
 
 from __future__ import annotations
@@ -38,6 +38,27 @@ def keep(
     The first event of a stream (stream version 1) is its whole stream: it is returned
     without reading the table back, which saves a query on most events of a history
     (most records are streams of one or two events)."""
+    row = add(conn, table, key, event, values)
+    if event.stream_version == 1:
+        return [tuple(row[c] for c in columns)]
+    column, value = key
+    query = (
+        sa.select(*(table.c[c] for c in columns))
+        .where(table.c[column] == value)
+        .order_by(table.c.position)
+    )
+    return [tuple(r) for r in conn.execute(query)]
+
+
+def add(
+    conn: Connection,
+    table: sa.Table,
+    key: tuple[str, str],
+    event: RecordedEvent,
+    values: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Insert `event` into the kept copy of its stream, reading nothing back (for a model
+    that can tell the event changes nothing else); returns the row inserted."""
     column, value = key
     row = {
         "position": event.position,
@@ -47,11 +68,4 @@ def keep(
         **values,
     }
     conn.execute(table.insert(), row)
-    if event.stream_version == 1:
-        return [tuple(row[c] for c in columns)]
-    query = (
-        sa.select(*(table.c[c] for c in columns))
-        .where(table.c[column] == value)
-        .order_by(table.c.position)
-    )
-    return [tuple(r) for r in conn.execute(query)]
+    return row

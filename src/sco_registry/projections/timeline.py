@@ -124,14 +124,33 @@ class TimelineProjection(Projection):
         record = dict(event.metadata.get("record") or {})
         if event.metadata.get("record_id") is not None:
             record["record_id"] = str(event.metadata["record_id"])
-        stream = streams.keep(
-            conn,
-            events,
-            ("stream_id", stream_id),
-            event,
-            {"data": data, "record": record},
-            (*streams.STREAM_COLUMNS, "record"),
-        )
+        key = ("stream_id", stream_id)
+        if event.stream_version > 1 and event.type not in CORRECTION_TYPES:
+            # A fact that corrects nothing adds its own row and changes no other, as long as
+            # no correction in its stream could name it: then its row is the last of the
+            # stream's derived rows, whose others are the open rows (as `sync` would find).
+            streams.add(conn, events, key, event, {"data": data, "record": record})
+            count, fixes = conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.count().filter(facts.c.kind.in_(("correction", "retraction"))),
+                ).where(facts.c.stream_id == stream_id, facts.c.recorded_to.is_(None))
+            ).one()
+            if not fixes:
+                row = fact_row(stream_id, event.position, str(event.event_id), event.type, data)
+                bitemporal.append(
+                    conn,
+                    facts,
+                    scope={"stream_id": stream_id},
+                    rows=[(count, {**row, **_record_columns(record)})],
+                    event=event,
+                )
+                return
+            stream = _read(conn, events, stream_id)
+        else:
+            stream = streams.keep(
+                conn, events, key, event, {"data": data, "record": record}, _STREAM
+            )
         bitemporal.sync(
             conn,
             facts,
@@ -141,6 +160,18 @@ class TimelineProjection(Projection):
             event=event,
             new_scope=event.stream_version == 1,
         )
+
+
+_STREAM = (*streams.STREAM_COLUMNS, "record")
+
+
+def _read(conn: Connection, events: sa.Table, stream_id: str) -> list[tuple[Any, ...]]:
+    query = (
+        sa.select(*(events.c[c] for c in _STREAM))
+        .where(events.c.stream_id == stream_id)
+        .order_by(events.c.position)
+    )
+    return [tuple(r) for r in conn.execute(query)]
 
 
 LIVE: Tables = TimelineProjection.define(metadata)
@@ -179,7 +210,6 @@ def derive(
 ) -> list[dict[str, Any]]:
     """A stream's timeline rows (content columns) from its events as recorded: (position,
     event id, type, data, record metadata) in position order, corrections included."""
-    by_id = {event_id: (position, record) for position, event_id, _, _, record in stream}
     family = stream_id.split("/", 1)[0]
     held = {
         str(e.event_id): e
@@ -199,28 +229,52 @@ def derive(
             summary = summarize(event_type, content_data)
         else:
             continue  # retracted: only its retraction row stays current
-        raw = content_data.get("valid_time")
-        date = PartialDate.parse(raw) if isinstance(raw, str) else None
-        period = Period(date, date)
-        columns = period.columns()
         out.append(
             {
-                "kind": kind,
-                "event_type": event_type,
-                "record_id": _text(by_id[event_id][1].get("record_id")),
-                "summary": summary,
-                **columns,
-                "sort_lo": columns["valid_from_lo"] or LOWEST,
-                "sort_hi": columns["valid_to_hi"] or HIGHEST,
-                "event_id": event_id,
-                "position": position,
-                "corrects_event_id": corrects,
-                "sources": list(content_data.get("sources") or []),
-                "confidence": _text(record.get("confidence")),
-                "note": _text(record.get("note")),
+                **fact_row(
+                    stream_id, position, event_id, event_type, content_data, kind, corrects, summary
+                ),
+                **_record_columns(record),
             }
         )
     return out
+
+
+def fact_row(
+    stream_id: str,
+    position: int,
+    event_id: str,
+    event_type: str,
+    data: Mapping[str, Any],
+    kind: str | None = None,
+    corrects: str | None = None,
+    summary: str | None = None,
+) -> dict[str, Any]:
+    """A timeline row's content but for its record's columns (`_record_columns`): by
+    default a fact of its stream's family with its data (as corrected)."""
+    raw = data.get("valid_time")
+    date = PartialDate.parse(raw) if isinstance(raw, str) else None
+    columns = Period(date, date).columns()
+    return {
+        "kind": kind or stream_id.split("/", 1)[0],
+        "event_type": event_type,
+        "summary": summarize(event_type, data) if summary is None else summary,
+        **columns,
+        "sort_lo": columns["valid_from_lo"] or LOWEST,
+        "sort_hi": columns["valid_to_hi"] or HIGHEST,
+        "event_id": event_id,
+        "position": position,
+        "corrects_event_id": corrects,
+        "sources": list(data.get("sources") or []),
+    }
+
+
+def _record_columns(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "record_id": _text(record.get("record_id")),
+        "confidence": _text(record.get("confidence")),
+        "note": _text(record.get("note")),
+    }
 
 
 # --- read functions -----------------------------------------------------------------------------
