@@ -35,6 +35,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sco_registry.projections import statements
 from sco_registry.store.base import RecordedEvent
 from sco_registry.store.chain import format_timestamp
 
@@ -44,14 +45,22 @@ def fingerprint(row: Mapping[str, Any] | sa.RowMapping, content: Sequence[str]) 
     return json.dumps({c: row[c] for c in content}, sort_keys=True, default=str)
 
 
-def _where(table: sa.Table, scope: Mapping[str, Any]) -> list[sa.ColumnElement[bool]]:
-    return [table.c[column] == value for column, value in scope.items()]
-
-
 def open_rows(conn: Connection, table: sa.Table, scope: Mapping[str, Any]) -> list[sa.RowMapping]:
     """The scope's open rows (`scope`: column -> value; empty: the whole table)."""
-    query = sa.select(table).where(*_where(table, scope), table.c.recorded_to.is_(None))
-    return list(conn.execute(query).mappings())
+    columns = tuple(scope)
+
+    def build(t: sa.Table) -> sa.Select[Any]:
+        where = [t.c[c] == sa.bindparam(f"w_{c}") for c in columns]
+        return sa.select(t).where(*where, t.c.recorded_to.is_(None))
+
+    query = statements.cached(table, ("open", columns), build)
+    params = {f"w_{c}": v for c, v in scope.items()}
+    return list(conn.execute(query, params).mappings())
+
+
+def _close(t: sa.Table) -> sa.Update:
+    key = [c == sa.bindparam(f"k_{c.name}") for c in t.primary_key.columns]
+    return t.update().where(*key).values(recorded_to=sa.bindparam("p_to"))
 
 
 def sync(
@@ -75,17 +84,16 @@ def sync(
     for i, row in enumerate(derived):
         wanted.setdefault(fingerprint(row, content), []).append(i)
     kept: set[int] = set()
-    key = list(table.primary_key.columns)
+    key = [c.name for c in table.primary_key.columns]
+    closed = []
     for current in open_rows(conn, table, scope):
         matches = wanted.get(fingerprint(current, content))
         if matches:
             kept.add(matches.pop(0))
             continue
-        conn.execute(
-            table.update()
-            .where(*(c == current[c.name] for c in key))
-            .values(recorded_to=event.position)
-        )
+        closed.append({"p_to": event.position, **{f"k_{c}": current[c] for c in key}})
+    if closed:
+        conn.execute(statements.cached(table, "close", _close), closed)
     append(
         conn,
         table,
@@ -109,7 +117,7 @@ def append(
     ordinal = "ordinal" in table.c
     recorded_at = format_timestamp(event.recorded_at)
     conn.execute(
-        table.insert(),
+        statements.insert(table),
         [
             {
                 **scope,

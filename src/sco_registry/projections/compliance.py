@@ -42,7 +42,7 @@ from sco_registry.domain.folding import StoredEvent, fold
 from sco_registry.domain.membership import MembershipChange
 from sco_registry.domain.periods import RecordPeriod, record_time_sql
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import bitemporal, streams
+from sco_registry.projections import bitemporal, statements, streams
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
 
@@ -122,20 +122,19 @@ class ComplianceProjection(Projection):
         )
         stored = [StoredEvent(uuid.UUID(i), t, d) for i, t, d in stream]
         now = stream_facts(event.stream_id, stored)
-        where = facts.c.stream_id == event.stream_id
+        key = {"w_stream_id": event.stream_id}
         if event.stream_version == 1:
             before = None  # a new stream: no facts row yet
         else:
-            before = conn.execute(sa.select(facts.c.facts).where(where)).scalar()
+            before = conn.execute(statements.cached(facts, "facts", _facts_of), key).scalar()
             if before == now:
                 return  # the stream's facts as they were: so are the findings
-            conn.execute(facts.delete().where(where))
-        conn.execute(facts.insert(), {"stream_id": event.stream_id, "facts": now})
+            conn.execute(statements.cached(facts, "delete", _delete), key)
+        conn.execute(statements.insert(facts), {"stream_id": event.stream_id, "facts": now})
         if not now and not before:
             return  # no facts before or after (`{}` adds nothing to `norm_facts`)
-        gathered = norm_facts(
-            {r[0]: r[1] for r in conn.execute(sa.select(facts.c.stream_id, facts.c.facts))}
-        )
+        every = statements.cached(facts, "all", lambda t: sa.select(t.c.stream_id, t.c.facts))
+        gathered = norm_facts({r[0]: r[1] for r in conn.execute(every)})
         bitemporal.sync(
             conn,
             findings,
@@ -144,6 +143,14 @@ class ComplianceProjection(Projection):
             derived=[finding_columns(f) for f in norms.evaluate_all(gathered)],
             event=event,
         )
+
+
+def _facts_of(facts: sa.Table) -> sa.Select[Any]:
+    return sa.select(facts.c.facts).where(facts.c.stream_id == sa.bindparam("w_stream_id"))
+
+
+def _delete(facts: sa.Table) -> sa.Delete:
+    return facts.delete().where(facts.c.stream_id == sa.bindparam("w_stream_id"))
 
 
 LIVE: Tables = ComplianceProjection.define(metadata)

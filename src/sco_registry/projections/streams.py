@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sco_registry.projections import statements
 from sco_registry.store.base import RecordedEvent
 
 #: What `keep` returns by default, per event: (position, event id, type, data upcast).
@@ -41,13 +42,28 @@ def keep(
     row = add(conn, table, key, event, values)
     if event.stream_version == 1:
         return [tuple(row[c] for c in columns)]
+    return read(conn, table, key, columns)
+
+
+def read(
+    conn: Connection,
+    table: sa.Table,
+    key: tuple[str, str],
+    columns: Sequence[str] = STREAM_COLUMNS,
+) -> list[tuple[Any, ...]]:
+    """The kept stream's events as recorded, in position order (tuples of `columns`)."""
     column, value = key
-    query = (
-        sa.select(*(table.c[c] for c in columns))
-        .where(table.c[column] == value)
-        .order_by(table.c.position)
-    )
-    return [tuple(r) for r in conn.execute(query)]
+    selected = tuple(columns)
+
+    def build(t: sa.Table) -> sa.Select[Any]:
+        return (
+            sa.select(*(t.c[c] for c in selected))
+            .where(t.c[column] == sa.bindparam("w_key"))
+            .order_by(t.c.position)
+        )
+
+    query = statements.cached(table, ("stream", column, selected), build)
+    return [tuple(r) for r in conn.execute(query, {"w_key": value})]
 
 
 def add(
@@ -67,5 +83,5 @@ def add(
         "event_type": event.type,
         **values,
     }
-    conn.execute(table.insert(), row)
+    conn.execute(statements.insert(table), row)
     return row

@@ -42,7 +42,7 @@ from sco_registry.domain.errors import InvalidValue
 from sco_registry.domain.folding import StoredEvent, effective
 from sco_registry.domain.periods import Period, RecordPeriod, record_time_sql
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import bitemporal, streams
+from sco_registry.projections import bitemporal, statements, streams
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
 
@@ -130,12 +130,8 @@ class TimelineProjection(Projection):
             # no correction in its stream could name it: then its row is the last of the
             # stream's derived rows, whose others are the open rows (as `sync` would find).
             streams.add(conn, events, key, event, {"data": data, "record": record})
-            count, fixes = conn.execute(
-                sa.select(
-                    sa.func.count(),
-                    sa.func.count().filter(facts.c.kind.in_(("correction", "retraction"))),
-                ).where(facts.c.stream_id == stream_id, facts.c.recorded_to.is_(None))
-            ).one()
+            query = statements.cached(facts, "open_count", _open_count)
+            count, fixes = conn.execute(query, {"w_stream_id": stream_id}).one()
             if not fixes:
                 row = fact_row(stream_id, event.position, str(event.event_id), event.type, data)
                 bitemporal.append(
@@ -146,7 +142,7 @@ class TimelineProjection(Projection):
                     event=event,
                 )
                 return
-            stream = _read(conn, events, stream_id)
+            stream = streams.read(conn, events, key, _STREAM)
         else:
             stream = streams.keep(
                 conn, events, key, event, {"data": data, "record": record}, _STREAM
@@ -165,13 +161,12 @@ class TimelineProjection(Projection):
 _STREAM = (*streams.STREAM_COLUMNS, "record")
 
 
-def _read(conn: Connection, events: sa.Table, stream_id: str) -> list[tuple[Any, ...]]:
-    query = (
-        sa.select(*(events.c[c] for c in _STREAM))
-        .where(events.c.stream_id == stream_id)
-        .order_by(events.c.position)
+def _open_count(facts: sa.Table) -> sa.Select[int, int]:
+    """A stream's open rows: how many, and how many of them corrections or retractions."""
+    fixes = facts.c.kind.in_(("correction", "retraction"))
+    return sa.select(sa.func.count(), sa.func.count().filter(fixes)).where(
+        facts.c.stream_id == sa.bindparam("w_stream_id"), facts.c.recorded_to.is_(None)
     )
-    return [tuple(r) for r in conn.execute(query)]
 
 
 LIVE: Tables = TimelineProjection.define(metadata)
