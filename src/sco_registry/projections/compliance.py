@@ -28,6 +28,7 @@ Read functions take `known_at` (a log position; None: now).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -211,13 +212,17 @@ def stream_facts(stream_id: str, stored: Sequence[StoredEvent]) -> dict[str, Any
     return {}
 
 
+# The same few thousand dates are parsed on every recompute; a PartialDate is immutable.
+_parse = functools.lru_cache(maxsize=1 << 16)(PartialDate.parse)
+
+
 def norm_facts(by_stream: Mapping[str, Mapping[str, Any]]) -> norms.NormFacts:
     """`domain/norms.py`'s facts from every stream's facts (`stream_facts`), by stream id."""
     held: list[norms.HeldMeeting] = []
     members: list[norms.MemberTerm] = []
     admissions: list[norms.Admission] = []
     signed: list[norms.SignedDocument] = []
-    parse = PartialDate.parse
+    parse = _parse
     for stream_id in sorted(by_stream):
         f = by_stream[stream_id]
         if "meeting" in f:
