@@ -20,7 +20,10 @@ and compares them with the current ones: a row that no longer holds is closed at
 event's position, a new one opened. So a correction closes the corrected fact's row (the
 fact is *superseded in record time*), opens its corrected version and a correction row; a
 retraction closes the fact's row and opens a retraction row; the rows known at P are those
-a replay of the log up to P would hold as current.
+a replay of the log up to P would hold as current. The common case is cheaper: a fact that
+corrects nothing, in a stream with no open correction or retraction row (so nothing could
+name it), leaves every other row as it was and only appends its own, with the ordinal the
+full derivation would give it (the count of the stream's open rows).
 
 The order is a stable keyset: (valid-time lower bound, upper bound, position), with
 undated facts first (`sort_lo` / `sort_hi` are the bounds with "" and "~" for unknown).
