@@ -170,9 +170,13 @@ def _order(f: Finding) -> tuple[int, str, str, str, tuple[str, ...]]:
 
 def _annual(facts: NormFacts, first: int, last: int) -> list[Finding]:
     body = facts.heads_of_state_body
+    by_year: dict[int, list[HeldMeeting]] = {}
+    for m in facts.meetings:
+        if m.body_id == body:
+            by_year.setdefault(m.start_date.year, []).append(m)
     out = []
     for year in range(first, last + 1):
-        held = [m for m in facts.meetings if m.body_id == body and m.start_date.year == year]
+        held = by_year.get(year, [])
         ids = tuple(m.meeting_id for m in held)
         if held:
             status, text = FindingStatus.MET, f"{len(held)} meeting(s) held in {year}"
@@ -250,9 +254,12 @@ def _rotation(facts: NormFacts) -> list[Finding]:
 
 def _admissions(facts: NormFacts, first: int, last: int) -> list[Finding]:
     org = facts.organization_id
+    by_year: dict[int, list[Admission]] = {}
+    for a in facts.admissions:
+        by_year.setdefault(a.date.year, []).append(a)
     out = []
     for year in range(first, last + 1):
-        admitted = [a for a in facts.admissions if a.date.year == year]
+        admitted = by_year.get(year, [])
         if not admitted:
             out.append(
                 Finding(

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sco_registry.domain.corrections import CORRECTION_TYPES
+from sco_registry.projections import statements
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
 from sco_registry.store.chain import GENESIS_HASH, format_timestamp, parse_timestamp
@@ -59,18 +60,18 @@ class AuditProjection(Projection):
     def apply(self, conn: Connection, tables: Tables, event: RecordedEvent) -> None:
         table = tables[EVENTS]
         previous = conn.execute(
-            sa.select(table.c.hash).where(table.c.position == event.position - 1)
+            statements.cached(table, "hash_at", _hash_at), {"w_position": event.position - 1}
         ).scalar()
         corrects_id: str | None = None
         corrects_position: int | None = None
         if event.type in CORRECTION_TYPES:
             corrects_id = str(event.data["event_id"])
             corrects_position = conn.execute(
-                sa.select(table.c.position).where(table.c.event_id == corrects_id)
+                statements.cached(table, "position_of", _position_of), {"w_event_id": corrects_id}
             ).scalar()
         record_id = event.metadata.get("record_id")
         conn.execute(
-            table.insert(),
+            statements.insert(table),
             {
                 "position": event.position,
                 "event_id": str(event.event_id),
@@ -88,6 +89,14 @@ class AuditProjection(Projection):
                 "corrects_position": corrects_position,
             },
         )
+
+
+def _hash_at(table: sa.Table) -> sa.Select[str]:
+    return sa.select(table.c.hash).where(table.c.position == sa.bindparam("w_position"))
+
+
+def _position_of(table: sa.Table) -> sa.Select[int]:
+    return sa.select(table.c.position).where(table.c.event_id == sa.bindparam("w_event_id"))
 
 
 LIVE: Tables = AuditProjection.define(metadata)

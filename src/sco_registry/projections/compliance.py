@@ -11,20 +11,24 @@ documents (signed ones: category, date, meeting) and the organization (its found
 projection keeps those streams as recorded (`compliance_events`) and, per stream, the facts
 its fold gives now (`compliance_facts`, one JSON row per stream; `folding.fold`, so
 corrections and retractions apply as everywhere). On every event of such a stream it
-refolds that stream only, then *recomputes every finding* from all the streams' facts and
-compares them with the current findings: a finding that no longer holds is closed
-(`recorded_to` = the event's position), a new one opened. The choice: the findings are few
-(one per year and norm and reading, one per rotating meeting and reading: about a hundred
-over the bundled history) and the facts one small row per stream, so recomputing is cheap
-and cannot drift from the rules, where an incremental evaluation would repeat them. Events
-of other streams change nothing.
+refolds that stream only; when its facts changed (and only then: most events of those
+streams, a meeting scheduled or a document drafted, change no norm fact, and facts that
+did not change cannot change a finding), it *recomputes every finding* from all the
+streams' facts and compares them with the current findings (`bitemporal.sync`): a finding
+that no longer holds is closed (`recorded_to` = the event's position), a new one opened.
+The choice: the findings are few (one per year and norm and reading, one per rotating
+meeting and reading: about a hundred over the bundled history) and the facts one small row
+per stream, so recomputing is cheap and cannot drift from the rules, where an incremental
+evaluation would repeat them. Its cost grows with the history, though (every fact and
+finding is read per change): see docs/architecture.md for what it costs. Events of other
+streams change nothing.
 
 Read functions take `known_at` (a log position; None: now).
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -39,9 +43,9 @@ from sco_registry.domain.folding import StoredEvent, fold
 from sco_registry.domain.membership import MembershipChange
 from sco_registry.domain.periods import RecordPeriod, record_time_sql
 from sco_registry.domain.time import PartialDate
+from sco_registry.projections import bitemporal, statements, streams
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
-from sco_registry.store.chain import format_timestamp
 
 EVENTS = "compliance_events"
 FACTS = "compliance_facts"
@@ -51,6 +55,7 @@ _FAMILIES = ("meeting/", "membership/", "document/")
 _JOINED = frozenset({MembershipChange.FOUNDING_MEMBER, MembershipChange.ADMITTED})
 _LEFT = frozenset({MembershipChange.WITHDREW, MembershipChange.ENDED})
 
+_STORED = ("event_id", "event_type", "data")
 CONTENT = (
     "norm",
     "reading",
@@ -112,70 +117,45 @@ class ComplianceProjection(Projection):
         if not relevant(event.stream_id):
             return
         events, facts, findings = tables[EVENTS], tables[FACTS], tables[FINDINGS]
-        conn.execute(
-            events.insert(),
-            {
-                "position": event.position,
-                "stream_id": event.stream_id,
-                "event_id": str(event.event_id),
-                "event_type": event.type,
-                "data": catalog.upcast(event.type, event.schema_version, event.data),
-            },
+        data = catalog.upcast(event.type, event.schema_version, event.data)
+        stream = streams.keep(
+            conn, events, ("stream_id", event.stream_id), event, {"data": data}, _STORED
         )
-        stream = conn.execute(
-            sa.select(events.c.event_id, events.c.event_type, events.c.data)
-            .where(events.c.stream_id == event.stream_id)
-            .order_by(events.c.position)
-        ).all()
         stored = [StoredEvent(uuid.UUID(i), t, d) for i, t, d in stream]
-        conn.execute(facts.delete().where(facts.c.stream_id == event.stream_id))
-        conn.execute(
-            facts.insert(),
-            {"stream_id": event.stream_id, "facts": stream_facts(event.stream_id, stored)},
+        now = stream_facts(event.stream_id, stored)
+        key = {"w_stream_id": event.stream_id}
+        if event.stream_version == 1:
+            before = None  # a new stream: no facts row yet
+        else:
+            before = conn.execute(statements.cached(facts, "facts", _facts_of), key).scalar()
+            if before == now:
+                return  # the stream's facts as they were: so are the findings
+            conn.execute(statements.cached(facts, "delete", _delete), key)
+        conn.execute(statements.insert(facts), {"stream_id": event.stream_id, "facts": now})
+        if not now and not before:
+            return  # no facts before or after (`{}` adds nothing to `norm_facts`)
+        every = statements.cached(facts, "all", lambda t: sa.select(t.c.stream_id, t.c.facts))
+        gathered = norm_facts({r[0]: r[1] for r in conn.execute(every)})
+        bitemporal.sync(
+            conn,
+            findings,
+            scope={},
+            content=CONTENT,
+            derived=[finding_columns(f) for f in norms.evaluate_all(gathered)],
+            event=event,
         )
-        gathered = norm_facts(
-            {r[0]: r[1] for r in conn.execute(sa.select(facts.c.stream_id, facts.c.facts))}
-        )
-        derived = [finding_columns(f) for f in norms.evaluate_all(gathered)]
-        current = conn.execute(sa.select(findings).where(findings.c.recorded_to.is_(None)))
-        wanted: dict[str, list[int]] = {}
-        for i, content in enumerate(derived):
-            wanted.setdefault(_key(content), []).append(i)
-        kept: set[int] = set()
-        for row in list(current.mappings()):
-            matches = wanted.get(_key(row))
-            if matches:
-                kept.add(matches.pop(0))
-                continue
-            conn.execute(
-                findings.update()
-                .where(
-                    findings.c.recorded_from == row["recorded_from"],
-                    findings.c.ordinal == row["ordinal"],
-                )
-                .values(recorded_to=event.position)
-            )
-        new_rows = [
-            {
-                "recorded_from": event.position,
-                "ordinal": i,
-                "recorded_to": None,
-                "recorded_at": format_timestamp(event.recorded_at),
-                **content,
-            }
-            for i, content in enumerate(derived)
-            if i not in kept
-        ]
-        if new_rows:
-            conn.execute(findings.insert(), new_rows)
+
+
+def _facts_of(facts: sa.Table) -> sa.Select[Any]:
+    return sa.select(facts.c.facts).where(facts.c.stream_id == sa.bindparam("w_stream_id"))
+
+
+def _delete(facts: sa.Table) -> sa.Delete:
+    return facts.delete().where(facts.c.stream_id == sa.bindparam("w_stream_id"))
 
 
 LIVE: Tables = ComplianceProjection.define(metadata)
 ComplianceProjection.tables = LIVE
-
-
-def _key(row: Mapping[str, Any] | sa.RowMapping) -> str:
-    return json.dumps({c: row[c] for c in CONTENT}, sort_keys=True, default=str)
 
 
 def _date(value: PartialDate | None) -> str | None:
@@ -232,13 +212,17 @@ def stream_facts(stream_id: str, stored: Sequence[StoredEvent]) -> dict[str, Any
     return {}
 
 
+# The same few thousand dates are parsed on every recompute; a PartialDate is immutable.
+_parse = functools.lru_cache(maxsize=1 << 16)(PartialDate.parse)
+
+
 def norm_facts(by_stream: Mapping[str, Mapping[str, Any]]) -> norms.NormFacts:
     """`domain/norms.py`'s facts from every stream's facts (`stream_facts`), by stream id."""
     held: list[norms.HeldMeeting] = []
     members: list[norms.MemberTerm] = []
     admissions: list[norms.Admission] = []
     signed: list[norms.SignedDocument] = []
-    parse = PartialDate.parse
+    parse = _parse
     for stream_id in sorted(by_stream):
         f = by_stream[stream_id]
         if "meeting" in f:

@@ -5,10 +5,11 @@ Such a projection keeps every event of the record streams it reads (`<name>_even
 position, stream, event id, type, data upcast; corrections and retractions included) and,
 on every event of a stream, derives that stream's rows afresh from the stream as it now
 holds (`folding.effective`: facts from the events' data *as corrected*). The derived rows
-of each row table are compared with the stream's current rows: a row that no longer holds
-is closed (`recorded_to` = the event's position), a row not yet there is opened
-(`recorded_from` = it), unchanged rows stay open. So the rows known at P are those a
-replay of the log up to P would hold as current, exactly as for membership.
+of each row table are compared with the stream's current rows (`bitemporal.sync`, the one
+row diff of every model): a row that no longer holds is closed (`recorded_to` = the event's
+position), a row not yet there is opened (`recorded_from` = it), unchanged rows stay open.
+So the rows known at P are those a replay of the log up to P would hold as current, exactly
+as for membership.
 
 Each row table has the stream's id, `recorded_from` and `ordinal` as its key, then
 `recorded_to` and `recorded_at`, then its content columns (`Content`). Helpers for the
@@ -18,7 +19,6 @@ read functions (the record-time condition, the valid-time answers) are here too.
 from __future__ import annotations
 
 import abc
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -38,9 +38,9 @@ from sco_registry.domain.periods import (
     valid_time_sql,
 )
 from sco_registry.domain.time import PartialDate
+from sco_registry.projections import bitemporal, streams
 from sco_registry.projections.base import Position, Projection, Tables
 from sco_registry.store.base import RecordedEvent
-from sco_registry.store.chain import format_timestamp
 
 VALID = ("valid_from", "valid_from_lo", "valid_from_hi", "valid_to", "valid_to_lo", "valid_to_hi")
 
@@ -189,77 +189,21 @@ class DerivedProjection(Projection):
         if not event.stream_id.startswith(self.prefix):
             return
         record_id = event.stream_id
-        events = tables[self.events_table]
         data = catalog.upcast(event.type, event.schema_version, event.data)
-        conn.execute(
-            events.insert(),
-            {
-                "position": event.position,
-                "stream_id": record_id,
-                "event_id": str(event.event_id),
-                "event_type": event.type,
-                "data": data,
-            },
+        stream = streams.keep(
+            conn, tables[self.events_table], ("stream_id", record_id), event, {"data": data}
         )
-        stream = conn.execute(
-            sa.select(events.c.position, events.c.event_id, events.c.event_type, events.c.data)
-            .where(events.c.stream_id == record_id)
-            .order_by(events.c.position)
-        ).all()
         derived = self.derive(record_id, held([(r[0], r[1], r[2], r[3]) for r in stream]))
         for name, content in self.row_tables.items():
-            columns = [c for c, _, _ in content]
-            self._sync(conn, tables[name], columns, record_id, derived.get(name, []), event)
-
-    def _sync(
-        self,
-        conn: Connection,
-        table: sa.Table,
-        columns: list[str],
-        record_id: str,
-        derived: list[dict[str, Any]],
-        event: RecordedEvent,
-    ) -> None:
-        key = table.c[self.key]
-
-        def fingerprint(row: Mapping[str, Any] | sa.RowMapping) -> str:
-            return json.dumps({c: row[c] for c in columns}, sort_keys=True, default=str)
-
-        wanted: dict[str, list[int]] = {}
-        for i, content in enumerate(derived):
-            wanted.setdefault(fingerprint(content), []).append(i)
-        kept: set[int] = set()
-        current = conn.execute(
-            sa.select(table).where(key == record_id, table.c.recorded_to.is_(None))
-        ).mappings()
-        for row in list(current):
-            matches = wanted.get(fingerprint(row))
-            if matches:
-                kept.add(matches.pop(0))
-                continue
-            conn.execute(
-                table.update()
-                .where(
-                    key == record_id,
-                    table.c.recorded_from == row["recorded_from"],
-                    table.c.ordinal == row["ordinal"],
-                )
-                .values(recorded_to=event.position)
+            bitemporal.sync(
+                conn,
+                tables[name],
+                scope={self.key: record_id},
+                content=[c for c, _, _ in content],
+                derived=derived.get(name, []),
+                event=event,
+                new_scope=event.stream_version == 1,
             )
-        new_rows = [
-            {
-                self.key: record_id,
-                "recorded_from": event.position,
-                "ordinal": i,
-                "recorded_to": None,
-                "recorded_at": format_timestamp(event.recorded_at),
-                **content,
-            }
-            for i, content in enumerate(derived)
-            if i not in kept
-        ]
-        if new_rows:
-            conn.execute(table.insert(), new_rows)
 
 
 # --- for the read functions ------------------------------------------------------------------

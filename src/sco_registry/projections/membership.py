@@ -30,7 +30,6 @@ about) and `known_at` (a log position; None: now).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,8 +39,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sco_registry.domain import catalog
-from sco_registry.domain.corrections import CORRECTION_TYPES
-from sco_registry.domain.folding import StoredEvent, effective
 from sco_registry.domain.membership import PARTY_STATUSES, MembershipStatus, stream_id
 from sco_registry.domain.periods import (
     Answer,
@@ -53,9 +50,10 @@ from sco_registry.domain.periods import (
     valid_time_sql,
 )
 from sco_registry.domain.time import PartialDate
+from sco_registry.projections import bitemporal, streams
 from sco_registry.projections.base import Position, Projection, Tables, metadata
+from sco_registry.projections.derived import Held, held, in_valid_order, started_ended
 from sco_registry.store.base import RecordedEvent
-from sco_registry.store.chain import format_timestamp
 
 STREAM_PREFIX = stream_id("")
 CHANGES = "membership_changes"
@@ -121,59 +119,17 @@ class MembershipProjection(Projection):
         if not event.stream_id.startswith(STREAM_PREFIX):
             return
         state = event.stream_id[len(STREAM_PREFIX) :]
-        changes, periods = tables[CHANGES], tables[PERIODS]
         data = catalog.upcast(event.type, event.schema_version, event.data)
-        conn.execute(
-            changes.insert(),
-            {
-                "position": event.position,
-                "state": state,
-                "event_id": str(event.event_id),
-                "event_type": event.type,
-                "data": data,
-            },
+        stream = streams.keep(conn, tables[CHANGES], ("state", state), event, {"data": data})
+        bitemporal.sync(
+            conn,
+            tables[PERIODS],
+            scope={"state": state},
+            content=CONTENT,
+            derived=derive([(r[0], r[1], r[2], r[3]) for r in stream]),
+            event=event,
+            new_scope=event.stream_version == 1,
         )
-        stream = conn.execute(
-            sa.select(changes.c.position, changes.c.event_id, changes.c.event_type, changes.c.data)
-            .where(changes.c.state == state)
-            .order_by(changes.c.position)
-        ).all()
-        derived = derive([(r[0], r[1], r[2], r[3]) for r in stream])
-        current = conn.execute(
-            sa.select(periods).where(periods.c.state == state, periods.c.recorded_to.is_(None))
-        ).mappings()
-        wanted: dict[str, list[int]] = {}
-        for i, content in enumerate(derived):
-            wanted.setdefault(_key(content), []).append(i)
-        kept: set[int] = set()
-        for row in list(current):
-            matches = wanted.get(_key(row))
-            if matches:
-                kept.add(matches.pop(0))
-                continue
-            conn.execute(
-                periods.update()
-                .where(
-                    periods.c.state == state,
-                    periods.c.recorded_from == row["recorded_from"],
-                    periods.c.ordinal == row["ordinal"],
-                )
-                .values(recorded_to=event.position)
-            )
-        new_rows = [
-            {
-                "state": state,
-                "recorded_from": event.position,
-                "ordinal": i,
-                "recorded_to": None,
-                "recorded_at": format_timestamp(event.recorded_at),
-                **content,
-            }
-            for i, content in enumerate(derived)
-            if i not in kept
-        ]
-        if new_rows:
-            conn.execute(periods.insert(), new_rows)
 
 
 # The live tables, on the metadata the Alembic revisions match.
@@ -181,89 +137,39 @@ LIVE: Tables = MembershipProjection.define(metadata)
 MembershipProjection.tables = LIVE
 
 
-def _key(row: Mapping[str, Any] | sa.RowMapping) -> str:
-    return json.dumps({c: row[c] for c in CONTENT}, sort_keys=True, default=str)
-
-
-@dataclass(frozen=True, slots=True)
-class _Change:
-    index: int
-    organization_id: str
-    status: str | None
-    date: PartialDate | None
-    meeting: str | None
-    document: str | None
-    event_id: str
-    position: int
-    events: list[dict[str, Any]]
-    sources: list[Any]
-
-
 def derive(stream: Sequence[tuple[int, str, str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
     """A state's status periods (content columns) from its membership stream as recorded:
     (position, event id, type, data upcast) in position order, corrections included."""
-    positions = {event_id: position for position, event_id, _, _ in stream}
-    corrections: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
-    for _, event_id, event_type, data in stream:
-        if event_type in CORRECTION_TYPES:
-            corrections.setdefault(str(data["event_id"]), []).append((event_id, data))
-    held = effective([StoredEvent(uuid.UUID(e), t, d) for _, e, t, d in stream])
-    by_org: dict[str, list[_Change]] = {}
-    for index, e in enumerate(held):
-        event_id = str(e.event_id)
-        fixes = corrections.get(event_id, [])
-        raw_date = e.data.get("valid_time")
-        by_org.setdefault(str(e.data["organization_id"]), []).append(
-            _Change(
-                index=index,
-                organization_id=str(e.data["organization_id"]),
-                status=e.data.get("status_after"),
-                date=PartialDate.parse(raw_date) if isinstance(raw_date, str) else None,
-                meeting=e.data.get("meeting"),
-                document=e.data.get("document"),
-                event_id=event_id,
-                position=positions[event_id],
-                events=[{"event_id": event_id, "position": positions[event_id]}]
-                + [{"event_id": f, "position": positions[f]} for f, _ in fixes],
-                sources=list(e.data.get("sources") or [])
-                + [s for _, d in fixes for s in (d.get("sources") or [])],
-            )
-        )
+    by_org: dict[str, list[Held]] = {}
+    for h in held(stream):
+        by_org.setdefault(str(h.data["organization_id"]), []).append(h)
     out: list[dict[str, Any]] = []
     for org in sorted(by_org):
-        ordered = sorted(
-            by_org[org],
-            key=lambda c: (c.date is not None, c.date.sort_key if c.date else (), c.index),
-        )
-        current: _Change | None = None
-        for c in ordered:
-            if current is not None and c.status != current.status:
+        current: Held | None = None
+        for c in in_valid_order(by_org[org]):
+            status = c.data.get("status_after")
+            if current is not None and status != current.data.get("status_after"):
                 # An undated change sorts first: it can only replace an undated status,
                 # which then held on no day the registry can name, and is left out.
                 if c.date is not None:
-                    out.append(_period(current, c))
+                    out.append(_period(org, current, c))
                 current = None
-            if current is None and c.status is not None:
+            if current is None and status is not None:
                 current = c
         if current is not None:
-            out.append(_period(current, None))
+            out.append(_period(org, current, None))
     return out
 
 
-def _period(start: _Change, end: _Change | None) -> dict[str, Any]:
+def _period(org: str, start: Held, end: Held | None) -> dict[str, Any]:
     period = Period(start.date, None if end is None else end.date)
     return {
-        "organization_id": start.organization_id,
-        "status": start.status,
+        "organization_id": org,
+        "status": start.data.get("status_after"),
         **period.columns(),
-        "meeting": start.meeting,
-        "document": start.document,
-        "start_event_id": start.event_id,
-        "start_position": start.position,
-        "end_event_id": None if end is None else end.event_id,
-        "end_position": None if end is None else end.position,
-        "events": start.events + ([] if end is None else end.events),
-        "sources": start.sources + ([] if end is None else end.sources),
+        "meeting": start.data.get("meeting"),
+        "document": start.data.get("document"),
+        **started_ended(start, end),
     }
 
 

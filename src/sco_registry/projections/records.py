@@ -12,7 +12,8 @@ the new version opened (`recorded_from` = it): a correction opens a corrected ve
 retraction of every event of a record closes it and opens none. The rows known at P are so
 exactly those a replay of the log up to P would hold as current.
 
-(The runner needs nothing more than `Projection`; the pattern follows membership.py.)
+The stream is kept by `streams.keep` and the row written by `bitemporal.sync` (the one row
+diff of every model; here a scope of one open row at most).
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from sco_registry.domain import catalog
 from sco_registry.domain.corrections import CORRECTION_TYPES
 from sco_registry.domain.folding import StoredEvent, effective
 from sco_registry.domain.periods import record_time_sql
+from sco_registry.projections import bitemporal, streams
 from sco_registry.projections.base import Position, Projection, Tables
 from sco_registry.store.base import RecordedEvent
-from sco_registry.store.chain import format_timestamp
 
 EVENTS = "events"
 ROWS = "rows"
@@ -88,50 +89,18 @@ class RecordProjection(Projection):
         if not event.stream_id.startswith(self.prefix):
             return
         record = event.stream_id
-        events, rows = tables[EVENTS], tables[ROWS]
         data = catalog.upcast(event.type, event.schema_version, event.data)
-        conn.execute(
-            events.insert(),
-            {
-                "position": event.position,
-                "record_id": record,
-                "event_id": str(event.event_id),
-                "event_type": event.type,
-                "data": data,
-            },
-        )
-        stream = conn.execute(
-            sa.select(events.c.position, events.c.event_id, events.c.event_type, events.c.data)
-            .where(events.c.record_id == record)
-            .order_by(events.c.position)
-        ).all()
+        stream = streams.keep(conn, tables[EVENTS], ("record_id", record), event, {"data": data})
         derived = self.derive([(r[0], r[1], r[2], r[3]) for r in stream])
-        current = (
-            conn.execute(
-                sa.select(rows).where(rows.c.record_id == record, rows.c.recorded_to.is_(None))
-            )
-            .mappings()
-            .first()
+        bitemporal.sync(
+            conn,
+            tables[ROWS],
+            scope={"record_id": record},
+            content=self.content(),
+            derived=[] if derived is None else [derived],
+            event=event,
+            new_scope=event.stream_version == 1,
         )
-        if current is not None and derived is not None and self._key(current) == self._key(derived):
-            return
-        if current is not None:
-            conn.execute(
-                rows.update()
-                .where(rows.c.record_id == record, rows.c.recorded_from == current["recorded_from"])
-                .values(recorded_to=event.position)
-            )
-        if derived is not None:
-            conn.execute(
-                rows.insert(),
-                {
-                    "record_id": record,
-                    "recorded_from": event.position,
-                    "recorded_to": None,
-                    "recorded_at": format_timestamp(event.recorded_at),
-                    **derived,
-                },
-            )
 
     def derive(
         self, stream: Sequence[tuple[int, str, str, Mapping[str, Any]]]
@@ -158,10 +127,6 @@ class RecordProjection(Projection):
                 sources.extend(fix_data.get("sources") or [])
         unique = {json.dumps(s, sort_keys=True, default=str): s for s in sources}
         return {**facts, "events": made, "sources": list(unique.values())}
-
-    @classmethod
-    def _key(cls, row: Mapping[str, Any] | sa.RowMapping) -> str:
-        return json.dumps({c: row[c] for c in cls.content()}, sort_keys=True, default=str)
 
 
 def known(table: sa.Table, known_at: int | None) -> sa.ColumnElement[bool] | sa.TextClause:

@@ -20,7 +20,10 @@ and compares them with the current ones: a row that no longer holds is closed at
 event's position, a new one opened. So a correction closes the corrected fact's row (the
 fact is *superseded in record time*), opens its corrected version and a correction row; a
 retraction closes the fact's row and opens a retraction row; the rows known at P are those
-a replay of the log up to P would hold as current.
+a replay of the log up to P would hold as current. The common case is cheaper: a fact that
+corrects nothing, in a stream with no open correction or retraction row (so nothing could
+name it), leaves every other row as it was and only appends its own, with the ordinal the
+full derivation would give it (the count of the stream's open rows).
 
 The order is a stable keyset: (valid-time lower bound, upper bound, position), with
 undated facts first (`sort_lo` / `sort_hi` are the bounds with "" and "~" for unknown).
@@ -28,7 +31,6 @@ undated facts first (`sort_lo` / `sort_hi` are the bounds with "" and "~" for un
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,9 +45,9 @@ from sco_registry.domain.errors import InvalidValue
 from sco_registry.domain.folding import StoredEvent, effective
 from sco_registry.domain.periods import Period, RecordPeriod, record_time_sql
 from sco_registry.domain.time import PartialDate
+from sco_registry.projections import bitemporal, statements, streams
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
-from sco_registry.store.chain import format_timestamp
 
 EVENTS = "timeline_events"
 FACTS = "timeline_facts"
@@ -125,64 +127,49 @@ class TimelineProjection(Projection):
         record = dict(event.metadata.get("record") or {})
         if event.metadata.get("record_id") is not None:
             record["record_id"] = str(event.metadata["record_id"])
-        conn.execute(
-            events.insert(),
-            {
-                "position": event.position,
-                "stream_id": stream_id,
-                "event_id": str(event.event_id),
-                "event_type": event.type,
-                "data": data,
-                "record": record,
-            },
-        )
-        stream = conn.execute(
-            sa.select(
-                events.c.position,
-                events.c.event_id,
-                events.c.event_type,
-                events.c.data,
-                events.c.record,
-            )
-            .where(events.c.stream_id == stream_id)
-            .order_by(events.c.position)
-        ).all()
-        derived = derive(stream_id, [(r[0], r[1], r[2], r[3], r[4]) for r in stream])
-        current = conn.execute(
-            sa.select(facts).where(facts.c.stream_id == stream_id, facts.c.recorded_to.is_(None))
-        ).mappings()
-        wanted: dict[str, list[int]] = {}
-        for i, content in enumerate(derived):
-            wanted.setdefault(_key(content), []).append(i)
-        kept: set[int] = set()
-        for row in list(current):
-            matches = wanted.get(_key(row))
-            if matches:
-                kept.add(matches.pop(0))
-                continue
-            conn.execute(
-                facts.update()
-                .where(
-                    facts.c.stream_id == stream_id,
-                    facts.c.recorded_from == row["recorded_from"],
-                    facts.c.ordinal == row["ordinal"],
+        key = ("stream_id", stream_id)
+        if event.stream_version > 1 and event.type not in CORRECTION_TYPES:
+            # A fact that corrects nothing adds its own row and changes no other, as long as
+            # no correction in its stream could name it: then its row is the last of the
+            # stream's derived rows, whose others are the open rows (as `sync` would find).
+            streams.add(conn, events, key, event, {"data": data, "record": record})
+            query = statements.cached(facts, "open_count", _open_count)
+            count, fixes = conn.execute(query, {"w_stream_id": stream_id}).one()
+            if not fixes:
+                row = fact_row(stream_id, event.position, str(event.event_id), event.type, data)
+                bitemporal.append(
+                    conn,
+                    facts,
+                    scope={"stream_id": stream_id},
+                    rows=[(count, {**row, **_record_columns(record)})],
+                    event=event,
                 )
-                .values(recorded_to=event.position)
+                return
+            stream = streams.read(conn, events, key, _STREAM)
+        else:
+            stream = streams.keep(
+                conn, events, key, event, {"data": data, "record": record}, _STREAM
             )
-        new_rows = [
-            {
-                "stream_id": stream_id,
-                "recorded_from": event.position,
-                "ordinal": i,
-                "recorded_to": None,
-                "recorded_at": format_timestamp(event.recorded_at),
-                **content,
-            }
-            for i, content in enumerate(derived)
-            if i not in kept
-        ]
-        if new_rows:
-            conn.execute(facts.insert(), new_rows)
+        bitemporal.sync(
+            conn,
+            facts,
+            scope={"stream_id": stream_id},
+            content=CONTENT,
+            derived=derive(stream_id, [(r[0], r[1], r[2], r[3], r[4]) for r in stream]),
+            event=event,
+            new_scope=event.stream_version == 1,
+        )
+
+
+_STREAM = (*streams.STREAM_COLUMNS, "record")
+
+
+def _open_count(facts: sa.Table) -> sa.Select[int, int]:
+    """A stream's open rows: how many, and how many of them corrections or retractions."""
+    fixes = facts.c.kind.in_(("correction", "retraction"))
+    return sa.select(sa.func.count(), sa.func.count().filter(fixes)).where(
+        facts.c.stream_id == sa.bindparam("w_stream_id"), facts.c.recorded_to.is_(None)
+    )
 
 
 LIVE: Tables = TimelineProjection.define(metadata)
@@ -198,10 +185,6 @@ def _upcast(event: RecordedEvent) -> dict[str, Any]:
         if e.code != "event.unknown_type":
             raise
         return dict(event.data)
-
-
-def _key(row: Mapping[str, Any] | sa.RowMapping) -> str:
-    return json.dumps({c: row[c] for c in CONTENT}, sort_keys=True, default=str)
 
 
 def summarize(event_type: str, data: Mapping[str, Any]) -> str:
@@ -225,7 +208,6 @@ def derive(
 ) -> list[dict[str, Any]]:
     """A stream's timeline rows (content columns) from its events as recorded: (position,
     event id, type, data, record metadata) in position order, corrections included."""
-    by_id = {event_id: (position, record) for position, event_id, _, _, record in stream}
     family = stream_id.split("/", 1)[0]
     held = {
         str(e.event_id): e
@@ -245,28 +227,52 @@ def derive(
             summary = summarize(event_type, content_data)
         else:
             continue  # retracted: only its retraction row stays current
-        raw = content_data.get("valid_time")
-        date = PartialDate.parse(raw) if isinstance(raw, str) else None
-        period = Period(date, date)
-        columns = period.columns()
         out.append(
             {
-                "kind": kind,
-                "event_type": event_type,
-                "record_id": _text(by_id[event_id][1].get("record_id")),
-                "summary": summary,
-                **columns,
-                "sort_lo": columns["valid_from_lo"] or LOWEST,
-                "sort_hi": columns["valid_to_hi"] or HIGHEST,
-                "event_id": event_id,
-                "position": position,
-                "corrects_event_id": corrects,
-                "sources": list(content_data.get("sources") or []),
-                "confidence": _text(record.get("confidence")),
-                "note": _text(record.get("note")),
+                **fact_row(
+                    stream_id, position, event_id, event_type, content_data, kind, corrects, summary
+                ),
+                **_record_columns(record),
             }
         )
     return out
+
+
+def fact_row(
+    stream_id: str,
+    position: int,
+    event_id: str,
+    event_type: str,
+    data: Mapping[str, Any],
+    kind: str | None = None,
+    corrects: str | None = None,
+    summary: str | None = None,
+) -> dict[str, Any]:
+    """A timeline row's content but for its record's columns (`_record_columns`): by
+    default a fact of its stream's family with its data (as corrected)."""
+    raw = data.get("valid_time")
+    date = PartialDate.parse(raw) if isinstance(raw, str) else None
+    columns = Period(date, date).columns()
+    return {
+        "kind": kind or stream_id.split("/", 1)[0],
+        "event_type": event_type,
+        "summary": summarize(event_type, data) if summary is None else summary,
+        **columns,
+        "sort_lo": columns["valid_from_lo"] or LOWEST,
+        "sort_hi": columns["valid_to_hi"] or HIGHEST,
+        "event_id": event_id,
+        "position": position,
+        "corrects_event_id": corrects,
+        "sources": list(data.get("sources") or []),
+    }
+
+
+def _record_columns(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "record_id": _text(record.get("record_id")),
+        "confidence": _text(record.get("confidence")),
+        "note": _text(record.get("note")),
+    }
 
 
 # --- read functions -----------------------------------------------------------------------------

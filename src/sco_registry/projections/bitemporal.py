@@ -1,0 +1,132 @@
+"""The one write every read model makes: close the rows that no longer hold, open the new.
+
+A read model's row has a record period [recorded_from, recorded_to) of log positions: it is
+*open* (current) while `recorded_to` is NULL. When an event changes what a model derives
+for some scope (a state's periods, a body's rows, a record's version, a stream's timeline
+facts, the compliance findings), the model derives that scope's rows afresh (their content
+columns) and hands them to `sync`, which compares them with the scope's open rows by
+content, as a multiset:
+
+* an open row whose content is among the derived rows is kept (it still holds: its record
+  period goes on);
+* an open row whose content is not is closed: `recorded_to` = the event's position;
+* a derived row that no open row matched is opened: `recorded_from` = the event's
+  position, `recorded_at` its record time, and, where the table has one, `ordinal` = its
+  index among the derived rows (so rows opened by one event have distinct keys).
+
+So the rows open after an event are exactly the rows derived from the log up to it, and the
+rows known at position P (`recorded_from <= P < recorded_to`) are those a replay of the log
+up to P would hold as current: the property every model's tests check against a replay.
+
+`append` is the special case a model can prove cheaper: the event adds rows and closes none
+(the first event of a stream; a timeline fact that corrects nothing), so only the inserts
+are needed. It writes exactly the rows `sync` would, given the same open rows and ordinals.
+
+The comparison is by a canonical JSON text of the content columns (`fingerprint`), so JSON
+columns (events, sources, evidence) compare by value, as SQLite and PostgreSQL return them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sco_registry.projections import statements
+from sco_registry.store.base import RecordedEvent
+from sco_registry.store.chain import format_timestamp
+
+
+def fingerprint(row: Mapping[str, Any] | sa.RowMapping, content: Sequence[str]) -> str:
+    """The content columns of a row (derived or read back), as one comparable text."""
+    return json.dumps({c: row[c] for c in content}, sort_keys=True, default=str)
+
+
+def open_rows(conn: Connection, table: sa.Table, scope: Mapping[str, Any]) -> list[sa.RowMapping]:
+    """The scope's open rows (`scope`: column -> value; empty: the whole table)."""
+    columns = tuple(scope)
+
+    def build(t: sa.Table) -> sa.Select[Any]:
+        where = [t.c[c] == sa.bindparam(f"w_{c}") for c in columns]
+        return sa.select(t).where(*where, t.c.recorded_to.is_(None))
+
+    query = statements.cached(table, ("open", columns), build)
+    params = {f"w_{c}": v for c, v in scope.items()}
+    return list(conn.execute(query, params).mappings())
+
+
+def _close(t: sa.Table) -> sa.Update:
+    key = [c == sa.bindparam(f"k_{c.name}") for c in t.primary_key.columns]
+    return t.update().where(*key).values(recorded_to=sa.bindparam("p_to"))
+
+
+def sync(
+    conn: Connection,
+    table: sa.Table,
+    *,
+    scope: Mapping[str, Any],
+    content: Sequence[str],
+    derived: Sequence[Mapping[str, Any]],
+    event: RecordedEvent,
+    new_scope: bool = False,
+) -> None:
+    """Make the open rows of `scope` in `table` the `derived` rows (their `content`
+    columns, in a deterministic order), as of `event`: close what no longer holds, open
+    what is new, keep the rest (see the module's docstring). `new_scope`: the caller knows
+    the scope has no rows yet (its stream's first event), so none are read."""
+    if new_scope:
+        append(conn, table, scope=scope, rows=list(enumerate(derived)), event=event)
+        return
+    wanted: dict[str, list[int]] = {}
+    for i, row in enumerate(derived):
+        wanted.setdefault(fingerprint(row, content), []).append(i)
+    kept: set[int] = set()
+    key = [c.name for c in table.primary_key.columns]
+    closed = []
+    for current in open_rows(conn, table, scope):
+        matches = wanted.get(fingerprint(current, content))
+        if matches:
+            kept.add(matches.pop(0))
+            continue
+        closed.append({"p_to": event.position, **{f"k_{c}": current[c] for c in key}})
+    if closed:
+        conn.execute(statements.cached(table, "close", _close), closed)
+    append(
+        conn,
+        table,
+        scope=scope,
+        rows=[(i, row) for i, row in enumerate(derived) if i not in kept],
+        event=event,
+    )
+
+
+def append(
+    conn: Connection,
+    table: sa.Table,
+    *,
+    scope: Mapping[str, Any],
+    rows: Sequence[tuple[int, Mapping[str, Any]]],
+    event: RecordedEvent,
+) -> None:
+    """Open `rows` ((ordinal, content) pairs) in `scope` as of `event`, closing nothing."""
+    if not rows:
+        return
+    ordinal = "ordinal" in table.c
+    recorded_at = format_timestamp(event.recorded_at)
+    conn.execute(
+        statements.insert(table),
+        [
+            {
+                **scope,
+                "recorded_from": event.position,
+                **({"ordinal": i} if ordinal else {}),
+                "recorded_to": None,
+                "recorded_at": recorded_at,
+                **content,
+            }
+            for i, content in rows
+        ],
+    )

@@ -1,0 +1,87 @@
+"""The copies of streams a read model keeps to derive its rows from.
+
+A model that derives a scope's rows from a whole stream as corrected (membership, the
+record and derived models, the timeline, compliance) keeps the events of the streams it
+reads in a table of its own (`<model>_events`: position, the stream's key, event id, type,
+data upcast, and what else the model needs), so that it can fold a stream again when a
+later event (a correction, a retraction, a change recorded out of date order) changes what
+the stream holds, without reading the log. `keep` adds an event to that copy and returns
+the stream as recorded so far; `add` only adds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sco_registry.projections import statements
+from sco_registry.store.base import RecordedEvent
+
+#: What `keep` returns by default, per event: (position, event id, type, data upcast).
+STREAM_COLUMNS = ("position", "event_id", "event_type", "data")
+
+
+def keep(
+    conn: Connection,
+    table: sa.Table,
+    key: tuple[str, str],
+    event: RecordedEvent,
+    values: Mapping[str, Any],
+    columns: Sequence[str] = STREAM_COLUMNS,
+) -> list[tuple[Any, ...]]:
+    """Insert `event` into the kept copy of its stream (`key`: the key column and its
+    value, one per stream; `values`: `data` and the model's other columns) and return the
+    stream's events as recorded, in position order, each as the tuple of `columns`.
+
+    The first event of a stream (stream version 1) is its whole stream: it is returned
+    without reading the table back, which saves a query on most events of a history
+    (most records are streams of one or two events)."""
+    row = add(conn, table, key, event, values)
+    if event.stream_version == 1:
+        return [tuple(row[c] for c in columns)]
+    return read(conn, table, key, columns)
+
+
+def read(
+    conn: Connection,
+    table: sa.Table,
+    key: tuple[str, str],
+    columns: Sequence[str] = STREAM_COLUMNS,
+) -> list[tuple[Any, ...]]:
+    """The kept stream's events as recorded, in position order (tuples of `columns`)."""
+    column, value = key
+    selected = tuple(columns)
+
+    def build(t: sa.Table) -> sa.Select[Any]:
+        return (
+            sa.select(*(t.c[c] for c in selected))
+            .where(t.c[column] == sa.bindparam("w_key"))
+            .order_by(t.c.position)
+        )
+
+    query = statements.cached(table, ("stream", column, selected), build)
+    return [tuple(r) for r in conn.execute(query, {"w_key": value})]
+
+
+def add(
+    conn: Connection,
+    table: sa.Table,
+    key: tuple[str, str],
+    event: RecordedEvent,
+    values: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Insert `event` into the kept copy of its stream, reading nothing back (for a model
+    that can tell the event changes nothing else); returns the row inserted."""
+    column, value = key
+    row = {
+        "position": event.position,
+        column: value,
+        "event_id": str(event.event_id),
+        "event_type": event.type,
+        **values,
+    }
+    conn.execute(statements.insert(table), row)
+    return row
