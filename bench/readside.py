@@ -740,15 +740,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def merge_results(path: Path, rows: list[dict[str, Any]], info: dict[str, Any]) -> None:
-    """Replace the read-side rows and settings in an existing results file (the log's
-    benchmark rows and settings are kept as they are)."""
+    """Merge the read-side rows and settings into an existing results file (the log's
+    benchmark rows and settings, and read-side rows this run did not measure, are kept)."""
     data = json.loads(path.read_text()) if path.is_file() else {"machine": {}, "results": []}
-    backends = set(info["backends"])
+    # A run replaces the rows it measured (and an earlier run of the same shape).
+    fresh = {(r["workload"], r["backend"]) for r in rows}
     data["results"] = [
-        r for r in data["results"] if not (is_readside(r["workload"]) and r["backend"] in backends)
+        r for r in data["results"] if (r["workload"], r["backend"]) not in fresh
     ] + rows
+    shape = ("backends", "sizes", "latency_events")
     runs = (data["machine"].get("readside") or {}).get("runs", [])
-    runs = [i for i in runs if not backends & set(i.get("backends", []))] + [info]
+    runs = [i for i in runs if any(i.get(k) != info[k] for k in shape)] + [info]
     data["machine"]["readside"] = {"runs": runs}
     path.write_text(json.dumps(data, indent=2) + "\n")
 
