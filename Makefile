@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export SCO_REGISTRY_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck fmt unit fuzz-import bench lock migrate verify clean schema
+.PHONY: run test lint typecheck fmt unit fuzz-import bench bench-readside lock migrate verify clean schema
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	@$(PYTHON) -c "import sys; assert sys.version_info >= (3, 11), sys.version" || { echo "needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
@@ -51,6 +51,11 @@ verify: $(STAMP)
 ## bench: benchmarks against eventsourcing and raw SQL; writes bench/results.json, docs/benchmarks.md
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## bench-readside: the read side's benchmark alone (rebuilds from synthetic logs cached in
+## bench/.cache/, read latency); merges its rows into bench/results.json, regenerates the doc
+bench-readside: $(STAMP)
+	$(BIN)/python -m bench.readside --out bench/results.json --doc docs/benchmarks.md $(BENCH_ARGS)
 
 ## lock: refresh the hashed lock file from pyproject.toml (needs uv)
 lock:

@@ -11,7 +11,10 @@ over five workloads (bench/plan.py): W1 one event per transaction to new streams
 batches of 100 to one stream, W3 reading the whole log decoded, W4 loading a stream of
 1,000 events, W5 four concurrent optimistic writers on eight streams; and, for this store
 only, `import_1k` / `import_10k`: importing a seeded synthetic history file of 1,000 /
-10,000 records through the command path (bench/history.py). It writes
+10,000 records through the command path (bench/history.py); and the read side (issue 8,
+bench/readside.py, `--no-readside` to leave it out): rebuilding every read model from
+synthetic logs of 100,000 and 1,000,000 events (bench/synthetic.py) and the read
+functions' latency. It writes
 `bench/results.json` and `docs/benchmarks.md` (bench/report.py). Benchmarks are never
 tests: nothing here is collected by pytest.
 """

@@ -331,7 +331,14 @@ this store uses applied to the other two as well (equal durability; listed below
 """
 
 
-def render_doc(machine: dict[str, Any], rows: list[dict[str, Any]], analysis: str) -> str:
+def render_doc(
+    machine: dict[str, Any],
+    rows: list[dict[str, Any]],
+    analysis: str,
+    readside_analysis: str | None = None,
+) -> str:
+    from bench import readside  # the read side's section (issue 8): bench/readside.py
+
     return "\n".join(
         [
             "# Benchmarks: the event log against `eventsourcing` and raw SQL",
@@ -363,11 +370,16 @@ def render_doc(machine: dict[str, Any], rows: list[dict[str, Any]], analysis: st
             analysis,
             ANALYSIS_END,
             "",
+            readside.render_section(
+                machine, rows, readside_analysis or readside.ANALYSIS_PLACEHOLDER
+            ),
         ]
     )
 
 
 def write_doc(doc: Path, machine: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    from bench import readside
+
     analysis = read_analysis(doc)
     doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(render_doc(machine, rows, analysis))
+    doc.write_text(render_doc(machine, rows, analysis, readside.read_analysis(doc)))

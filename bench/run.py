@@ -24,7 +24,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import readside, report
 from bench.payloads import payload_size_stats
 from bench.plan import W4_LOADS, W4_STREAM_LENGTH, Plan, build_plan
 from bench.report import Measurement
@@ -108,6 +108,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated import workloads to run (import_1k,import_10k; --quick: "
         "import_1k); 'none' for none",
     )
+    p.add_argument(
+        "--readside",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also run the read side's benchmark (bench/readside.py; default: on, off with "
+        "--quick)",
+    )
+    readside.add_arguments(p, "readside-")
     p.add_argument("--out", type=Path, default=None, help=f"results JSON ({DEFAULT_OUT})")
     p.add_argument("--doc", type=Path, default=None, help=f"Markdown report ({DEFAULT_DOC})")
     args = p.parse_args(argv)
@@ -116,6 +124,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     else:
         args.out = args.out or DEFAULT_OUT
         args.doc = args.doc or DEFAULT_DOC
+    if args.readside is None:
+        args.readside = not args.quick
     if args.imports is None:
         args.imports = "import_1k" if args.quick else ",".join(report.IMPORT_RECORDS)
     args.imports = [w.strip() for w in args.imports.split(",") if w.strip() and w.strip() != "none"]
@@ -390,6 +400,20 @@ def main(argv: list[str] | None = None) -> int:
         for m in measurements.get((backend, name), {}).values()
         if m.runs and len(m.runs) == args.runs
     ]
+    if args.readside:  # the read side (issue 8): rebuilds and read latency
+        found, info = readside.run(
+            readside.parse_sizes(args.readside_sizes),
+            [b for b in args.backends if b in report.BACKENDS],
+            args.readside_latency_events or None,
+            args.readside_budget,
+            args.pg_url,
+        )
+        info["command"] = "python -m bench " + " ".join(machine["run"]["argv"])
+        info["started"] = started.isoformat(timespec="seconds")
+        info["loadavg"] = [round(x, 2) for x in os.getloadavg()]
+        rows += found
+        machine["readside"] = {"runs": [info]}
+        failures += info["failures"]
     machine["run"]["duration_s"] = round(time.perf_counter() - t0, 1)
     machine["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     if failures:

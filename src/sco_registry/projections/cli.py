@@ -83,11 +83,10 @@ def status_line(s: Status) -> str:
 
 async def rebuild(runner: ProjectionRunner, name: str | None = None) -> list[str]:
     bar = _Bar(sys.stderr)
-    lines = []
     try:
-        for p in runner.select(name):
-            position = await runner.rebuild(p.name, progress=bar)
-            lines.append(f"rebuilt {p.name} at position {position}")
+        # One rebuild of every selected projection: the log is read once for all of them.
+        position = await runner.rebuild(name, progress=bar)
+        lines = [f"rebuilt {p.name} at position {position}" for p in runner.select(name)]
     finally:
         bar.close()
     return lines
