@@ -126,7 +126,9 @@ def writable_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -
 
 
 async def _serve(url: str) -> AsyncIterator[Api]:
-    async with open_registry(Settings(database_url=url)) as registry:
+    # A short `minPosition` wait: the timeout test waits for it in full.
+    settings = Settings(database_url=url, api_min_position_timeout_s=1.0)
+    async with open_registry(settings) as registry:
         app = create_app(registry)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
