@@ -3,6 +3,7 @@ ordering, nested fields, natural keys and `node(id)`, checked against the bundle
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from tests.api.conftest import Api
@@ -289,7 +290,7 @@ async def test_audit_and_the_raw_event_log(api: Api) -> None:
     assert data["none"]["totalCount"] == 0
     walked = await _walk(api, "events", ", positionTo: 20", "position hash previousHash")
     assert [e["position"] for e in walked] == list(range(1, 21))
-    for before, after in zip(walked, walked[1:], strict=False):
+    for before, after in itertools.pairwise(walked):
         assert after["previousHash"] == before["hash"]
     refused = await api.query('{ events(first: 1, actor: "x") { totalCount } }')
     assert refused["errors"][0]["extensions"]["code"] == "auth.forbidden"
