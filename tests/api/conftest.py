@@ -2,8 +2,9 @@
 and on PostgreSQL, reached over HTTP (httpx on the ASGI app).
 
 The bundled history is loaded once per session and backend: an SQLite file and a PostgreSQL
-database built then. `api` serves that database as it is (tests that only read); `writable_api`
-serves a copy of it made for the test (the file copied; `CREATE DATABASE ... TEMPLATE`)."""
+database built then. `api` serves a copy of it made for the test (the file copied; `CREATE
+DATABASE ... TEMPLATE`): it may write. `shared_api` serves one copy shared by the session's
+tests that only read (cheaper on PostgreSQL): never write through it."""
 
 from __future__ import annotations
 
@@ -136,14 +137,14 @@ async def _serve(url: str) -> AsyncIterator[Api]:
 
 
 @pytest.fixture
-async def api(read_only_url: str) -> AsyncIterator[Api]:
-    """The bundled history, shared by the session's tests: read it, never write to it."""
-    async for a in _serve(read_only_url):
+async def api(writable_url: str) -> AsyncIterator[Api]:
+    """A copy of the bundled history for this test alone: it may append."""
+    async for a in _serve(writable_url):
         yield a
 
 
 @pytest.fixture
-async def writable_api(writable_url: str) -> AsyncIterator[Api]:
-    """A copy of the bundled history for this test alone: it may append."""
-    async for a in _serve(writable_url):
+async def shared_api(read_only_url: str) -> AsyncIterator[Api]:
+    """The bundled history, shared by the session's tests: read it, never write to it."""
+    async for a in _serve(read_only_url):
         yield a

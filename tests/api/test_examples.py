@@ -27,16 +27,16 @@ def example(name: str) -> str:
     return found.group(1)
 
 
-async def test_members_on_1_january_2005(api: Api) -> None:
-    data = await api.data(example("members-2005"))
+async def test_members_on_1_january_2005(shared_api: Api) -> None:
+    data = await shared_api.data(example("members-2005"))
     nodes = data["members"]["nodes"]
     assert [n["state"]["code"] for n in nodes] == ["CN", "KG", "KZ", "RU", "TJ", "UZ"]
     assert {(n["answer"], n["certain"]) for n in nodes} == {("YES", True)}
     assert data["members"]["totalCount"] == 6
 
 
-async def test_the_anti_terrorist_structures_seat_over_time(api: Api) -> None:
-    body = (await api.data(example("rats-seat")))["body"]
+async def test_the_anti_terrorist_structures_seat_over_time(shared_api: Api) -> None:
+    body = (await shared_api.data(example("rats-seat")))["body"]
     assert [
         (s["seat"], s["validPeriod"]["start"], s["validPeriod"]["end"]) for s in body["seatHistory"]
     ] == [("Bishkek", None, {"text": "2003-09-05"}), ("Tashkent", {"text": "2003-09-05"}, None)]
@@ -45,8 +45,8 @@ async def test_the_anti_terrorist_structures_seat_over_time(api: Api) -> None:
     assert sorted(s["period"]["seat"] for s in body["during2003"]) == ["Bishkek", "Tashkent"]
 
 
-async def test_documents_signed_at_the_2002_summit(api: Api) -> None:
-    meeting = (await api.data(example("documents-2002")))["meeting"]
+async def test_documents_signed_at_the_2002_summit(shared_api: Api) -> None:
+    meeting = (await shared_api.data(example("documents-2002")))["meeting"]
     assert meeting["city"] == "St. Petersburg"
     assert meeting["startDate"] == {"text": "2002-06-07", "precision": "DAY"}
     assert meeting["hostState"] == {"code": "RU", "name": "Russia"}
@@ -57,9 +57,9 @@ async def test_documents_signed_at_the_2002_summit(api: Api) -> None:
     assert all(d["provenance"]["sources"] for d in meeting["documents"])
 
 
-async def test_what_the_registry_said_before_a_correction(writable_api: Api) -> None:
+async def test_what_the_registry_said_before_a_correction(api: Api) -> None:
     meeting_id = "meeting/heads_of_state/2002"
-    store = writable_api.registry.store
+    store = api.registry.store
     (held, *_) = await store.read_stream(meeting_id)
     before = await store.head_position()
     await handle(
@@ -74,7 +74,7 @@ async def test_what_the_registry_said_before_a_correction(writable_api: Api) -> 
         CommandContext(actor="test", correlation_id=uuid.uuid4()),
     )
     variables = {"id": meeting_id, "before": before}
-    data = await writable_api.data(example("before-correction"), variables)
+    data = await api.data(example("before-correction"), variables)
     assert data["before"]["city"] == "St. Petersburg"
     assert data["now"]["city"] == "Saint Petersburg"
     positions = [e["position"] for e in data["now"]["provenance"]["events"]]
@@ -82,8 +82,8 @@ async def test_what_the_registry_said_before_a_correction(writable_api: Api) -> 
     assert all(p <= before for p in (e["position"] for e in data["before"]["provenance"]["events"]))
 
 
-async def test_departures_from_the_declarations_norms(api: Api) -> None:
-    found = (await api.data(example("departures")))["complianceFindings"]
+async def test_departures_from_the_declarations_norms(shared_api: Api) -> None:
+    found = (await shared_api.data(example("departures")))["complianceFindings"]
     assert found["totalCount"] == 4
     assert [(f["year"], f["body"], f["rule"]) for f in found["nodes"]] == [
         (2003, "body/heads_of_state_council", "rotation"),
@@ -97,23 +97,23 @@ async def test_departures_from_the_declarations_norms(api: Api) -> None:
     ]
 
 
-async def test_an_auditor_checks_a_facts_events_and_hashes(api: Api) -> None:
-    data = await api.data(example("auditor"))
+async def test_an_auditor_checks_a_facts_events_and_hashes(shared_api: Api) -> None:
+    data = await shared_api.data(example("auditor"))
     events: list[dict[str, Any]] = data["audit"]["nodes"]
     assert events and events[0]["type"] == "MeetingHeld"
     for e in events:
         # The predecessor's hash, read from the raw log, is the one the event chains to...
-        previous = await api.data(
+        previous = await shared_api.data(
             "query ($p: Int!) { events(positionFrom: $p, positionTo: $p, first: 1) "
             "{ nodes { hash } } }",
             {"p": e["position"] - 1},
         )
         assert previous["events"]["nodes"][0]["hash"] == e["previousHash"]
         # ...and the hash is the chain's over the event as stored (what `verify` recomputes).
-        (stored,) = await api.registry.store.read_all(after=e["position"] - 1, limit=1)
+        (stored,) = await shared_api.registry.store.read_all(after=e["position"] - 1, limit=1)
         assert chain_hash(e["previousHash"], envelope_of(stored)) == e["hash"]
         assert str(stored.event_id) == e["id"]
     # Negative control: a hash over another predecessor is not the event's.
     assert chain_hash("0" * 64, envelope_of(stored)) != events[-1]["hash"]
-    head = await api.registry.store.head_position()
+    head = await shared_api.registry.store.head_position()
     assert data["head"]["position"] == head

@@ -34,10 +34,10 @@ query ($first: Int!) {
 """
 
 
-def _counting(api: Api, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def _counting(shared_api: Api, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every statement any read of the app runs from now on (the list fills as they run)."""
     statements: list[str] = []
-    runner = api.registry.projections
+    runner = shared_api.registry.projections
     original = runner.read
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -57,29 +57,29 @@ def _counting(api: Api, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return statements
 
 
-async def _cost(api: Api, statements: list[str], first: int) -> int:
+async def _cost(shared_api: Api, statements: list[str], first: int) -> int:
     statements.clear()
-    data = await api.data(PAGE, {"first": first})
+    data = await shared_api.data(PAGE, {"first": first})
     assert len(data["meetings"]["nodes"]) == min(first, data["meetings"]["totalCount"])
     return len(statements)
 
 
 async def test_a_page_costs_the_same_statements_whatever_its_size(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    shared_api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    statements = _counting(api, monkeypatch)
-    small = await _cost(api, statements, 2)
-    whole = await _cost(api, statements, 100)  # every bundled meeting (29)
+    statements = _counting(shared_api, monkeypatch)
+    small = await _cost(shared_api, statements, 2)
+    whole = await _cost(shared_api, statements, 100)  # every bundled meeting (29)
     assert small == whole
     # the list, host states, bodies, documents, decisions, notes (meetings' and documents')
     assert whole <= 8, statements
 
 
 async def test_negative_control_without_batching_the_count_grows(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    shared_api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(loaders, "DataLoader", functools.partial(DataLoader, max_batch_size=1))
-    statements = _counting(api, monkeypatch)
-    small = await _cost(api, statements, 2)
-    whole = await _cost(api, statements, 100)
+    statements = _counting(shared_api, monkeypatch)
+    small = await _cost(shared_api, statements, 2)
+    whole = await _cost(shared_api, statements, 100)
     assert whole > small + 50

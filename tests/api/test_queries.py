@@ -9,8 +9,8 @@ from typing import Any
 from tests.api.conftest import Api
 
 
-async def test_organizations_and_their_founding(api: Api) -> None:
-    data = await api.data(
+async def test_organizations_and_their_founding(shared_api: Api) -> None:
+    data = await shared_api.data(
         """{ organizations(first: 10) { totalCount nodes {
                id name foundedOn { text precision lower upper } foundedAt
                foundingDocument { id } foundingMembers { code }
@@ -41,8 +41,8 @@ async def test_organizations_and_their_founding(api: Api) -> None:
     assert data["sco"]["validAt"] is None  # no asOf asked
 
 
-async def test_states_by_code_and_their_statuses(api: Api) -> None:
-    data = await api.data(
+async def test_states_by_code_and_their_statuses(shared_api: Api) -> None:
+    data = await shared_api.data(
         """{ states(first: 100) { totalCount nodes { code name } }
              mn: state(code: "MN") { name
                observer: status(organization: "organization/sco", asOf: "2004-06-17") {
@@ -65,14 +65,14 @@ async def test_states_by_code_and_their_statuses(api: Api) -> None:
     assert data["nowhere"] is None
 
 
-async def test_members_by_status_and_span(api: Api) -> None:
-    observers = await api.data(
+async def test_members_by_status_and_span(shared_api: Api) -> None:
+    observers = await shared_api.data(
         """{ members(organization: "organization/sco", asOf: "2005-12-31", first: 10,
                      statuses: [OBSERVER]) { nodes { state { code } status } } }"""
     )
     codes = [n["state"]["code"] for n in observers["members"]["nodes"]]
     assert "MN" in codes and "IR" in codes
-    throughout = await api.data(
+    throughout = await shared_api.data(
         """{ members(organization: "organization/sco", asOf: "2004", span: THROUGHOUT,
                      first: 10, statuses: [OBSERVER]) { nodes { state { code } answer } } }"""
     )
@@ -80,8 +80,8 @@ async def test_members_by_status_and_span(api: Api) -> None:
     assert "MN" not in [n["state"]["code"] for n in throughout["members"]["nodes"]]
 
 
-async def test_membership_changes_filtered(api: Api) -> None:
-    data = await api.data(
+async def test_membership_changes_filtered(shared_api: Api) -> None:
+    data = await shared_api.data(
         """{ all: membershipChanges(first: 100) { totalCount }
              uz: membershipChanges(first: 10, state: "UZ") { nodes { kind statusAfter
                date { text } period { organizationId } } }
@@ -108,8 +108,8 @@ async def test_membership_changes_filtered(api: Api) -> None:
     assert {n["kind"] for n in data["kinds"]["nodes"]} <= {"ObserverStatusGranted"}
 
 
-async def test_bodies_with_status_name_seat_and_holders(api: Api) -> None:
-    data = await api.data(
+async def test_bodies_with_status_name_seat_and_holders(shared_api: Api) -> None:
+    data = await shared_api.data(
         """{ bodies(first: 100) { totalCount }
              councils: bodies(first: 100, category: "council") { nodes { id category } }
              in2001: bodies(first: 100, statusOn: "2001-06-15") { nodes { id } }
@@ -134,8 +134,8 @@ async def test_bodies_with_status_name_seat_and_holders(api: Api) -> None:
     assert sec["provenance"]["recordId"] == "body/secretariat"
 
 
-async def test_office_holders_and_terms(api: Api) -> None:
-    data = await api.data(
+async def test_office_holders_and_terms(shared_api: Api) -> None:
+    data = await shared_api.data(
         """{ perhaps: officeHolders(body: "body/secretariat", asOf: "2004-01-15", first: 10) {
                nodes { answer certain term { person validPeriod { start { text } } } } }
              none: officeHolders(body: "body/secretariat", asOf: "2003-12-31", first: 10) {
@@ -151,8 +151,8 @@ async def test_office_holders_and_terms(api: Api) -> None:
     assert terms["totalCount"] >= 1 and terms["nodes"][0]["body"] == {"id": "body/secretariat"}
 
 
-async def test_meetings_filters_order_and_nested(api: Api) -> None:
-    data = await api.data(
+async def test_meetings_filters_order_and_nested(shared_api: Api) -> None:
+    data = await shared_api.data(
         """{ all: meetings(first: 100) { totalCount nodes { startDate { text } } }
              desc: meetings(first: 3, order: DATE_DESC) { nodes { id } }
              hs: meetings(first: 100, body: "body/heads_of_state_council", yearFrom: 2001,
@@ -174,12 +174,12 @@ async def test_meetings_filters_order_and_nested(api: Api) -> None:
     assert data["of"] == {"id": "meeting/heads_of_state/2002"}
     assert data["ordinal"]["nodes"] == [data["of"]]
     assert data["on"] == {"id": "meeting/heads_of_state/2002"}
-    last = await api.data("{ meetings(first: 100) { nodes { id } } }")
+    last = await shared_api.data("{ meetings(first: 100) { nodes { id } } }")
     assert data["desc"]["nodes"] == list(reversed(last["meetings"]["nodes"]))[:3]
 
 
-async def test_meeting_counts(api: Api) -> None:
-    data = await api.data(
+async def test_meeting_counts(shared_api: Api) -> None:
+    data = await shared_api.data(
         """{ body: meetingCounts(by: BODY) { key count }
              host: meetingCounts(by: HOST_STATE) { key count }
              year: meetingCounts(by: YEAR, body: "body/heads_of_state_council") { key count } }"""
@@ -190,8 +190,8 @@ async def test_meeting_counts(api: Api) -> None:
     assert {c["key"] for c in data["year"]} == {str(y) for y in range(2001, 2013)}
 
 
-async def test_documents_filters_and_lifecycle(api: Api) -> None:
-    data = await api.data(
+async def test_documents_filters_and_lifecycle(shared_api: Api) -> None:
+    data = await shared_api.data(
         """{ all: documents(first: 100) { totalCount }
              charters: documents(first: 10, category: "charter") { nodes { id } }
              at2002: documents(first: 10, meeting: "meeting/heads_of_state/2002") {
@@ -219,8 +219,8 @@ async def test_documents_filters_and_lifecycle(api: Api) -> None:
     assert charter["provenance"]["events"]
 
 
-async def test_mandates(api: Api) -> None:
-    data = await api.data(
+async def test_mandates(shared_api: Api) -> None:
+    data = await shared_api.data(
         """{ all: mandates(first: 100) { totalCount nodes { id task by { id } to { id }
                document { id } dueDate { text } fulfilled validPeriod { start { text } } } }
              by: mandates(first: 100, by: "body/heads_of_state_council") { totalCount } }"""
@@ -232,12 +232,12 @@ async def test_mandates(api: Api) -> None:
     assert 0 < data["by"]["totalCount"] <= 6
 
 
-async def _walk(api: Api, field: str, args: str, selection: str) -> list[Any]:
+async def _walk(shared_api: Api, field: str, args: str, selection: str) -> list[Any]:
     """Every node of a connection, page by page (3 a page)."""
     nodes: list[Any] = []
     after: str | None = None
     while True:
-        data = await api.data(
+        data = await shared_api.data(
             f"query ($after: String) {{ {field}(first: 3, after: $after{args}) "
             f"{{ pageInfo {{ hasNextPage endCursor }} nodes {{ {selection} }} }} }}",
             {"after": after},
@@ -249,14 +249,14 @@ async def _walk(api: Api, field: str, args: str, selection: str) -> list[Any]:
         after = page["pageInfo"]["endCursor"]
 
 
-async def test_timeline_pages_in_valid_time_order(api: Api) -> None:
-    whole = await api.data(
+async def test_timeline_pages_in_valid_time_order(shared_api: Api) -> None:
+    whole = await shared_api.data(
         '{ timeline(first: 100, from: "2002", to: "2002") { totalCount nodes { position } } }'
     )
-    walked = await _walk(api, "timeline", ', from: "2002", to: "2002"', "position")
+    walked = await _walk(shared_api, "timeline", ', from: "2002", to: "2002"', "position")
     assert walked == whole["timeline"]["nodes"]
     assert whole["timeline"]["totalCount"] == len(walked)
-    data = await api.data(
+    data = await shared_api.data(
         """{ timeline(first: 5, kinds: ["meeting"], entity: "meeting/heads_of_state/2002") {
                nodes { kind eventType entity recordId summary validPeriod { start { text } }
                  sources { title } confidence note recordTime { recordedFrom } } } }"""
@@ -265,8 +265,8 @@ async def test_timeline_pages_in_valid_time_order(api: Api) -> None:
     assert entry["kind"] == "meeting" and entry["validPeriod"]["start"] == {"text": "2002-06-07"}
 
 
-async def test_audit_and_the_raw_event_log(api: Api) -> None:
-    data = await api.data(
+async def test_audit_and_the_raw_event_log(shared_api: Api) -> None:
+    data = await shared_api.data(
         """{ audit(entity: "body/rats", first: 100) { totalCount nodes { position streamId
                type hash previousHash actor } }
              events(first: 100) { totalCount }
@@ -288,16 +288,16 @@ async def test_audit_and_the_raw_event_log(api: Api) -> None:
     assert [e["position"] for e in data["range"]["nodes"]] == list(range(10, 20))
     assert data["since"]["totalCount"] == data["head"]["position"]
     assert data["none"]["totalCount"] == 0
-    walked = await _walk(api, "events", ", positionTo: 20", "position hash previousHash")
+    walked = await _walk(shared_api, "events", ", positionTo: 20", "position hash previousHash")
     assert [e["position"] for e in walked] == list(range(1, 21))
     for before, after in itertools.pairwise(walked):
         assert after["previousHash"] == before["hash"]
-    refused = await api.query('{ events(first: 1, actor: "x") { totalCount } }')
+    refused = await shared_api.query('{ events(first: 1, actor: "x") { totalCount } }')
     assert refused["errors"][0]["extensions"]["code"] == "auth.forbidden"
 
 
-async def test_compliance_findings_filters(api: Api) -> None:
-    data = await api.data(
+async def test_compliance_findings_filters(shared_api: Api) -> None:
+    data = await shared_api.data(
         """{ all: complianceFindings(first: 100) { totalCount }
              y2003: complianceFindings(first: 100, year: 2003, rule: "rotation",
                body: "body/heads_of_state_council") { nodes { year rule reading standing
@@ -310,7 +310,7 @@ async def test_compliance_findings_filters(api: Api) -> None:
     assert {f["reading"] for f in data["cycle"]["nodes"]} <= {"cycle"}
 
 
-async def test_node_by_record_id(api: Api) -> None:
+async def test_node_by_record_id(shared_api: Api) -> None:
     ids = {
         "organization/sco": "Organization",
         "body/rats": "Body",
@@ -319,10 +319,10 @@ async def test_node_by_record_id(api: Api) -> None:
         "mandate/2005-07-05/secretariat-head-title": "Mandate",
         "state/KZ": "State",
     }
-    terms = await api.data('{ officeTerms(body: "body/rats", first: 1) { nodes { id } } }')
+    terms = await shared_api.data('{ officeTerms(body: "body/rats", first: 1) { nodes { id } } }')
     ids[terms["officeTerms"]["nodes"][0]["id"]] = "OfficeTerm"
     for node_id, typename in ids.items():
-        data = await api.data(
+        data = await shared_api.data(
             "query ($id: ID!) { node(id: $id) { __typename "
             "... on Meeting { id } ... on Body { id } ... on Document { id } "
             "... on Organization { id } ... on Mandate { id } ... on OfficeTerm { id } "
@@ -330,5 +330,5 @@ async def test_node_by_record_id(api: Api) -> None:
             {"id": node_id},
         )
         assert data["node"]["__typename"] == typename, node_id
-    missing = await api.data('{ node(id: "meeting/nowhere/1900") { __typename } }')
+    missing = await shared_api.data('{ node(id: "meeting/nowhere/1900") { __typename } }')
     assert missing["node"] is None

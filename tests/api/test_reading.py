@@ -35,8 +35,7 @@ async def _correct_city(api: Api, city: str) -> int:
     return await store.head_position()
 
 
-async def test_known_at_a_position_and_a_time(writable_api: Api) -> None:
-    api = writable_api
+async def test_known_at_a_position_and_a_time(api: Api) -> None:
     before = await api.registry.store.head_position()
     await asyncio.sleep(0.01)
     middle = dt.datetime.now(dt.UTC)
@@ -63,8 +62,7 @@ async def test_known_at_a_position_and_a_time(writable_api: Api) -> None:
     assert now["document"]["meeting"]["city"] == "Saint Petersburg"
 
 
-async def test_min_position_waits_for_the_read_models(writable_api: Api) -> None:
-    api = writable_api
+async def test_min_position_waits_for_the_read_models(api: Api) -> None:
     head = await api.registry.store.head_position()
     ok = await api.query(
         'query ($p: Int) { meeting(id: "' + MEETING + '", minPosition: $p) { city } }', {"p": head}
@@ -86,7 +84,7 @@ async def test_min_position_waits_for_the_read_models(writable_api: Api) -> None
     assert answered["data"]["meeting"]["city"] == "Saint Petersburg", answered
 
 
-async def test_input_errors_have_codes(api: Api) -> None:
+async def test_input_errors_have_codes(shared_api: Api) -> None:
     cases = {
         '{ members(organization: "organization/sco", asOf: "2005-13", first: 1) '
         "{ totalCount } }": "input.malformed_date",
@@ -101,10 +99,10 @@ async def test_input_errors_have_codes(api: Api) -> None:
         '{ meetingOf(body: "body/heads_of_state_council") { id } }': "input.invalid",
     }
     for query, code in cases.items():
-        body = await api.query(query)
+        body = await shared_api.query(query)
         assert body["errors"][0]["extensions"]["code"] == code, (query, body)
     # Control: the same queries well formed are answered.
-    good = await api.query(
+    good = await shared_api.query(
         '{ members(organization: "organization/sco", asOf: "2005-12", first: 1) { totalCount } }'
     )
     assert "errors" not in good
