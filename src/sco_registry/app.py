@@ -9,16 +9,23 @@ from strawberry.fastapi import GraphQLRouter
 
 from sco_registry.bootstrap import Registry
 from sco_registry.graphql.context import Context
+from sco_registry.graphql.limits import BodyLimit
 from sco_registry.graphql.schema import build_schema
 
 
 def create_app(registry: Registry) -> FastAPI:
     app = FastAPI(title="sco-registry", docs_url=None, redoc_url=None)
+    app.add_middleware(BodyLimit)
+    timeout = registry.settings.api_min_position_timeout_s
 
     async def context() -> Context:
-        return Context(registry)
+        return Context(registry, min_position_timeout=timeout)
 
-    app.include_router(GraphQLRouter(build_schema(), context_getter=context), prefix="/graphql")
+    # GraphiQL at /graphql in a browser (a GET asking for HTML).
+    app.include_router(
+        GraphQLRouter(build_schema(), context_getter=context, graphql_ide="graphiql"),
+        prefix="/graphql",
+    )
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

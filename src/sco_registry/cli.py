@@ -1,4 +1,5 @@
-"""The operator's command line, `sco-registry`: run, migrate, import, verify, export-events.
+"""The operator's command line, `sco-registry`: run, serve, migrate, import, verify,
+export-events, norms, projections.
 
 Exit codes (also in README.md):
 
@@ -20,13 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sqlalchemy.engine import make_url
 
@@ -244,9 +246,10 @@ def _where(url: str) -> str:
     return url
 
 
-async def _run(settings: Settings) -> int:
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
     """First start: create and migrate the database, load the bundled history into an empty
-    log (never again after that), and say where everything is."""
+    log (never again after that), say where everything is, then serve the API (unless
+    `--no-serve`)."""
     from sco_registry.bootstrap import open_registry
     from sco_registry.importer.bundled import bundled_files, load_bundled
     from sco_registry.importer.cli import ProgressBar, summary_line
@@ -278,8 +281,70 @@ async def _run(settings: Settings) -> int:
         report = await averify_events(store.iter_all())
     print(f"database: {_where(settings.database_url)}")
     print(f"events: {head}; chain {'intact' if report.ok else 'BROKEN'}; head {report.head_hash}")
-    print("no API server yet (a later issue): read the log with `sco-registry export-events`")
-    return EXIT_OK if report.ok else EXIT_BROKEN
+    if not report.ok:
+        return EXIT_BROKEN
+    if args.no_serve:
+        return EXIT_OK
+    return await _serve(settings, args)
+
+
+async def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve the API (uvicorn) on the configured, migrated database until interrupted
+    (SIGINT or SIGTERM: a graceful shutdown, exit 0); prints the URL to open once listening."""
+    import uvicorn
+
+    from sco_registry.app import create_app
+    from sco_registry.bootstrap import open_registry
+
+    host = args.host if args.host is not None else settings.api_host
+    port = args.port if args.port is not None else settings.api_port
+    async with open_registry(settings) as registry:
+        config = uvicorn.Config(
+            create_app(registry), host=host, port=port, log_level="warning", access_log=False
+        )
+        server = _server(config)
+        serving = asyncio.create_task(server.serve())
+        # uvicorn sets a plain flag once it listens (no event to await): poll it.
+        while not server.started and not serving.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+        if server.started:
+            bound = server.servers[0].sockets[0].getsockname()
+            shown = f"[{bound[0]}]" if ":" in str(bound[0]) else bound[0]
+            print(f"serving: GraphiQL at http://{shown}:{bound[1]}/graphql (Ctrl-C stops)")
+            sys.stdout.flush()
+        await serving
+        if not server.started:  # it never listened: the port is taken, say, or refused
+            raise RegistryError(
+                f"could not listen on {host}:{port} (see the message above)", code="serve.failed"
+            )
+    return EXIT_OK
+
+
+def _server(config: Any) -> Any:
+    """A uvicorn server that shuts down gracefully on SIGINT or SIGTERM and then returns
+    (uvicorn's own re-raises the signal after its shutdown, so the process would die of it
+    rather than exit 0)."""
+    import signal
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            loop = asyncio.get_running_loop()
+            signals = (signal.SIGINT, signal.SIGTERM)
+            for sig in signals:
+                loop.add_signal_handler(sig, self._stop)
+            try:
+                yield
+            finally:
+                for sig in signals:
+                    loop.remove_signal_handler(sig)
+
+        def _stop(self) -> None:
+            self.should_exit = True
+
+    return Server(config)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -304,9 +369,17 @@ def build_parser() -> argparse.ArgumentParser:
     from sco_registry.projections.cli import add_projections_parser
 
     add_projections_parser(sub)
-    sub.add_parser(
-        "run", help="create and migrate the database, load the bundled history on first start"
+    run = sub.add_parser(
+        "run",
+        help="create and migrate the database, load the bundled history on first start, serve",
     )
+    run.add_argument("--no-serve", action="store_true", help="prepare and report, do not serve")
+    serve = sub.add_parser("serve", help="serve the GraphQL API (/graphql, /healthz, /readyz)")
+    for p in (run, serve):
+        p.add_argument("--host", help="address to listen on (default: SCO_REGISTRY_API_HOST)")
+        p.add_argument(
+            "--port", type=int, help="port to listen on (default: SCO_REGISTRY_API_PORT)"
+        )
     return parser
 
 
@@ -322,7 +395,9 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "norms":
         return await _norms(settings, args)
     if args.command == "run":
-        return await _run(settings)
+        return await _run(settings, args)
+    if args.command == "serve":
+        return await _serve(settings, args)
     if args.command == "projections":
         from sco_registry.bootstrap import open_registry
         from sco_registry.projections.cli import run_projections

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
 
     echo_sql: bool = False
 
+    api_host: str = "127.0.0.1"
+    """Where `sco-registry serve` (and `run`) listen."""
+
+    api_port: int = 8000
+
+    api_min_position_timeout_s: float = 5.0
+    """How long a query's `minPosition` waits for the read models (then its error is
+    `read.min_position_timeout`)."""
+
     @field_validator("database_url")
     @classmethod
     def _usable_url(cls, value: str) -> str:
@@ -76,6 +85,20 @@ class Settings(BaseSettings):
     def _non_negative(cls, value: int) -> int:
         if value < 0:
             raise ValueError("must be 0 or more")
+        return value
+
+    @field_validator("api_port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 0 <= value < 65536:
+            raise ValueError("must be a TCP port, 0 to 65535 (0: any free port)")
+        return value
+
+    @field_validator("api_min_position_timeout_s")
+    @classmethod
+    def _timeout(cls, value: float) -> float:
+        if not 0 <= value <= 60:
+            raise ValueError("must be from 0 to 60 seconds")
         return value
 
 

@@ -357,6 +357,7 @@ DB_COMMANDS: dict[str, tuple[str, ...]] = {
     "export-events": ("export-events", "--out", "{dir}/out.ndjson"),
     "import": ("import", "--no-progress", "{text}"),
     "norms": ("norms",),
+    "serve": ("serve", "--port", "0"),
 }
 ALL_COMMANDS = {**DB_COMMANDS, "migrate": ("migrate",), "run": ("run",)}
 # Environments where the database cannot be used: (exit, code, commands it applies to).

@@ -26,7 +26,7 @@ def _sql(database: Path, statement: str) -> None:
 def test_status_verify_rebuild_and_catch_up(
     database: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["run"]) == 0
+    assert main(["run", "--no-serve"]) == 0
     out = capsys.readouterr().out
     head = next(line for line in out.splitlines() if line.startswith("events: ")).split()[1]
     assert f"projections: membership: version 1, checkpoint {head[:-1]}" in out
@@ -43,7 +43,7 @@ def test_status_verify_rebuild_and_catch_up(
 def test_verify_reports_drift_with_exit_1_and_rebuild_repairs_it(
     database: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["run"]) == 0
+    assert main(["run", "--no-serve"]) == 0
     _sql(database, "UPDATE membership_periods SET status = 'member' WHERE state = 'MN'")
     capsys.readouterr()
     assert main(["projections", "verify"]) == 1
@@ -56,14 +56,14 @@ def test_verify_reports_drift_with_exit_1_and_rebuild_repairs_it(
 def test_run_rebuilds_a_stale_projection_and_catches_up_a_lagging_one(
     database: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["run"]) == 0
+    assert main(["run", "--no-serve"]) == 0
     _sql(database, "UPDATE projection_checkpoints SET version = 0")  # another version's rows
     capsys.readouterr()
     assert main(["projections", "status"]) == 0
     assert "stale (rows of version 0)" in capsys.readouterr().out
     assert main(["projections", "catch-up"]) == 2
     assert capsys.readouterr().err.startswith("error: [projection.stale] ")
-    assert main(["run"]) == 0
+    assert main(["run", "--no-serve"]) == 0
     out = capsys.readouterr().out
     assert "projections: rebuilt the stale projection membership" in out
     assert "lag 0, current" in out
@@ -72,7 +72,7 @@ def test_run_rebuilds_a_stale_projection_and_catches_up_a_lagging_one(
     for projection in default_projections():
         for table in projection.tables.values():
             _sql(database, f"DELETE FROM {table.name}")
-    assert main(["run"]) == 0
+    assert main(["run", "--no-serve"]) == 0
     assert "lag 0, current" in capsys.readouterr().out
     assert main(["projections", "verify"]) == 0
 
@@ -80,7 +80,7 @@ def test_run_rebuilds_a_stale_projection_and_catches_up_a_lagging_one(
 def test_an_unknown_projection_is_one_line_exit_2(
     database: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["run"]) == 0
+    assert main(["run", "--no-serve"]) == 0
     capsys.readouterr()
     assert main(["projections", "rebuild", "nope"]) == 2
     err = capsys.readouterr().err

@@ -1,0 +1,97 @@
+"""The API benchmark's server process: the registry's app (GraphQL at /graphql) with, beside
+it, plain FastAPI JSON endpoints returning the same data from the same read functions (the
+ceiling: no GraphQL). `python -m bench.api_server DATABASE_URL PORT`."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from sco_registry.app import create_app
+from sco_registry.bootstrap import Registry, open_registry
+from sco_registry.config import Settings
+from sco_registry.domain.time import PartialDate
+from sco_registry.graphql import readers
+from sco_registry.projections import meetings, membership, timeline
+
+
+def _date(d: PartialDate | None) -> str | None:
+    return None if d is None else str(d)
+
+
+def add_plain(app: FastAPI, registry: Registry) -> None:
+    read = registry.projections.read
+
+    @app.get("/plain/members")
+    async def members(as_of: str = "2005-01-01") -> list[dict[str, Any]]:
+        when = PartialDate.parse(as_of)
+        found = await read(lambda conn: membership.members_on(conn, "organization/sco", when))
+        return [
+            {"state": a.state, "status": str(a.status), "answer": a.answer.value} for a in found
+        ]
+
+    @app.get("/plain/meetings")
+    async def meeting_page(first: int = 100) -> list[dict[str, Any]]:
+        def work(conn: Any) -> list[dict[str, Any]]:
+            page = meetings.meetings(conn)[:first]
+            ids = [m.meeting_id for m in page]
+            docs = readers.documents_of_meetings(conn, ids, None)
+            codes = {m.host_state for m in page if m.host_state}
+            names = {s.code: s.name for s in readers.states(conn) if s.code in codes}
+            return [
+                {
+                    "id": m.meeting_id,
+                    "city": m.city,
+                    "startDate": _date(m.start_date),
+                    "hostState": {"code": m.host_state, "name": names.get(m.host_state or "")},
+                    "documents": [
+                        {"id": d.document_id, "title": d.title, "sources": list(d.sources)}
+                        for d in docs.get(m.meeting_id, [])
+                    ],
+                    "sources": list(m.sources),
+                }
+                for m in page
+            ]
+
+        return await read(work)
+
+    @app.get("/plain/timeline")
+    async def timeline_page(first: int = 100) -> list[dict[str, Any]]:
+        found = await read(lambda conn: timeline.timeline(conn, limit=first))
+        return [
+            {"position": e.position, "kind": e.kind, "summary": e.summary, "entity": e.entity}
+            for e in found
+        ]
+
+    @app.get("/plain/events")
+    async def events_page(first: int = 100) -> list[dict[str, Any]]:
+        found = await read(lambda conn: readers.log_events(conn, readers.LogFilter(), None, first))
+        return [
+            {
+                "position": e.position,
+                "type": e.type,
+                "hash": e.hash,
+                "previousHash": e.previous_hash,
+            }
+            for e in found
+        ]
+
+
+async def serve(url: str, port: int) -> None:
+    async with open_registry(Settings(database_url=url)) as registry:
+        app = create_app(registry)
+        add_plain(app, registry)
+        # Keep-alive longer than any pause of the client (uvicorn's default is 5 s: on a busy
+        # machine an idle pooled connection closed meanwhile fails the next request).
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=120
+        )
+        await uvicorn.Server(config).serve()
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(sys.argv[1], int(sys.argv[2])))

@@ -1,0 +1,118 @@
+"""How a query reads: as of a date in history (`asOf`), as known at a log position or a time
+(`knownAt`), after the read models reached a position (`minPosition`, a bounded wait).
+
+A root field resolves these once into a `View`; the objects it returns carry that view, and
+their nested fields read with it unless they are given their own `asOf` / `knownAt`."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import strawberry
+from strawberry.types import Info
+
+from sco_registry.domain.periods import Span
+from sco_registry.domain.time import PartialDate
+from sco_registry.graphql.context import Context
+from sco_registry.graphql.errors import api_error
+from sco_registry.graphql.scalars import SpanValue, parse_date
+from sco_registry.store.chain import format_timestamp
+
+
+@strawberry.input(
+    description="A moment of the registry's record time: a log position, or a time (with a "
+    "zone), read as the position the log had reached then. Exactly one of the two."
+)
+class KnownAt:
+    position: int | None = None
+    time: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """The two times a read is asked at: `as_of` (None: no valid-time question; the latest
+    where a field needs one) and `known_at` (a log position; None: what is known now)."""
+
+    as_of: PartialDate | None = None
+    known_at: int | None = None
+    span: Span = Span.SOMETIME
+
+    def with_(
+        self,
+        as_of: PartialDate | None = None,
+        known_at: int | None = None,
+        span: Span | None = None,
+    ) -> View:
+        """This view with whatever a nested field gives of its own."""
+        return replace(
+            self,
+            as_of=as_of if as_of is not None else self.as_of,
+            known_at=known_at if known_at is not None else self.known_at,
+            span=span if span is not None else self.span,
+        )
+
+
+async def position_of(info: Info[Context, None], known_at: KnownAt | None) -> int | None:
+    """The log position `knownAt` names (`input.malformed_known_at` unless exactly one)."""
+    if known_at is None:
+        return None
+    if (known_at.position is None) == (known_at.time is None):
+        raise api_error(
+            "input.malformed_known_at", "knownAt takes exactly one of position and time"
+        )
+    if known_at.position is not None:
+        if known_at.position < 0:
+            raise api_error("input.malformed_known_at", "knownAt.position is 0 or more")
+        return known_at.position
+    at = known_at.time
+    assert at is not None
+    if at.tzinfo is None:
+        raise api_error("input.malformed_known_at", "knownAt.time needs a time zone")
+    from sco_registry.graphql import readers
+
+    stamp = format_timestamp(at)
+    return await info.context.read(lambda conn: readers.position_at(conn, stamp))
+
+
+async def wait_for(info: Info[Context, None], min_position: int | None) -> None:
+    """Return once every read model has applied the log up to `min_position`; after the
+    configured bound, the error `read.min_position_timeout` (the write is not visible yet)."""
+    if min_position is None or min_position <= 0:
+        return
+    timeout = info.context.min_position_timeout
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    pause = 0.005
+    while True:
+        statuses = await info.context.registry.projections.status()
+        behind = [s.name for s in statuses if s.checkpoint < min_position]
+        if not behind:
+            return
+        if loop.time() >= deadline:
+            raise api_error(
+                "read.min_position_timeout",
+                f"the read models did not reach position {min_position} within "
+                f"{timeout:g} s (behind: {', '.join(behind)})",
+                min_position=min_position,
+                behind=behind,
+            )
+        await asyncio.sleep(min(pause, max(deadline - loop.time(), 0)))
+        pause = min(pause * 2, 0.1)
+
+
+async def view_of(
+    info: Info[Context, None],
+    as_of: str | None = None,
+    known_at: KnownAt | None = None,
+    min_position: int | None = None,
+    span: SpanValue | None = None,
+    parent: View | None = None,
+) -> View:
+    """The view of a field: its own arguments over its parent's (a root field: no parent)."""
+    await wait_for(info, min_position)
+    date = None if as_of is None else parse_date(as_of, "asOf")
+    position = await position_of(info, known_at)
+    base = parent or View()
+    return base.with_(date, position, None if span is None else span.domain())

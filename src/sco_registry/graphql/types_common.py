@@ -1,0 +1,98 @@
+"""Provenance, on every entity: its record id, its sources, the confidence and note its
+history file gave, and the events (ids, positions) that established it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from sco_registry.domain.periods import RecordPeriod
+from sco_registry.graphql.context import Context
+from sco_registry.graphql.reading import View
+
+
+@strawberry.type(description="A source a fact rests on.")
+class Source:
+    title: str | None
+    url: str | None
+    article: str | None
+
+
+def sources_of(raw: Iterable[Mapping[str, Any]]) -> list[Source]:
+    return [
+        Source(
+            title=s.get("title"),
+            url=s.get("url"),
+            article=None if s.get("article") is None else str(s.get("article")),
+        )
+        for s in raw
+    ]
+
+
+@strawberry.type(description="An event of the log: its id and its position.")
+class EventRef:
+    id: uuid.UUID
+    position: int
+
+
+def event_refs(events: Sequence[tuple[Any, int]]) -> list[EventRef]:
+    return [EventRef(id=uuid.UUID(str(e)), position=int(p)) for e, p in events]
+
+
+@strawberry.type(
+    description="When the registry knew this version of a fact: from the log position "
+    "`recordedFrom` until `recordedTo` (exclusive; null while current)."
+)
+class RecordTime:
+    recorded_from: int
+    recorded_to: int | None
+
+
+def record_time(r: RecordPeriod) -> RecordTime:
+    return RecordTime(recorded_from=r.recorded_from, recorded_to=r.recorded_to)
+
+
+@strawberry.type(
+    description="Where a fact comes from: the record of the history file (its id, "
+    "confidence and note), its sources, and the events that established it."
+)
+class Provenance:
+    record_id: str | None
+    sources: list[Source]
+    events: list[EventRef]
+    record_time: RecordTime | None
+    view: strawberry.Private[View]
+
+    @strawberry.field(description="The record's confidence as its history file gave it.")
+    async def confidence(self, info: Info[Context, None]) -> str | None:
+        if self.record_id is None:
+            return None
+        note = await info.context.loaders.note.load((self.record_id, self.view.known_at))
+        return None if note is None else note.confidence
+
+    @strawberry.field(description="The record's note as its history file gave it.")
+    async def note(self, info: Info[Context, None]) -> str | None:
+        if self.record_id is None:
+            return None
+        found = await info.context.loaders.note.load((self.record_id, self.view.known_at))
+        return None if found is None else found.note
+
+
+def provenance(
+    record_id: str | None,
+    sources: Iterable[Mapping[str, Any]],
+    events: Sequence[tuple[Any, int]],
+    record: RecordPeriod | None,
+    view: View,
+) -> Provenance:
+    return Provenance(
+        record_id=record_id,
+        sources=sources_of(sources),
+        events=event_refs(events),
+        record_time=None if record is None else record_time(record),
+        view=view,
+    )
