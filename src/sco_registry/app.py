@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from sco_registry.bootstrap import Registry
+from sco_registry.graphql.auth import TokenVerifier
 from sco_registry.graphql.context import Context
 from sco_registry.graphql.schema import build_schema
 
@@ -15,10 +18,18 @@ from sco_registry.graphql.schema import build_schema
 def create_app(registry: Registry) -> FastAPI:
     app = FastAPI(title="sco-registry", docs_url=None, redoc_url=None)
 
-    async def context() -> Context:
-        return Context(registry)
+    verifier = TokenVerifier(registry.settings)
 
-    app.include_router(GraphQLRouter(build_schema(), context_getter=context), prefix="/graphql")
+    async def context(connection: HTTPConnection) -> Context:
+        # HTTPConnection: a request or a WebSocket (subscriptions) alike.
+        return Context(registry, verifier)
+
+    router = GraphQLRouter(
+        build_schema(),
+        context_getter=context,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+    )
+    app.include_router(router, prefix="/graphql")
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -1,7 +1,9 @@
-"""What every resolver gets: the registry, and a way to run a read function on it."""
+"""What every resolver gets: the registry, a way to run a read function on it, the request's
+id, and who is asking (`principal`, verified on first use)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -9,17 +11,51 @@ from sqlalchemy.engine import Connection
 from strawberry.fastapi import BaseContext
 
 from sco_registry.bootstrap import Registry
+from sco_registry.graphql.auth import AuthError, Principal, TokenVerifier
 
 T = TypeVar("T")
 
 
 class Context(BaseContext):
     """Per request: the registry the app was built on. Read functions (synchronous, over a
-    `Connection`) run through the store, which picks the thread and connection for them."""
+    `Connection`) run through the store, which picks the thread and connection for them.
 
-    def __init__(self, registry: Registry) -> None:
+    `request_id` names the request in the log and in a masked error. `principal()` is the
+    bearer token's holder (None without a token), verified with `verifier` the first time
+    it is asked for; a token that fails raises `AuthError` each time it is asked."""
+
+    def __init__(self, registry: Registry, verifier: TokenVerifier | None = None) -> None:
         super().__init__()
         self.registry = registry
+        self.verifier = verifier or TokenVerifier(registry.settings)
+        self.request_id = uuid.uuid4()
+        self._principal: Principal | None = None
+        self._auth_error: AuthError | None = None
+        self._verified = False
 
     async def read(self, work: Callable[[Connection], T]) -> T:
         return await self.registry.projections.read(work)
+
+    def principal(self) -> Principal | None:
+        if not self._verified:
+            self._verified = True
+            try:
+                self._principal = self.verifier.from_header(self._authorization())
+            except AuthError as e:
+                self._auth_error = e
+        if self._auth_error is not None:
+            raise self._auth_error
+        return self._principal
+
+    def _authorization(self) -> str | None:
+        """The `Authorization` header; over a WebSocket, the connection_init payload's
+        `Authorization` (browsers cannot set headers on a WebSocket), else the upgrade's."""
+        params = self.connection_params
+        if isinstance(params, dict):
+            for key in ("Authorization", "authorization"):
+                value = params.get(key)
+                if isinstance(value, str):
+                    return value
+        if self.request is not None:
+            return self.request.headers.get("authorization")
+        return None

@@ -7,13 +7,21 @@ from pathlib import Path
 
 import strawberry
 
+from sco_registry.graphql.errors import MaskUnexpectedErrors
+from sco_registry.graphql.mutations import build_mutation
 from sco_registry.graphql.queries import Query
+from sco_registry.graphql.subscriptions import Subscription
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema.graphql"
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query)
+    return strawberry.Schema(
+        query=Query,
+        mutation=build_mutation(),
+        subscription=Subscription,
+        extensions=[MaskUnexpectedErrors],
+    )
 
 
 def sdl() -> str:
