@@ -17,6 +17,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from sco_registry.domain.errors import RegistryError
+from sco_registry.store.errors import IdempotencyConflict, StoreError, WrongExpectedVersion
 
 
 def api_error(code: str, message: str, **details: Any) -> GraphQLError:
@@ -37,13 +38,22 @@ UNEXPECTED_MESSAGE = "Unexpected error; it has been logged under this request id
 log = structlog.get_logger("sco_registry.graphql")
 
 
+def is_expected(e: RegistryError) -> bool:
+    """A failure the client can act on (shown, or returned as data by a mutation). The
+    store's and the read models' other failures (a database gone, a projection failing)
+    are the environment's: masked like a bug, their text may name its internals."""
+    return not isinstance(e, StoreError) or isinstance(
+        e, WrongExpectedVersion | IdempotencyConflict
+    )
+
+
 def classify(error: GraphQLError) -> str:
-    """`expected` (a RegistryError or an error made with a code here), `request` (the
-    document or its variables are wrong: parsing, validation, coercion; no resolver ran
-    for it) or `unexpected` (anything else: a bug, masked)."""
+    """`expected` (a RegistryError but the environment's, or an error made with a code
+    here), `request` (the document or its variables are wrong: parsing, validation,
+    coercion; no resolver ran for it) or `unexpected` (anything else: a bug, masked)."""
     original = error.original_error
     if isinstance(original, RegistryError):
-        return "expected"
+        return "expected" if is_expected(original) else "unexpected"
     if original is None or isinstance(original, GraphQLError):
         return "expected" if _code_of(error) else "request"
     if error.path is None and isinstance(original, (ValueError, TypeError)):
@@ -72,7 +82,7 @@ def shown(error: GraphQLError, request_id: str) -> GraphQLError:
             exc_info=original,
         )
         return _copy(error, UNEXPECTED_MESSAGE, {"code": UNEXPECTED, "requestId": request_id})
-    if isinstance(original, RegistryError):
+    if isinstance(original, RegistryError):  # an expected one
         extensions: dict[str, Any] = {"code": original.code}
         if original.details:
             extensions["details"] = original.details

@@ -30,6 +30,7 @@ from sco_registry.domain.streams import stream_of
 from sco_registry.graphql.auth import AuthError, Principal, require_writer
 from sco_registry.graphql.command_inputs import CommandInput, derive_input
 from sco_registry.graphql.context import Context
+from sco_registry.graphql.errors import is_expected
 from sco_registry.graphql.mutation_results import (
     AppendedEvent,
     ErrorType,
@@ -45,17 +46,8 @@ from sco_registry.graphql.mutation_results import (
     result_union,
 )
 from sco_registry.importer.load import import_files
-from sco_registry.store.errors import IdempotencyConflict, StoreError, WrongExpectedVersion
 
 MAX_IDEMPOTENCY_KEY = 200
-
-
-def is_expected(e: RegistryError) -> bool:
-    """A failure the client can act on (returned as data). The store's and the read
-    models' other failures are the environment's: they propagate and are masked."""
-    return not isinstance(e, StoreError) or isinstance(
-        e, WrongExpectedVersion | IdempotencyConflict
-    )
 
 
 def mutation_name(command: type[Any]) -> str:
