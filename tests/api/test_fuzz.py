@@ -1,8 +1,9 @@
 """Fuzzing the API with schemathesis (GraphQL) against a live uvicorn server on a throwaway
 database: requests generated from the schema for every query and mutation field, valid
-and invalid, sent first without a token, then the same requests with a writer's token. Zero 5xx responses, zero
-unmasked errors (every error carries a code; none shows an exception's text), and the run
-without a token leaves the log exactly as it was (the head hash compared)."""
+and invalid, sent first without a token, then the same requests with a writer's token.
+Zero 5xx responses, zero unmasked errors (every error carries a code; none shows an
+exception's text), and the run without a token leaves the log exactly as it was (the head
+hash compared)."""
 
 from __future__ import annotations
 
