@@ -44,7 +44,11 @@ async def _serve(port: int) -> None:
         summary = await load_bundled(registry.store, scratch_store=registry.scratch_store)
         assert summary.ok, summary.problems
         config = uvicorn.Config(
-            create_app(registry), host="127.0.0.1", port=port, log_level="warning", ws="websockets"
+            create_app(registry),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            ws="websockets-sansio",
         )
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())

@@ -15,26 +15,26 @@ from sco_registry.graphql.queries import Query
 from sco_registry.graphql.schema import build_schema
 from sco_registry.store.errors import DatabaseUnreachable
 from tests.api.conftest import Api
-from tests.api.writes import RegistryApi, bearer, mutate, registry_api, token
+from tests.api.writes import RegistryApi, bearer, mutate, sqlite_api, token
 
-__all__ = ["registry_api"]  # the fixture
+__all__ = ["sqlite_api"]  # the fixture
 
 SECRET = "connection string postgresql://admin:hunter2@db"
 
 
-def _break(monkeypatch: pytest.MonkeyPatch, registry_api: RegistryApi, exc: Exception) -> None:
+def _break(monkeypatch: pytest.MonkeyPatch, sqlite_api: RegistryApi, exc: Exception) -> None:
     async def broken(*args: Any, **kwargs: Any) -> int:
         raise exc
 
-    monkeypatch.setattr(registry_api.registry.store, "head_position", broken)
+    monkeypatch.setattr(sqlite_api.registry.store, "head_position", broken)
 
 
 async def test_an_unexpected_error_is_masked_and_logged_with_the_request_id(
-    registry_api: RegistryApi, monkeypatch: pytest.MonkeyPatch
+    sqlite_api: RegistryApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _break(monkeypatch, registry_api, RuntimeError(SECRET))
+    _break(monkeypatch, sqlite_api, RuntimeError(SECRET))
     with capture_logs() as logs:
-        body = await registry_api.query("{ head { position } }")
+        body = await sqlite_api.query("{ head { position } }")
     (error,) = body["errors"]
     assert SECRET not in str(body) and "RuntimeError" not in str(body)
     assert error["extensions"]["code"] == "internal.unexpected"
@@ -45,7 +45,7 @@ async def test_an_unexpected_error_is_masked_and_logged_with_the_request_id(
 
 
 async def test_an_environment_failure_inside_a_mutation_is_masked_too(
-    registry_api: RegistryApi, monkeypatch: pytest.MonkeyPatch
+    sqlite_api: RegistryApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A store failure that is no fault of the request (the database gone) is not returned
     as a typed error: it is masked like any unexpected error."""
@@ -53,13 +53,13 @@ async def test_an_environment_failure_inside_a_mutation_is_masked_too(
     async def gone(*args: Any, **kwargs: Any) -> Any:
         raise DatabaseUnreachable(SECRET)
 
-    monkeypatch.setattr(registry_api.registry.store, "read_stream", gone)
+    monkeypatch.setattr(sqlite_api.registry.store, "read_stream", gone)
     document = (
         'mutation { registerState(input: {code: "TM", name: "T"}, idempotencyKey: "k") '
         "{ __typename } }"
     )
     with capture_logs():
-        body = await registry_api.query(document, **bearer(token_writer()))
+        body = await sqlite_api.query(document, **bearer(token_writer()))
     assert body["errors"][0]["extensions"]["code"] == "internal.unexpected"
     assert SECRET not in str(body)
 
@@ -70,14 +70,14 @@ def token_writer() -> str:
     return token(Role.WRITER)
 
 
-async def test_the_requests_own_faults_keep_their_message_with_a_code(api: Api) -> None:
-    syntax = await api.query("{ head { position ")
+async def test_the_requests_own_faults_keep_their_message_with_a_code(sqlite_api: Api) -> None:
+    syntax = await sqlite_api.query("{ head { position ")
     assert syntax["errors"][0]["extensions"]["code"] == "graphql.syntax_error"
     assert "Syntax Error" in syntax["errors"][0]["message"]
-    unknown = await api.query("{ nothing }")
+    unknown = await sqlite_api.query("{ nothing }")
     assert unknown["errors"][0]["extensions"]["code"] == "graphql.invalid_request"
     assert "nothing" in unknown["errors"][0]["message"]
-    bad_uuid = await api.query(
+    bad_uuid = await sqlite_api.query(
         'mutation($id: UUID!) { retractEvent(input: {streamId: "s", eventId: $id, '
         'reason: "r", sources: []}, idempotencyKey: "k") { __typename } }',
         {"id": "not-a-uuid"},
@@ -86,11 +86,11 @@ async def test_the_requests_own_faults_keep_their_message_with_a_code(api: Api) 
     assert "not-a-uuid" in bad_uuid["errors"][0]["message"]
 
 
-async def test_expected_failures_are_data_not_errors(api: Api) -> None:
+async def test_expected_failures_are_data_not_errors(sqlite_api: Api) -> None:
     from sco_registry.graphql.auth import Role
 
     result = await mutate(
-        api,
+        sqlite_api,
         "recordMeeting",
         {"meetingId": "meeting/x/1", "bodyId": "body/x", "startDate": "2021",
          "sources": [{"title": "t"}]},
@@ -119,3 +119,45 @@ async def test_without_the_extension_the_exception_text_would_leak() -> None:
     assert hidden.errors[0].extensions is not None
     assert hidden.errors[0].extensions["code"] == "internal.unexpected"
     assert build_schema() is not None and Query is not None
+
+
+class _BrokenStore:
+    async def head_position(self) -> int:
+        raise RuntimeError(SECRET)
+
+
+def _stub_context() -> Any:
+    import uuid
+    from types import SimpleNamespace
+
+    registry = SimpleNamespace(store=_BrokenStore())
+    return SimpleNamespace(registry=registry, request_id=uuid.uuid4(), principal=lambda: None)
+
+
+async def _first_errors(document: str) -> list[Any]:
+    result = await build_schema().subscribe(document, context_value=_stub_context())
+    assert hasattr(result, "__aiter__"), result
+    async for item in result:
+        return list(item.errors or [])
+    raise AssertionError("the subscription ended without a result")
+
+
+async def test_a_subscriptions_failures_are_masked_or_coded_too() -> None:
+    with capture_logs() as logs:
+        (masked,) = await _first_errors("subscription { events { position } }")
+    assert SECRET not in masked.message
+    assert masked.extensions["code"] == "internal.unexpected"
+    assert [e["request_id"] for e in logs] == [masked.extensions["requestId"]]
+    (coded,) = await _first_errors("subscription { events(after: -1) { position } }")
+    assert coded.extensions == {"code": "subscription.bad_after"}
+    # The control: the same failure, raised by the unguarded generator, carries the text.
+    from sco_registry.graphql.subscriptions import _events
+
+    with pytest.raises(RuntimeError, match="hunter2"):
+        await anext(_events(_stub_info(), None, None, None))
+
+
+def _stub_info() -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(context=_stub_context())

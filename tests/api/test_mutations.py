@@ -153,6 +153,5 @@ async def test_import_history_text_then_again_appends_nothing(api: Api) -> None:
     rejected = bad["data"]["importHistory"]
     assert rejected["__typename"] == "ImportRejectedError"
     assert rejected["problems"][0]["code"] == "import.bad_json"
-    assert rejected["problems"][0]["file"].endswith("x.json")
-    assert "/etc/" not in rejected["problems"][0]["file"]
+    assert rejected["problems"][0]["file"] == "x.json"  # the name only, no directory
     assert text  # the minimal file is only refused for want of a token above

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,7 +35,20 @@ class RegistryApi(Api):
 @pytest.fixture
 async def registry_api(api_database_url: str) -> AsyncIterator[RegistryApi]:
     """As `api` (the bundled history on SQLite and PostgreSQL), with the registry."""
-    async with open_registry(Settings(database_url=api_database_url), migrate_first=True) as reg:
+    async with _serving(api_database_url) as served:
+        yield served
+
+
+@pytest.fixture
+async def sqlite_api(tmp_path: Path) -> AsyncIterator[RegistryApi]:
+    """As `registry_api`, on SQLite only: for what does not depend on the database."""
+    async with _serving(f"sqlite+aiosqlite:///{tmp_path / 'api.db'}") as served:
+        yield served
+
+
+@asynccontextmanager
+async def _serving(database_url: str) -> AsyncIterator[RegistryApi]:
+    async with open_registry(Settings(database_url=database_url), migrate_first=True) as reg:
         summary = await load_bundled(reg.store, scratch_store=reg.scratch_store)
         assert summary.ok, summary.problems
         transport = httpx.ASGITransport(app=create_app(reg))

@@ -93,6 +93,15 @@ def shown(error: GraphQLError, request_id: str) -> GraphQLError:
     return error
 
 
+def raised_in(field: str, exc: Exception, request_id: str) -> GraphQLError:
+    """The error to raise for `exc` raised while resolving `field`, as `shown` would give
+    it. For subscriptions: their results pass the extension only when the operation ends,
+    so a subscription's generator raises this itself (`subscriptions.guarded`)."""
+    if isinstance(exc, GraphQLError):
+        return exc
+    return shown(GraphQLError(str(exc), path=[field], original_error=exc), request_id)
+
+
 def _copy(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
     return GraphQLError(
         message,

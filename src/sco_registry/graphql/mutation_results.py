@@ -160,7 +160,15 @@ def as_json(details: Mapping[str, Any] | None) -> JSON | None:
     return JSON(dict(details)) if details else None
 
 
-def problem_item(p: ImportProblem) -> ImportProblemItem:
+def problem_item(p: ImportProblem, names: Mapping[str, str]) -> ImportProblemItem:
+    """The problem, its file renamed by `names` (a path to the name the client gave)."""
+    message = p.message
+    for path, name in names.items():
+        message = message.replace(path, name)
     return ImportProblemItem(
-        file=p.file, record_id=p.record_id, field=p.field, code=p.code, message=p.message
+        file=names.get(p.file, p.file),
+        record_id=p.record_id,
+        field=p.field,
+        code=p.code,
+        message=message,
     )

@@ -236,7 +236,8 @@ async def import_history(
             if not summary.stopped
             else f"{len(summary.problems)} problem(s); the import stopped part way",
             details=as_json({"stopped": summary.stopped, "rejected": summary.rejected}),
-            problems=[problem_item(p) for p in summary.problems],
+            # Named as the client named the file, not by the scratch directory's path.
+            problems=[problem_item(p, {str(path): name}) for p in summary.problems],
         )
     return ImportSuccess(
         position=await registry.store.head_position(),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -21,6 +22,7 @@ from strawberry.types import Info
 from sco_registry.domain.errors import InvalidValue
 from sco_registry.graphql.auth import can_see_actors
 from sco_registry.graphql.context import Context
+from sco_registry.graphql.errors import raised_in
 from sco_registry.projections.runner import ProjectionRunner
 from sco_registry.store.base import EventStore, RecordedEvent
 
@@ -106,6 +108,19 @@ async def applied(runner: ProjectionRunner, position: int) -> list[str]:
         delay = min(delay * 2, longest)
 
 
+T = TypeVar("T")
+
+
+async def guarded(info: Info[Context, Any], items: AsyncIterator[T]) -> AsyncGenerator[T, None]:
+    """`items`, with a failure raised as the API shows it: an expected one with its code,
+    anything else masked and logged under the request id (`errors.raised_in`)."""
+    try:
+        async for item in items:
+            yield item
+    except Exception as e:
+        raise raised_in(str(info.path.key), e, str(info.context.request_id)) from None
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -120,29 +135,8 @@ class Subscription:
         streams: list[str] | None = None,
         types: list[str] | None = None,
     ) -> AsyncGenerator[EventAppended, None]:
-        store = info.context.registry.store
-        start = await _start(store, after)
-        wanted_streams = _filter(streams, "streams")
-        wanted_types = _filter(types, "types")
-        show_actor = can_see_actors(info)
-        async for event in follow(store, start):
-            if wanted_streams is not None and event.stream_id not in wanted_streams:
-                continue
-            if wanted_types is not None and event.type not in wanted_types:
-                continue
-            yield EventAppended(
-                position=event.position,
-                event_id=strawberry.ID(str(event.event_id)),
-                stream_id=event.stream_id,
-                version=event.stream_version,
-                type=event.type,
-                record_id=_record_id(event),
-                valid_time=None if event.valid_time is None else str(event.valid_time),
-                recorded_at=event.recorded_at,
-                hash=event.hash,
-                actor=event.actor if show_actor else None,
-                data=JSON(dict(event.data)),
-            )
+        async for item in guarded(info, _events(info, after, streams, types)):
+            yield item
 
     @strawberry.subscription(
         description="Changes to a record's read models (a meeting's page, say), each pushed "
@@ -155,16 +149,54 @@ class Subscription:
         record_id: str | None = None,
         after: int | None = None,
     ) -> AsyncGenerator[ReadModelChanged, None]:
-        registry = info.context.registry
-        start = await _start(registry.store, after)
-        async for event in follow(registry.store, start):
-            record = _record_id(event)
-            if record_id is not None and record_id not in (event.stream_id, record):
-                continue
-            yield ReadModelChanged(
-                position=event.position,
-                stream_id=event.stream_id,
-                record_id=record,
-                event_type=event.type,
-                projections=await applied(registry.projections, event.position),
-            )
+        async for item in guarded(info, _changes(info, record_id, after)):
+            yield item
+
+
+async def _events(
+    info: Info[Context, None],
+    after: int | None,
+    streams: list[str] | None,
+    types: list[str] | None,
+) -> AsyncIterator[EventAppended]:
+    store = info.context.registry.store
+    start = await _start(store, after)
+    wanted_streams = _filter(streams, "streams")
+    wanted_types = _filter(types, "types")
+    show_actor = can_see_actors(info)
+    async for event in follow(store, start):
+        if wanted_streams is not None and event.stream_id not in wanted_streams:
+            continue
+        if wanted_types is not None and event.type not in wanted_types:
+            continue
+        yield EventAppended(
+            position=event.position,
+            event_id=strawberry.ID(str(event.event_id)),
+            stream_id=event.stream_id,
+            version=event.stream_version,
+            type=event.type,
+            record_id=_record_id(event),
+            valid_time=None if event.valid_time is None else str(event.valid_time),
+            recorded_at=event.recorded_at,
+            hash=event.hash,
+            actor=event.actor if show_actor else None,
+            data=JSON(dict(event.data)),
+        )
+
+
+async def _changes(
+    info: Info[Context, None], record_id: str | None, after: int | None
+) -> AsyncIterator[ReadModelChanged]:
+    registry = info.context.registry
+    start = await _start(registry.store, after)
+    async for event in follow(registry.store, start):
+        record = _record_id(event)
+        if record_id is not None and record_id not in (event.stream_id, record):
+            continue
+        yield ReadModelChanged(
+            position=event.position,
+            stream_id=event.stream_id,
+            record_id=record,
+            event_type=event.type,
+            projections=await applied(registry.projections, event.position),
+        )
