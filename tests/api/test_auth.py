@@ -116,12 +116,18 @@ def test_settings_accept_development_defaults_and_a_real_secret(
 
 
 def _info(principal: Principal | None = None, error: AuthError | None = None) -> Any:
+    """An `info` whose context is a real Context with its token check stubbed."""
+    from sco_registry.graphql.context import Context
+
+    context = Context.__new__(Context)
+
     def ask() -> Principal | None:
         if error is not None:
             raise error
         return principal
 
-    return SimpleNamespace(context=SimpleNamespace(principal=ask))
+    context.principal = ask  # type: ignore[method-assign]
+    return SimpleNamespace(context=context)
 
 
 def test_only_auditors_see_actors() -> None:

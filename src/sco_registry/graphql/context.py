@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from strawberry.fastapi import BaseContext
 
 from sco_registry.bootstrap import Registry
-from sco_registry.graphql.auth import AuthError, Principal, TokenVerifier
+from sco_registry.graphql.auth import AuthError, Principal, Role, TokenVerifier
 
 T = TypeVar("T")
 
@@ -46,6 +46,15 @@ class Context(BaseContext):
         if self._auth_error is not None:
             raise self._auth_error
         return self._principal
+
+    def may_see_actors(self) -> bool:
+        """Whether this request may see who recorded each event: an auditor's valid token
+        only. Without it the audit and event views show no actor (`auth.can_see_actors`)."""
+        try:
+            principal = self.principal()
+        except AuthError:
+            return False
+        return principal is not None and principal.has(Role.AUDITOR)
 
     def _authorization(self) -> str | None:
         """The `Authorization` header; over a WebSocket, the connection_init payload's
