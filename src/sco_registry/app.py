@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from sco_registry.bootstrap import Registry
+from sco_registry.graphql.auth import TokenVerifier
 from sco_registry.graphql.context import Context
 from sco_registry.graphql.limits import BodyLimit
 from sco_registry.graphql.schema import build_schema
@@ -18,14 +21,21 @@ def create_app(registry: Registry) -> FastAPI:
     app.add_middleware(BodyLimit)
     timeout = registry.settings.api_min_position_timeout_s
 
-    async def context() -> Context:
-        return Context(registry, min_position_timeout=timeout)
+    verifier = TokenVerifier(registry.settings)
 
-    # GraphiQL at /graphql in a browser (a GET asking for HTML).
-    app.include_router(
-        GraphQLRouter(build_schema(), context_getter=context, graphql_ide="graphiql"),
-        prefix="/graphql",
+    async def context(connection: HTTPConnection) -> Context:
+        # HTTPConnection: a request or a WebSocket (subscriptions) alike.
+        return Context(registry, verifier, min_position_timeout=timeout)
+
+    # GraphiQL at /graphql in a browser (a GET asking for HTML); subscriptions over
+    # graphql-transport-ws on the same path.
+    router = GraphQLRouter(
+        build_schema(),
+        context_getter=context,
+        graphql_ide="graphiql",
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
     )
+    app.include_router(router, prefix="/graphql")
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

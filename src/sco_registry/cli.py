@@ -1,5 +1,5 @@
 """The operator's command line, `sco-registry`: run, serve, migrate, import, verify,
-export-events, norms, projections.
+export-events, norms, projections, token.
 
 Exit codes (also in README.md):
 
@@ -380,7 +380,49 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--port", type=int, help="port to listen on (default: SCO_REGISTRY_API_PORT)"
         )
+    token = sub.add_parser(
+        "token", help="print a development bearer token for the API (development only)"
+    )
+    token.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=["reader", "writer", "auditor"],
+        help="a role the token grants (repeat for several)",
+    )
+    token.add_argument("--subject", required=True, help="who the token is for: the actor")
+    token.add_argument("--ttl", default="8h", help="lifetime: seconds, or 30m, 8h, 2d (8h)")
     return parser
+
+
+_TTL = re.compile(r"([0-9]+)([smhd]?)")
+_TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a signed token (stdout: the token alone, for `TOKEN=$(sco-registry token ...)`).
+    Refused outside development: production tokens come from the deployment's issuer."""
+    import datetime as dt
+
+    from sco_registry.graphql.auth import Role, issue_token
+
+    if settings.environment != "development":
+        raise RegistryError(
+            f"`token` issues development tokens only; SCO_REGISTRY_ENVIRONMENT is "
+            f"{settings.environment!r}",
+            code="auth.not_development",
+        )
+    match = _TTL.fullmatch(args.ttl.strip())
+    seconds = int(match.group(1)) * _TTL_UNITS[match.group(2)] if match else 0
+    if seconds <= 0:
+        raise UsageError(f"--ttl {args.ttl!r}: expected a positive duration such as 3600, 30m, 8h")
+    if not args.subject.strip():
+        raise UsageError("--subject must not be blank")
+    roles = [Role(r) for r in args.role]
+    print(
+        issue_token(settings, subject=args.subject, roles=roles, ttl=dt.timedelta(seconds=seconds))
+    )
+    return EXIT_OK
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -398,6 +440,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _run(settings, args)
     if args.command == "serve":
         return await _serve(settings, args)
+    if args.command == "token":
+        return _token(settings, args)
     if args.command == "projections":
         from sco_registry.bootstrap import open_registry
         from sco_registry.projections.cli import run_projections

@@ -7,7 +7,9 @@ anything is opened (`config.invalid_database_url`, `config.invalid_setting`).
 
 from __future__ import annotations
 
-from pydantic import ValidationError, field_validator
+from typing import Literal
+
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -16,6 +18,15 @@ from sco_registry.domain.errors import RegistryError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./sco-registry.db"
 ENV_PREFIX = "SCO_REGISTRY_"
+
+# The signing secret used where none is configured: development only. Outside development a
+# missing secret, or this one, is refused (`Settings._secrets_outside_development`).
+DEVELOPMENT_JWT_SECRET = "sco-registry-development-secret-do-not-deploy"
+# HMAC algorithms need `jwt_secret`; the others a `jwt_public_key` (and PyJWT's crypto extra).
+HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+PUBLIC_KEY_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"})
+# The shortest secret accepted outside development (RFC 7518 3.2: at least the hash's size).
+MIN_SECRET_BYTES = 32
 
 # The drivers the store is written for (its statements are compiled for these two).
 SUPPORTED_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -74,6 +85,28 @@ class Settings(BaseSettings):
     """How long a query's `minPosition` waits for the read models (then its error is
     `read.min_position_timeout`)."""
 
+    environment: Literal["development", "test", "production"] = "development"
+    """Where the process runs. Outside `development` the API refuses a missing or default
+    signing secret (and the development token command refuses to run)."""
+
+    jwt_issuer: str = "sco-registry"
+    """The `iss` every bearer token must carry."""
+
+    jwt_audience: str = "sco-registry-api"
+    """The `aud` every bearer token must carry."""
+
+    jwt_algorithm: str = "HS256"
+    """The one algorithm tokens are verified with (a token naming another is refused)."""
+
+    jwt_secret: SecretStr | None = None
+    """The HMAC key (HS256/384/512); in development it defaults to a fixed, public one."""
+
+    jwt_public_key: str | None = None
+    """PEM public key for RS/ES/PS/EdDSA algorithms (needs the `cryptography` package)."""
+
+    jwt_leeway_seconds: int = 30
+    """Clock skew allowed when checking `exp`, `nbf` and `iat`."""
+
     @field_validator("database_url")
     @classmethod
     def _usable_url(cls, value: str) -> str:
@@ -101,6 +134,47 @@ class Settings(BaseSettings):
             raise ValueError("must be from 0 to 60 seconds")
         return value
 
+    @field_validator("jwt_algorithm")
+    @classmethod
+    def _known_algorithm(cls, value: str) -> str:
+        if value not in HMAC_ALGORITHMS | PUBLIC_KEY_ALGORITHMS:
+            known = ", ".join(sorted(HMAC_ALGORITHMS | PUBLIC_KEY_ALGORITHMS))
+            raise ValueError(f"unknown JWT algorithm {value!r}; expected one of {known}")
+        return value
+
+    @field_validator("jwt_leeway_seconds")
+    @classmethod
+    def _leeway_non_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 or more")
+        return value
+
+    @model_validator(mode="after")
+    def _secrets_outside_development(self) -> Settings:
+        """The signing key must be configured, and not the public development one, wherever
+        the process is not a developer's: a default secret lets anyone mint a writer."""
+        if self.jwt_algorithm in PUBLIC_KEY_ALGORITHMS:
+            if not self.jwt_public_key:
+                raise ValueError(f"jwt_public_key is required with {self.jwt_algorithm}")
+            return self
+        if self.environment == "development":
+            return self
+        secret = self.jwt_secret.get_secret_value() if self.jwt_secret is not None else ""
+        if not secret:
+            raise ValueError(f"jwt_secret must be set outside development ({self.environment})")
+        if secret == DEVELOPMENT_JWT_SECRET:
+            raise ValueError(f"jwt_secret is the development default ({self.environment})")
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"jwt_secret must be at least {MIN_SECRET_BYTES} bytes")
+        return self
+
+    def signing_secret(self) -> str:
+        """The HMAC key tokens are signed and verified with (the development default where
+        none is set: the validator refuses that outside development)."""
+        if self.jwt_secret is not None and self.jwt_secret.get_secret_value():
+            return self.jwt_secret.get_secret_value()
+        return DEVELOPMENT_JWT_SECRET
+
 
 def load_settings() -> Settings:
     """The settings from the environment; `InvalidSetting` (one message) when one is unusable."""
@@ -108,5 +182,13 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as e:
         first = e.errors()[0]
-        name = f"{ENV_PREFIX}{'.'.join(str(part) for part in first['loc']).upper()}"
+        # A model-level check (the secrets) has no location: name the variable it is about.
+        loc = ".".join(str(part) for part in first["loc"]) or _model_setting(first["msg"])
+        name = f"{ENV_PREFIX}{loc.upper()}"
         raise InvalidSetting(f"{name}: {first['msg']}", details={"setting": name}) from None
+
+
+def _model_setting(message: str) -> str:
+    """The setting a model-level check's message is about (its first word)."""
+    words = message.removeprefix("Value error, ").split()
+    return words[0] if words else "settings"

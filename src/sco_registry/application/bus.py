@@ -72,7 +72,9 @@ def fingerprint(command: Command) -> str:
 async def handle(command: Command, store: EventStore, ctx: CommandContext) -> CommandResult:
     """Decide and append `command`. Integrity violations (RegistryError) propagate with
     nothing appended; a concurrency conflict is retried with freshly read state, up to
-    MAX_ATTEMPTS, after which WrongExpectedVersion propagates."""
+    MAX_ATTEMPTS, after which WrongExpectedVersion propagates. A context's `expected_version`
+    that does not hold raises WrongExpectedVersion at once (not retried: the caller decided
+    on a stream that has moved)."""
     handler = HANDLERS[type(command)]
     fp = fingerprint(command)
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -81,6 +83,7 @@ async def handle(command: Command, store: EventStore, ctx: CommandContext) -> Co
             if replay is not None:
                 return replay
         decision = await handler(command, store)
+        _check_expected_version(decision, ctx)
         if not decision.events:
             return CommandResult((decision.primary,), None, None, replayed=False)
         batches = _batches(command, decision, ctx, fp)
@@ -100,6 +103,17 @@ async def handle(command: Command, store: EventStore, ctx: CommandContext) -> Co
             else result.last_position - result.first_position + 1,
         )
     raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _check_expected_version(decision: Decision, ctx: CommandContext) -> None:
+    """The caller's expected version of the command's own stream, against the version the
+    decision rests on. The append then expects that version of the stream (written or only
+    read-checked, `_batches`), so a change after this check fails the append as well."""
+    if ctx.expected_version is None:
+        return
+    actual = decision.versions.get(decision.primary, 0)
+    if actual != ctx.expected_version:
+        raise WrongExpectedVersion(decision.primary, ctx.expected_version, actual)
 
 
 async def _replay(store: EventStore, stream_id: str, key: str, fp: str) -> CommandResult | None:

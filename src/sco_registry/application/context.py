@@ -22,6 +22,12 @@ class CommandContext:
     curator's note; stored in each event's metadata under `record` (nothing is stored when
     empty). They are not part of the command's fingerprint: a replay under the same key with
     other annotations is still a replay (the importer compares them itself). JSON values only.
+
+    `expected_version`: the version the caller last saw of the command's own stream (the
+    decision's primary stream; 0: no stream yet). When given, the command is refused with
+    WrongExpectedVersion unless the stream is still at that version when it is decided, and
+    the append expects that same version under the store's lock, so a write in between
+    fails it too. A replay (a key used before) returns the first outcome regardless.
     """
 
     actor: str
@@ -30,6 +36,7 @@ class CommandContext:
     idempotency_key: str | None = None
     # hash=False: a mapping is unhashable, and the context stays hashable as before.
     annotations: Mapping[str, Any] = field(default_factory=_no_annotations, hash=False)
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,10 @@
-"""What every resolver gets: the registry, a way to run a read function on it, and the
-request's DataLoaders."""
+"""What every resolver gets: the registry, a way to run a read function on it, the
+request's DataLoaders, the request's id, and who is asking (`principal`, verified on first
+use)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -10,6 +12,7 @@ from sqlalchemy.engine import Connection
 from strawberry.fastapi import BaseContext
 
 from sco_registry.bootstrap import Registry
+from sco_registry.graphql.auth import AuthError, Principal, Role, TokenVerifier
 
 T = TypeVar("T")
 
@@ -20,10 +23,18 @@ DEFAULT_MIN_POSITION_TIMEOUT = 5.0
 class Context(BaseContext):
     """Per request: the registry the app was built on. Read functions (synchronous, over a
     `Connection`) run through the store, which picks the thread and connection for them.
-    `loaders` are made afresh for each request (their caches never outlive it)."""
+    `loaders` are made afresh for each request (their caches never outlive it).
+
+    `request_id` names the request in the log and in a masked error. `principal()` is the
+    bearer token's holder (None without a token), verified with `verifier` the first time
+    it is asked for; a token that fails raises `AuthError` each time it is asked."""
 
     def __init__(
-        self, registry: Registry, *, min_position_timeout: float = DEFAULT_MIN_POSITION_TIMEOUT
+        self,
+        registry: Registry,
+        verifier: TokenVerifier | None = None,
+        *,
+        min_position_timeout: float = DEFAULT_MIN_POSITION_TIMEOUT,
     ) -> None:
         super().__init__()
         from sco_registry.graphql.loaders import Loaders
@@ -31,11 +42,44 @@ class Context(BaseContext):
         self.registry = registry
         self.min_position_timeout = min_position_timeout
         self.loaders = Loaders(self.read)
+        self.verifier = verifier or TokenVerifier(registry.settings)
+        self.request_id = uuid.uuid4()
+        self._principal: Principal | None = None
+        self._auth_error: AuthError | None = None
+        self._verified = False
 
     async def read(self, work: Callable[[Connection], T]) -> T:
         return await self.registry.projections.read(work)
 
+    def principal(self) -> Principal | None:
+        if not self._verified:
+            self._verified = True
+            try:
+                self._principal = self.verifier.from_header(self._authorization())
+            except AuthError as e:
+                self._auth_error = e
+        if self._auth_error is not None:
+            raise self._auth_error
+        return self._principal
+
     def may_see_actors(self) -> bool:
-        """Whether this request may see who recorded each event (the auditor role; the
-        auth layer decides). Without it the audit views show no actor."""
-        return False
+        """Whether this request may see who recorded each event: an auditor's valid token
+        only. Without it the audit and event views show no actor (`auth.can_see_actors`)."""
+        try:
+            principal = self.principal()
+        except AuthError:
+            return False
+        return principal is not None and principal.has(Role.AUDITOR)
+
+    def _authorization(self) -> str | None:
+        """The `Authorization` header; over a WebSocket, the connection_init payload's
+        `Authorization` (browsers cannot set headers on a WebSocket), else the upgrade's."""
+        params = self.connection_params
+        if isinstance(params, dict):
+            for key in ("Authorization", "authorization"):
+                value = params.get(key)
+                if isinstance(value, str):
+                    return value
+        if self.request is not None:
+            return self.request.headers.get("authorization")
+        return None

@@ -18,7 +18,10 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from sco_registry.graphql.errors import MaskUnexpectedErrors
+from sco_registry.graphql.mutations import build_mutation
 from sco_registry.graphql.queries import Query
+from sco_registry.graphql.subscriptions import Subscription
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema.graphql"
 
@@ -31,6 +34,8 @@ CACHE_SIZE = 1_000
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        mutation=build_mutation(),
+        subscription=Subscription,
         # Factories: a fresh extension per request (the caches themselves are shared).
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
@@ -38,6 +43,7 @@ def build_schema() -> strawberry.Schema:
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             lambda: ValidationCache(maxsize=CACHE_SIZE),
+            MaskUnexpectedErrors,
         ],
     )
 
