@@ -6,54 +6,36 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from sco_registry.app import create_app
-from sco_registry.bootstrap import Registry, open_registry
 from sco_registry.config import Settings
 from sco_registry.graphql.auth import Role, issue_token
-from sco_registry.importer.bundled import load_bundled
-from tests.api.conftest import Api
+from tests.api.conftest import Api, _copy, _serve
 
 SRC = [{"title": "Test source", "url": "https://example.org/test"}]
 _keys = itertools.count(1)
 
 
-class RegistryApi(Api):
-    """An API client that also holds the registry behind the app (to read the log)."""
-
-    def __init__(self, client: httpx.AsyncClient, registry: Registry) -> None:
-        super().__init__(client)
-        self.registry = registry
+# The `api` fixture's client holds the registry behind the app (to read the log) already.
+RegistryApi = Api
 
 
 @pytest.fixture
-async def registry_api(api_database_url: str) -> AsyncIterator[RegistryApi]:
-    """As `api` (the bundled history on SQLite and PostgreSQL), with the registry."""
-    async with _serving(api_database_url) as served:
+async def registry_api(writable_url: str) -> AsyncIterator[RegistryApi]:
+    """As `api` (a writable copy of the bundled history, on SQLite and PostgreSQL)."""
+    async for served in _serve(writable_url):
         yield served
 
 
 @pytest.fixture
-async def sqlite_api(tmp_path: Path) -> AsyncIterator[RegistryApi]:
+async def sqlite_api(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[RegistryApi]:
     """As `registry_api`, on SQLite only: for what does not depend on the database."""
-    async with _serving(f"sqlite+aiosqlite:///{tmp_path / 'api.db'}") as served:
+    url = next(_copy(request, "sqlite", tmp_path))
+    async for served in _serve(url):
         yield served
-
-
-@asynccontextmanager
-async def _serving(database_url: str) -> AsyncIterator[RegistryApi]:
-    async with open_registry(Settings(database_url=database_url), migrate_first=True) as reg:
-        summary = await load_bundled(reg.store, scratch_store=reg.scratch_store)
-        assert summary.ok, summary.problems
-        transport = httpx.ASGITransport(app=create_app(reg))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield RegistryApi(client, reg)
 
 
 def token(*roles: Role, subject: str = "alice@test", ttl: float = 3600, **settings: Any) -> str:

@@ -7,16 +7,19 @@ The request body (256 KB) is limited in `app.py`, a page (100) in `pagination.py
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions import ParserCache as _ParserCache
 
 from sco_registry.graphql.errors import MaskUnexpectedErrors
 from sco_registry.graphql.mutations import build_mutation
@@ -31,19 +34,33 @@ MAX_TOKENS = 2_000
 CACHE_SIZE = 1_000
 
 
+class ParserCache(_ParserCache):
+    """Strawberry's parser cache, except that a document that does not parse is left to
+    Strawberry's own parse step: raised from the cache, the syntax error would leave the
+    extensions stack early, and the error masking would never give it its code."""
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        # A syntax error is parsed again, and reported with its code, by Strawberry itself.
+        with contextlib.suppress(GraphQLError):
+            ctx.graphql_document = self.cached_parse_document(ctx.query, **ctx.parse_options)
+        yield
+
+
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=build_mutation(),
         subscription=Subscription,
         # Factories: a fresh extension per request (the caches themselves are shared).
+        # The masking first: outermost, it sees every error the others raise.
         extensions=[
+            MaskUnexpectedErrors,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=CACHE_SIZE),
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             lambda: ValidationCache(maxsize=CACHE_SIZE),
-            MaskUnexpectedErrors,
         ],
     )
 
