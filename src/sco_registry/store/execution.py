@@ -116,6 +116,11 @@ class AsyncRunner:
         async with self._engine.begin() as conn:
             return await conn.run_sync(work, None if hook is None else sync_hook)
 
+    async def autocommit(self, work: ReadWork[T]) -> T:
+        """`work(conn)` with each statement its own transaction (PostgreSQL's one-statement
+        append, `SqlEventStore._append_pg`): the kept connection when it is free, as reads."""
+        return await self.read(work)
+
     async def read(self, work: ReadWork[T], *, small: bool = False) -> T:
         if self._keep_reader and not self._kept_busy:
             self._kept_busy = True

@@ -8,7 +8,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sco_registry.domain.time import PartialDate
 from sco_registry.store import fastjson
@@ -71,38 +71,44 @@ def _uuid_json(value: uuid.UUID) -> str:
     return f'"{value}"' if type(value) is uuid.UUID else _canonical(str(value))
 
 
-def encode_event(
-    new: NewEvent,
-    *,
-    position: int,
-    stream_id: str,
-    stream_json: str,
-    stream_version: int,
-    recorded_at: dt.datetime,
-    recorded_text: str,
-    prev_hash: str,
-) -> tuple[tuple[Any, ...], str]:
-    """The insert parameters of `new` (in `INSERT_COLUMNS` order, JSON columns as text)
-    and its chain hash.
+class EventParts(NamedTuple):
+    """What an event's row and hash are made of, before its position and stream version
+    are known: the JSON columns as canonical text, and its canonical envelope cut in three
+    where the position and the stream version go (`envelope_a` ends with `"position":`,
+    `envelope_b` runs from the record time to `"stream_version":`, `envelope_c` is the
+    rest). `envelope_a + str(position) + envelope_b + str(version) + envelope_c` is the
+    envelope's canonical JSON (positions and versions are plain decimals)."""
+
+    data: str
+    metadata: str
+    sources: str
+    valid_time: str | None
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    envelope_a: str
+    envelope_b: str
+    envelope_c: str
+
+
+def encode_parts(new: NewEvent, *, stream_json: str, recorded_text: str) -> EventParts:
+    """`new`'s JSON columns and envelope pieces (see `EventParts`).
 
     Each JSON value is encoded once, canonically, and serves twice: as the column's text
     and as a piece of the canonical envelope the hash covers. The envelope is assembled
     from those pieces in sorted key order, which is byte for byte what
     `chain.canonical_json(chain.envelope(...))` produces, since a canonical object is its
     sorted members' canonical encodings (a test holds the two together). `stream_json` is
-    `stream_id` encoded, and `recorded_text` is `chain.format_timestamp(recorded_at)`:
+    the stream id encoded, and `recorded_text` is `chain.format_timestamp(recorded_at)`:
     the same for every event of an append, so encoded once."""
     data = _canonical_object(new.data)
     metadata = _canonical_object(new.metadata)
     sources = "[]" if not new.sources else _canonical([s.to_json() for s in new.sources])
     vt = new.valid_time
-    valid_time, valid_json, valid_from, valid_to = (
-        (None, "null", None, None) if vt is None else _valid(vt)
-    )
+    valid_time, valid_json, valid_from, valid_to = _NO_VALID_TIME if vt is None else _valid(vt)
     actor = new.actor
     cid, caus = new.correlation_id, new.causation_id
     sv = new.schema_version
-    envelope = "".join(
+    envelope_a = "".join(
         (
             '{"actor":',
             "null" if actor is None else _text_json(actor),
@@ -116,40 +122,78 @@ def encode_event(
             _uuid_json(new.event_id),
             ',"metadata":',
             metadata,
-            f',"position":{position:d},"recorded_at":"{recorded_text}","schema_version":',
+            ',"position":',
+        )
+    )
+    envelope_b = "".join(
+        (
+            ',"recorded_at":"',
+            recorded_text,
+            '","schema_version":',
             str(sv) if type(sv) is int else _canonical(sv),
             ',"sources":',
             sources,
             ',"stream_id":',
             stream_json,
-            f',"stream_version":{stream_version:d},"type":',
-            _text_json(new.type),
-            ',"valid_time":',
-            valid_json,
-            "}",
+            ',"stream_version":',
         )
     )
+    envelope_c = "".join((',"type":', _text_json(new.type), ',"valid_time":', valid_json, "}"))
+    return EventParts(
+        data,
+        metadata,
+        sources,
+        valid_time,
+        valid_from,
+        valid_to,
+        envelope_a,
+        envelope_b,
+        envelope_c,
+    )
+
+
+def link_hash(prev_hash: str, parts: EventParts, position: int, stream_version: int) -> str:
+    """The chain hash of an event from its parts: `chain.chain_hash` over its envelope."""
     h = hashlib.sha256(prev_hash.encode("ascii"))
     h.update(b"\n")
-    h.update(envelope.encode("utf-8"))
-    digest = h.hexdigest()
+    h.update(
+        f"{parts.envelope_a}{position:d}{parts.envelope_b}{stream_version:d}{parts.envelope_c}".encode()
+    )
+    return h.hexdigest()
+
+
+def encode_event(
+    new: NewEvent,
+    *,
+    position: int,
+    stream_id: str,
+    stream_json: str,
+    stream_version: int,
+    recorded_at: dt.datetime,
+    recorded_text: str,
+    prev_hash: str,
+) -> tuple[tuple[Any, ...], str]:
+    """The insert parameters of `new` (in `INSERT_COLUMNS` order, JSON columns as text)
+    and its chain hash (`encode_parts` and `link_hash`)."""
+    parts = encode_parts(new, stream_json=stream_json, recorded_text=recorded_text)
+    digest = link_hash(prev_hash, parts, position, stream_version)
     row = (
         position,
         new.event_id,
         stream_id,
         stream_version,
         new.type,
-        sv,
-        data,
-        metadata,
-        valid_time,
-        valid_from,
-        valid_to,
+        new.schema_version,
+        parts.data,
+        parts.metadata,
+        parts.valid_time,
+        parts.valid_from,
+        parts.valid_to,
         recorded_at,
-        actor,
-        sources,
-        cid,
-        caus,
+        new.actor,
+        parts.sources,
+        new.correlation_id,
+        new.causation_id,
         digest,
     )
     return row, digest

@@ -36,6 +36,22 @@ def check_expected(stream_id: str, expected: ExpectedVersion, actual: int) -> No
         raise WrongExpectedVersion(stream_id, expected, actual if actual > 0 else None)
 
 
+def expected_code(expected: ExpectedVersion) -> int:
+    """`expected` as the PostgreSQL append function takes it: -1 any, -2 no stream, -3 the
+    stream exists, n >= 0 exactly version n (an invalid value is refused here)."""
+    if expected is StreamState.ANY:
+        return -1
+    if expected is StreamState.NO_STREAM:
+        return -2
+    if expected is StreamState.STREAM_EXISTS:
+        return -3
+    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+        raise StoreError(
+            f"invalid expected version {expected!r}", code="store.invalid_expected_version"
+        )
+    return expected
+
+
 def validate_batches(batches: Sequence[StreamAppend]) -> None:
     if not batches or all(not b.events for b in batches):
         raise StoreError("nothing to append", code="store.empty_append")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -32,7 +33,7 @@ from sco_registry.store.errors import (
     WrongExpectedVersion,
     batch_key_recorded,
 )
-from sco_registry.store.execution import runner_for
+from sco_registry.store.execution import AsyncRunner, runner_for
 from sco_registry.store.hooks import ProjectionRead, ProjectionWrite, Projector, recorded_from_rows
 from sco_registry.store.rows import (
     INSERT_COLUMNS,
@@ -41,9 +42,16 @@ from sco_registry.store.rows import (
     canonical_text,
     decode_page,
     encode_event,
+    encode_parts,
     utc,
 )
-from sco_registry.store.rules import check_expected, fingerprint, utc_now, validate_batches
+from sco_registry.store.rules import (
+    check_expected,
+    expected_code,
+    fingerprint,
+    utc_now,
+    validate_batches,
+)
 from sco_registry.store.schema import events
 from sco_registry.store.statements import (
     BATCH_KEYS,
@@ -52,6 +60,8 @@ from sco_registry.store.statements import (
     INSERT_EVENTS,
     INSERT_IDEMPOTENCY,
     KEY_COLUMNS,
+    PG_APPEND,
+    PG_APPEND_FUNCTION,
     PG_LOCK,
     READ_ALL,
     READ_ALL_PAGE,
@@ -59,9 +69,10 @@ from sco_registry.store.statements import (
     READ_STREAM_PAGE,
     STREAM_VERSION,
     DriverStatement,
+    RawStatement,
     head_statement,
 )
-from sco_registry.store.wakeups import PgListener, wakeups_for
+from sco_registry.store.wakeups import NOTIFY_CHANNEL, PgListener, wakeups_for
 
 T = TypeVar("T")
 
@@ -103,6 +114,10 @@ class SqlEventStore(EventStoreBase):
         self._wakeups = wakeups_for(engine)
         self._listener: PgListener | None = None
         self._drivers: dict[tuple[Any, ...], DriverStatement] = {}
+        self._append_call: RawStatement | None = None
+        # PostgreSQL: whether appends call the append function (revision 0007; None until
+        # looked up). Without it (an older schema) they run as statements from here.
+        self._server_append: bool | None = None
         # Test-only hook: awaited inside the append transaction, after the inserts and with
         # the append lock held, just before COMMIT (the race tests hold a writer open here).
         self._before_commit: Callable[[], Awaitable[None]] | None = None
@@ -139,9 +154,81 @@ class SqlEventStore(EventStoreBase):
     async def _append(
         self, batches: Sequence[StreamAppend], key: str | None, fp: str | None
     ) -> AppendResult:
-        # PostgreSQL tries the lock within the head query first (see `_append_in`); a head
-        # read that turns out stale fails on a unique constraint and is retried once with
-        # the lock taken first. SQLite holds its lock from BEGIN IMMEDIATE.
+        if self._postgres and await self._has_append_function():
+            return await self._append_pg(batches, key, fp)
+        return await self._append_statements(batches, key, fp)
+
+    async def _has_append_function(self) -> bool:
+        """Whether the database has `sco_append_events` (revision 0007), looked up once."""
+        if self._server_append is None:
+
+            def work(conn: Connection) -> bool:
+                found = conn.exec_driver_sql(f"SELECT to_regproc('{PG_APPEND_FUNCTION}')")
+                return found.scalar() is not None
+
+            self._server_append = await self._runner.read(work)
+        return self._server_append
+
+    async def _append_pg(
+        self, batches: Sequence[StreamAppend], key: str | None, fp: str | None
+    ) -> AppendResult:
+        """PostgreSQL: the whole append is one call of `sco_append_events` (revision 0007),
+        which takes the append lock, checks the key and the expected versions, chains the
+        hashes and inserts, in the server. Alone it runs in autocommit: one round trip, the
+        lock held only while the server runs it. With inline projections (or the tests'
+        before-commit hook) it runs in a transaction with them: BEGIN, the call, the
+        projections' statements, COMMIT."""
+        now = utc(self._clock())
+        recorded_text = format_timestamp(now)
+        project = self._projector is not None
+        params, rows = _call_parameters(batches, key, fp, now, recorded_text, project)
+        try:
+            if not project and self._before_commit is None:
+                runner = self._runner
+                assert isinstance(runner, AsyncRunner)
+
+                def call(conn: Connection) -> AppendResult:
+                    answer = self._pg_call(conn).fetch_one(conn, params)
+                    return _call_result(batches, key, answer)
+
+                return await runner.autocommit(call)
+
+            def work(conn: Connection, before_commit: Callable[[], None] | None) -> AppendResult:
+                answer = self._pg_call(conn).fetch_one(conn, params)
+                result = _call_result(batches, key, answer)
+                if result.replayed:
+                    return result
+                if self._projector is not None:
+                    hashes = answer[7]
+                    positions = range(result.first_position, result.last_position + 1)
+                    for row, position, digest in zip(rows, positions, hashes, strict=True):
+                        row[0], row[-1] = position, digest
+                    versions = dict(zip([b.stream_id for b in batches], answer[5], strict=True))
+                    for row in reversed(rows):  # each stream's versions, counted back
+                        row[3] = versions[row[2]]
+                        versions[row[2]] -= 1
+                    news = [new for b in batches for new in b.events]
+                    recorded = recorded_from_rows(news, [tuple(r) for r in rows], now)
+                    self._projector.apply_inline(conn, recorded)
+                if before_commit is not None:
+                    before_commit()
+                return result
+
+            return await self._runner.write(work, self._before_commit)
+        except DBAPIError as e:
+            translated = await self._translate(e, batches)
+            if translated is e:
+                raise
+            raise translated from e
+
+    async def _append_statements(
+        self, batches: Sequence[StreamAppend], key: str | None, fp: str | None
+    ) -> AppendResult:
+        # The append as statements from the client: SQLite's, and PostgreSQL's on a
+        # database without the append function (migrated below revision 0007). PostgreSQL
+        # tries the lock within the head query first (see `_append_in`); a head read that
+        # turns out stale fails on a unique constraint and is retried once with the lock
+        # taken first. SQLite holds its lock from BEGIN IMMEDIATE.
         for try_lock in (True, False) if self._postgres else (False,):
 
             def work(
@@ -184,6 +271,12 @@ class SqlEventStore(EventStoreBase):
         # after every visible event, and positions become visible in commit order, without
         # gaps. The hash chain needs exactly this order too: each event's hash covers the
         # previous event's hash, which must be committed and final.
+        #
+        # On PostgreSQL at revision 0007 and later, these steps run in the server instead,
+        # in one call of `sco_append_events` (see `_append_pg` and the revision): the lock,
+        # then the head in a statement of its own whose snapshot (READ COMMITTED, a
+        # VOLATILE function) is taken after the lock was granted, so no head is stale. What
+        # follows is the client-side form, for SQLite and for older PostgreSQL schemas.
         #
         # On PostgreSQL the head query first *tries* the lock (`pg_try_advisory_xact_lock`,
         # which never waits), saving the lock's own round trip. Its snapshot was taken
@@ -375,6 +468,11 @@ class SqlEventStore(EventStoreBase):
             before_commit()
         return results
 
+    def _pg_call(self, conn: Connection) -> RawStatement:
+        if self._append_call is None:
+            self._append_call = RawStatement(PG_APPEND, conn.dialect)
+        return self._append_call
+
     def _driver(self, kind: str, conn: Connection, *shape: Any) -> DriverStatement:
         """The append's statements, compiled once for this store's dialect."""
         found = self._drivers.get((kind, *shape))
@@ -550,3 +648,106 @@ def _unique_violation(error: DBAPIError) -> bool:
 
 def _duplicate_event_id(event_id: object) -> StoreError:
     return StoreError(f"event id {event_id} is already recorded", code="store.duplicate_event_id")
+
+
+def _call_parameters(
+    batches: Sequence[StreamAppend],
+    key: str | None,
+    fp: str | None,
+    now: dt.datetime,
+    recorded_text: str,
+    want_rows: bool,
+) -> tuple[list[Any], list[list[Any]]]:
+    """The parameters of `sco_append_events` for an append (in its order, see revision
+    0007) and, with `want_rows`, the insert rows (`INSERT_COLUMNS` order) with the position,
+    stream version and hash left to fill in from the function's answer."""
+    columns: list[list[Any]] = [[] for _ in range(15)]
+    (ids, types, schemas, data, metadata, valid, valid_from, valid_to, actors, sources) = columns[
+        :10
+    ]
+    cids, causes, env_a, env_b, env_c = columns[10:]
+    rows: list[list[Any]] = []
+    for b in batches:
+        stream_json = canonical_text(b.stream_id)
+        for new in b.events:
+            parts = encode_parts(new, stream_json=stream_json, recorded_text=recorded_text)
+            ids.append(new.event_id)
+            types.append(new.type)
+            schemas.append(new.schema_version)
+            data.append(parts.data)
+            metadata.append(parts.metadata)
+            valid.append(parts.valid_time)
+            valid_from.append(parts.valid_from)
+            valid_to.append(parts.valid_to)
+            actors.append(new.actor)
+            sources.append(parts.sources)
+            cids.append(new.correlation_id)
+            causes.append(new.causation_id)
+            env_a.append(parts.envelope_a)
+            env_b.append(parts.envelope_b)
+            env_c.append(parts.envelope_c)
+            if want_rows:
+                rows.append(
+                    [
+                        0,
+                        new.event_id,
+                        b.stream_id,
+                        0,
+                        new.type,
+                        new.schema_version,
+                        parts.data,
+                        parts.metadata,
+                        parts.valid_time,
+                        parts.valid_from,
+                        parts.valid_to,
+                        now,
+                        new.actor,
+                        parts.sources,
+                        new.correlation_id,
+                        new.causation_id,
+                        "",
+                    ]
+                )
+    params = [
+        APPEND_LOCK_KEY,
+        NOTIFY_CHANNEL,
+        key,
+        fp,
+        [b.stream_id for b in batches],
+        [expected_code(b.expected) for b in batches],
+        [len(b.events) for b in batches],
+        *columns[:12],
+        now,
+        env_a,
+        env_b,
+        env_c,
+        want_rows,
+    ]
+    return params, rows
+
+
+def _call_result(
+    batches: Sequence[StreamAppend], key: str | None, answer: Sequence[Any]
+) -> AppendResult:
+    """`sco_append_events`' answer as the append's result, or its refusal raised."""
+    status, failed, actual, first, last, versions, replayed, _hashes = answer
+    if status == 0:
+        return AppendResult(
+            first, last, dict(zip([b.stream_id for b in batches], versions, strict=True))
+        )
+    if status == 1:
+        b = batches[failed]
+        check_expected(b.stream_id, b.expected, actual)  # raises WrongExpectedVersion
+        raise AssertionError(f"the server refused expected version {b.expected!r} at {actual}")
+    if status == 2:
+        return AppendResult(first, last, json.loads(replayed), True)
+    if status == 3:
+        assert key is not None
+        raise IdempotencyConflict(key)
+    if status == 4:
+        seen: set[object] = set()
+        for e in (e for b in batches for e in b.events):
+            if e.event_id in seen:
+                raise _duplicate_event_id(e.event_id)
+            seen.add(e.event_id)
+    raise AssertionError(f"unexpected answer from {PG_APPEND!r}: {answer!r}")

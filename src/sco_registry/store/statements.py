@@ -277,3 +277,37 @@ def head_statement(streams: int, notify: bool, keyed: bool) -> sa.Select[Any]:
     columns.append(sa.case((condition, signal), else_=None))
     columns.append(locked.c.got)
     return sa.select(*columns).select_from(locked)
+
+
+# PostgreSQL: one append in one statement, the function of Alembic revision 0007 (its
+# docstring says what it does, in which order). Parameters in the function's order.
+PG_APPEND_FUNCTION = "sco_append_events"
+PG_APPEND_PARAMETERS = 24
+PG_APPEND = (
+    f"SELECT status, failed_stream, actual_version, first_position, last_position, "
+    f"stream_versions, replayed_versions, hashes FROM {PG_APPEND_FUNCTION}("
+    + ", ".join(f"${i}" for i in range(1, PG_APPEND_PARAMETERS + 1))
+    + ")"
+)
+
+
+class RawStatement:
+    """SQL text run as is on the DBAPI cursor (the driver's own parameter style and type
+    conversions), its errors wrapped in `DBAPIError` like every other statement's."""
+
+    def __init__(self, sql: str, dialect: Dialect) -> None:
+        self.sql = sql
+        self.error_class: type[Exception] = dialect.loaded_dbapi.Error
+
+    def fetch_one(self, conn: Connection, params: Sequence[Any]) -> Sequence[Any]:
+        cursor = _cursor(conn)
+        try:
+            cursor.execute(self.sql, params)
+            row = cursor.fetchone()
+        except self.error_class as e:
+            wrapped = sa.exc.DBAPIError.instance(self.sql, params, e, self.error_class)
+            raise wrapped from e
+        finally:
+            cursor.close()
+        assert row is not None
+        return tuple(row)

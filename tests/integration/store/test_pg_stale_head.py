@@ -1,4 +1,5 @@
-"""PostgreSQL: the append's head query tries the append lock in the same statement, so its
+"""PostgreSQL, the client-side append (a schema below revision 0007, which has no append
+function; `statements_path`): the head query tries the append lock in the same statement, so its
 snapshot may predate a commit made just before the lock was got. Such a stale head must
 never be written on: the INSERT fails on a unique constraint, and the append is retried
 with the lock taken first and the head read afresh (see `SqlEventStore._append_in`).
@@ -45,8 +46,16 @@ class StaleOnce:
         return tuple(row)
 
 
+def statements_path(store: SqlEventStore) -> SqlEventStore:
+    """The store appends as statements from the client, as on a schema below revision
+    0007 (the append function reads the head after the lock: it is never stale)."""
+    store._server_append = False
+    return store
+
+
 def make_stale(store: SqlEventStore, stale: dict[int, Any]) -> StaleOnce:
     """Test-only: the store's head query answers stale once (columns by index)."""
+    statements_path(store)
     head = StaleOnce(stale)
     real_driver = store._driver
 
@@ -69,6 +78,7 @@ class Retries:
     def __init__(self, *stores: SqlEventStore) -> None:
         self.count = 0
         for store in stores:
+            statements_path(store)
             store._append_in = self._counting(store._append_in)  # type: ignore[method-assign]
 
     def _counting(self, real: Callable[..., Any]) -> Callable[..., Any]:

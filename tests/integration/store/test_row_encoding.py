@@ -65,3 +65,21 @@ def test_encoded_hash_is_the_chain_hash(new: NewEvent, stream_id: str) -> None:
     assert json.loads(values["metadata"]) == new.metadata
     assert json.loads(values["sources"]) == [s.to_json() for s in new.sources]
     assert values["valid_time"] == (None if new.valid_time is None else str(new.valid_time))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.datetime(2026, 12, 1, 11, 59, 24, 123456, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 1, 11, 59, 24, tzinfo=dt.UTC),  # no microseconds: still six
+        dt.datetime(1999, 12, 31, 23, 59, 59, 999999),  # naive means UTC
+        dt.datetime(2000, 1, 1, 5, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+        dt.datetime(1000, 1, 1, tzinfo=dt.UTC),
+        dt.datetime(9999, 12, 31, 23, 59, 59, 1, tzinfo=dt.UTC),
+        dt.datetime(999, 1, 1, tzinfo=dt.UTC),  # below 1000: strftime, as before
+    ],
+)
+def test_record_time_text_is_the_strftime_form(value: dt.datetime) -> None:
+    """The envelope's record time (hashed): the isoformat shortcut writes strftime's text."""
+    utc = (value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value).astimezone(dt.UTC)
+    assert format_timestamp(value) == utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
