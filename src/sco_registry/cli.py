@@ -304,7 +304,8 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         server = _server(config)
         serving = asyncio.create_task(server.serve())
-        while not server.started and not serving.done():
+        # uvicorn sets a plain flag, `started`, and offers no event to await: poll it.
+        while not server.started and not serving.done():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         if server.started:
             bound = server.servers[0].sockets[0].getsockname()

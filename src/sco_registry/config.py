@@ -71,7 +71,8 @@ class Settings(BaseSettings):
     api_port: int = 8000
 
     api_min_position_timeout_s: float = 5.0
-    """How long a query's `minPosition` waits for the read models before `read.min_position_timeout`."""
+    """How long a query's `minPosition` waits for the read models before
+    `read.min_position_timeout`."""
 
     @field_validator("database_url")
     @classmethod
