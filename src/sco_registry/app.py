@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 from strawberry.fastapi import GraphQLRouter
 
 from sco_registry.bootstrap import Registry
@@ -53,6 +54,7 @@ def create_app(registry: Registry) -> FastAPI:
         body = {"status": "ok" if not behind else "catching_up", "head": head, "behind": behind}
         return JSONResponse(body, status_code=200 if not behind else 503)
 
-    # The timeline page at `/` (index.html), mounted last: every route above wins.
-    app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="page")
+    # The timeline page at `/` (index.html), mounted last: every route above wins. Its files
+    # are sent gzipped to a browser that accepts it (the vendored library: 550 KB, 150 gzipped).
+    app.mount("/", GZipMiddleware(StaticFiles(directory=WEB_DIR, html=True)), name="page")
     return app

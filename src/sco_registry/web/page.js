@@ -8,6 +8,7 @@
 const API = "graphql";
 const SCO = "organization/sco";
 const FIVE = "organization/shanghai-five";
+const CLUSTER_ABOVE = 300; // items: more than this and the library clusters them
 const HOS_BODIES = ["body/heads_of_state_council", "body/shanghai_five_summit"];
 const HOG_BODIES = ["body/heads_of_government_council"];
 const STATUS_LABEL = {
@@ -419,9 +420,16 @@ function draw(data, state) {
   const end = state.to ? `${Number(state.to) + 1}-01-01` : `${last + 1}-07-01`;
   const options = {
     start, end, stack: true, orientation: "top", zoomKey: "ctrlKey", horizontalScroll: false,
-    verticalScroll: true, maxHeight: "70vh", selectable: true, multiselect: false,
+    verticalScroll: true, height: "100%", selectable: true, multiselect: false,
     tooltip: { followMouse: false, overflowMethod: "cap" }, margin: { item: 4 },
     xss: { disabled: false, filterOptions: { whiteList: { span: ["class", "aria-hidden"] } } },
+    // A large history: items too close to tell apart at the zoom gather into one cluster per
+    // band ("N items: zoom in"); the list below still holds every item.
+    cluster: built.items.length > CLUSTER_ABOVE ? {
+      maxItems: 3, showStipes: true, fitOnDoubleClick: true,
+      titleTemplate: "{count} items here: zoom in, or use the list of every item",
+      clusterCriteria: (a, b) => a.group === b.group,
+    } : false,
   };
   if (!timeline) {
     timeline = new vis.Timeline($("#timeline"), new vis.DataSet(built.items), new vis.DataSet(built.groups), options);
