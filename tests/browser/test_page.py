@@ -55,8 +55,13 @@ def test_heads_of_state_meetings_for_a_range_of_years(page: Any, server: Server)
         buttons.count()
         == server.gql("{ meetings(first: 1) { totalCount } }")["meetings"]["totalCount"]
     )
-    drawn = page.locator(".vis-item.meeting").count()
-    assert drawn > 0
+    # Drawn and visible inside the timeline's box (not merely in the DOM).
+    box = page.locator("#timeline").bounding_box()
+    first = page.locator(".vis-item.meeting").first
+    assert first.is_visible()
+    item = first.bounding_box()
+    assert box["y"] < item["y"] < box["y"] + box["height"]
+    assert page.locator(".vis-item.meeting").count() > 0
     # Negative control: another range, another count, still the API's.
     loaded(page, f"{server.url}/?from=1996&to=2000")
     assert int(page.inner_text("#count-hos")) == _api_hos_count(server, 1996, 2000) == 5

@@ -420,7 +420,9 @@ function draw(data, state) {
   const end = state.to ? `${Number(state.to) + 1}-01-01` : `${last + 1}-07-01`;
   const options = {
     start, end, stack: true, orientation: "top", zoomKey: "ctrlKey", horizontalScroll: false,
-    verticalScroll: true, height: "100%", selectable: true, multiselect: false,
+    verticalScroll: true,
+    // The container's height is fixed by the style sheet (reserved before the data arrive).
+    height: `${$("#timeline").clientHeight}px`, selectable: true, multiselect: false,
     tooltip: { followMouse: false, overflowMethod: "cap" }, margin: { item: 4 },
     xss: { disabled: false, filterOptions: { whiteList: { span: ["class", "aria-hidden"] } } },
     // A large history: items too close to tell apart at the zoom gather into one cluster per
