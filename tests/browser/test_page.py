@@ -187,9 +187,7 @@ def test_axe_finds_no_serious_or_critical_violation(page: Any, server: Server) -
 def test_screenshots_at_desktop_and_phone_size(browser: Any, server: Server) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for name, size in (("desktop", (1280, 900)), ("phone", (390, 844))):
-        context = browser.new_context(
-            viewport={"width": size[0], "height": size[1]}, is_mobile=name == "phone"
-        )
+        context = browser.new_context(viewport={"width": size[0], "height": size[1]})
         page = context.new_page()
         loaded(page, f"{server.url}/?asOf=2012-12-31")
         # Nothing wider than the screen (no sideways scrolling of the page itself).
@@ -197,6 +195,7 @@ def test_screenshots_at_desktop_and_phone_size(browser: Any, server: Server) -> 
         if name == "phone":  # the first screen is the controls: show the timeline
             page.locator("#timeline-title").scroll_into_view_if_needed()
             page.evaluate("document.querySelector('#timeline-title').scrollIntoView()")
+        page.locator(".vis-item.meeting:visible").first.wait_for()  # the library has drawn
         page.screenshot(path=str(ARTIFACTS / f"page-{name}.png"))
         page.click(".item-button[data-item='meeting/heads_of_state/2002']")
         _wait_panel(page)
