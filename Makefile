@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export SCO_REGISTRY_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck fmt unit fuzz-import bench bench-readside lock migrate verify clean schema
+.PHONY: run test lint typecheck fmt unit fuzz-import bench bench-readside lock migrate verify clean schema page page-test screenshots
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	@$(PYTHON) -c "import sys; assert sys.version_info >= (3, 11), sys.version" || { echo "needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
@@ -68,3 +68,20 @@ clean:
 ## schema: write schema.graphql (SDL) from the code; a test fails when it is stale
 schema: $(STAMP)
 	$(BIN)/python -c "from sco_registry.graphql.schema import SCHEMA_FILE, sdl; SCHEMA_FILE.write_text(sdl())"
+
+## page: rebuild the timeline page's vendored library (vis-timeline's standalone build, from
+## frontend/package-lock.json) into src/sco_registry/web/vendor/; the result is committed
+WEB_VENDOR := src/sco_registry/web/vendor
+page:
+	cd frontend && npm ci --no-audit --no-fund
+	cp frontend/node_modules/vis-timeline/standalone/umd/vis-timeline-graph2d.min.js $(WEB_VENDOR)/
+	cp frontend/node_modules/vis-timeline/styles/vis-timeline-graph2d.min.css $(WEB_VENDOR)/
+
+## page-test: the page's browser tests alone (headless chromium); screenshots in build/page-artifacts/
+page-test: $(STAMP)
+	$(BIN)/python -m pytest -q tests/browser $(PYTEST_ARGS)
+
+## screenshots: the browser tests, then their screenshots copied into docs/images/ (README)
+screenshots: page-test
+	mkdir -p docs/images
+	cp build/page-artifacts/page-desktop.png build/page-artifacts/page-phone.png build/page-artifacts/page-desktop-panel.png docs/images/

@@ -310,7 +310,8 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         if server.started:
             bound = server.servers[0].sockets[0].getsockname()
             shown = f"[{bound[0]}]" if ":" in str(bound[0]) else bound[0]
-            print(f"serving: GraphiQL at http://{shown}:{bound[1]}/graphql (Ctrl-C stops)")
+            base = f"http://{shown}:{bound[1]}"
+            print(f"serving: the timeline at {base}/ and GraphiQL at {base}/graphql (Ctrl-C stops)")
             sys.stdout.flush()
         await serving
         if not server.started:  # it never listened: the port is taken, say, or refused

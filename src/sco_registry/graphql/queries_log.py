@@ -23,13 +23,28 @@ from sco_registry.graphql.reading import KnownAt, view_of
 from sco_registry.graphql.scalars import parse_date
 from sco_registry.graphql.types_log import ComplianceFinding, LogEvent, TimelineEntry
 from sco_registry.projections import audit, compliance, timeline
-from sco_registry.store.chain import format_timestamp
+from sco_registry.store.chain import averify_events, format_timestamp
 
 
 @strawberry.type(description="The last event of the log: where the hash chain ends.")
 class LogHead:
     position: int = strawberry.field(description="The log position of the last event; 0 if none.")
     hash: str | None = strawberry.field(description="That event's chain hash; null if empty.")
+
+
+@strawberry.type(
+    description="The hash chain recomputed over the whole log, as `sco-registry verify` does it."
+)
+class ChainVerification:
+    ok: bool = strawberry.field(description="True when every event's hash is recomputed intact.")
+    checked: int = strawberry.field(description="How many events were checked intact.")
+    head_hash: str | None = strawberry.field(
+        description="The last intact event's hash (null for an empty log)."
+    )
+    broken_at: int | None = strawberry.field(
+        description="The first broken log position (null when intact)."
+    )
+    reason: str | None = strawberry.field(description="Why it is broken (null when intact).")
 
 
 def _position_cursor(after: str | None) -> int | None:
@@ -59,6 +74,20 @@ class LogQueries:
             return LogHead(position=0, hash=None)
         last = await store.read_all(after=position - 1, limit=1)
         return LogHead(position=position, hash=last[0].hash if last else None)
+
+    @strawberry.field(
+        description="Recompute the log's hash chain, every event from the first: intact, or "
+        "the first broken position and why (the check a page's `verify` status shows)."
+    )
+    async def verify(self, info: Info[Context, None]) -> ChainVerification:
+        report = await averify_events(info.context.registry.store.iter_all())
+        return ChainVerification(
+            ok=report.ok,
+            checked=report.checked,
+            head_hash=report.head_hash if report.checked else None,
+            broken_at=report.broken_at,
+            reason=report.reason,
+        )
 
     @strawberry.field(
         description="The facts in valid-time order (lower bound, upper bound, position; "
