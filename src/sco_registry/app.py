@@ -37,10 +37,15 @@ def create_app(registry: Registry) -> FastAPI:
 
     # GraphiQL at /graphql in a browser (a GET asking for HTML); subscriptions over
     # graphql-transport-ws on the same path.
+    introspection = registry.settings.api_introspection_enabled()
     router = GraphQLRouter(
-        build_schema(),
+        build_schema(
+            introspection=introspection,
+            field_suggestions=registry.settings.api_field_suggestions_enabled(),
+        ),
         context_getter=context,
-        graphql_ide="graphiql",
+        # GraphiQL reads the schema by introspection: without it, no IDE either.
+        graphql_ide="graphiql" if introspection else None,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
     )
     app.include_router(router, prefix="/graphql")

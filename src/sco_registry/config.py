@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     """How long a query's `minPosition` waits for the read models (then its error is
     `read.min_position_timeout`)."""
 
+    api_introspection: bool | None = None
+    """Whether the API answers introspection (`__schema`, `__type`; GraphiQL needs it);
+    unset: on in development only."""
+
+    api_field_suggestions: bool | None = None
+    """Whether error messages suggest field names ("Did you mean ...?"); unset: on in
+    development only."""
+
     environment: Literal["development", "test", "production"] = "development"
     """Where the process runs. Outside `development` the API refuses a missing or default
     signing secret (and the development token command refuses to run)."""
@@ -167,6 +175,16 @@ class Settings(BaseSettings):
         if len(secret.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"jwt_secret must be at least {MIN_SECRET_BYTES} bytes")
         return self
+
+    def api_introspection_enabled(self) -> bool:
+        if self.api_introspection is not None:
+            return self.api_introspection
+        return self.environment == "development"
+
+    def api_field_suggestions_enabled(self) -> bool:
+        if self.api_field_suggestions is not None:
+            return self.api_field_suggestions
+        return self.environment == "development"
 
     def signing_secret(self) -> str:
         """The HMAC key tokens are signed and verified with (the development default where

@@ -10,16 +10,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.extensions import ParserCache as _ParserCache
+from strawberry.schema.config import StrawberryConfig
 
 from sco_registry.graphql.errors import MaskUnexpectedErrors
 from sco_registry.graphql.mutations import build_mutation
@@ -47,21 +50,30 @@ class ParserCache(_ParserCache):
         yield
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(
+    *, introspection: bool = True, field_suggestions: bool = True
+) -> strawberry.Schema:
+    """The API's schema. `introspection` off refuses `__schema`/`__type` queries (a
+    validation error); `field_suggestions` off leaves "Did you mean ...?" out of error
+    messages. Both are on in development (`Settings.api_introspection_enabled()`)."""
+    extensions: list[Any] = [
+        # Factories: a fresh extension per request (the caches themselves are shared).
+        # The masking first: outermost, it sees every error the others raise.
+        MaskUnexpectedErrors,
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         mutation=build_mutation(),
         subscription=Subscription,
-        # Factories: a fresh extension per request (the caches themselves are shared).
-        # The masking first: outermost, it sees every error the others raise.
-        extensions=[
-            MaskUnexpectedErrors,
-            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: ParserCache(maxsize=CACHE_SIZE),
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-            lambda: ValidationCache(maxsize=CACHE_SIZE),
-        ],
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
     )
 
 
