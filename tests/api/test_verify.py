@@ -33,9 +33,9 @@ async def _tamper(url: str, position: int) -> None:
 
 
 async def test_verify_reports_an_intact_chain_then_the_tampered_position(
-    writable_api: Api, writable_url: str
+    api: Api, writable_url: str
 ) -> None:
-    data = await writable_api.data(VERIFY)
+    data = await api.data(VERIFY)
     head = data["head"]
     assert data["verify"] == {
         "ok": True,
@@ -46,6 +46,6 @@ async def test_verify_reports_an_intact_chain_then_the_tampered_position(
     }
     # Negative control: one changed row, and the same field says where the chain breaks.
     await _tamper(writable_url, 5)
-    broken = (await writable_api.data(VERIFY))["verify"]
+    broken = (await api.data(VERIFY))["verify"]
     assert broken["ok"] is False and broken["brokenAt"] == 5 and broken["checked"] == 4
     assert "hash" in broken["reason"]
