@@ -186,8 +186,11 @@ def empty_server(chromium_path: str, empty_db: Path) -> Iterator[Server]:
     s.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
+    """Module-scoped, not session: Playwright's sync API runs an event loop on this thread
+    while it is open, and every asyncio test after it would find a loop already running
+    ("asyncio.run() cannot be called from a running event loop")."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

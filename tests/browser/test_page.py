@@ -58,6 +58,9 @@ def test_heads_of_state_meetings_for_a_range_of_years(page: Any, server: Server)
     # Drawn and visible inside the timeline's box (not merely in the DOM).
     box = page.locator("#timeline").bounding_box()
     first = page.locator(".vis-item.meeting").first
+    # The library draws after the page's data has loaded (its own animation frame): wait
+    # for it; never drawn, this times out and fails.
+    first.wait_for(state="visible", timeout=15_000)
     assert first.is_visible()
     item = first.bounding_box()
     assert box["y"] < item["y"] < box["y"] + box["height"]
