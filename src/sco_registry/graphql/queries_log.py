@@ -20,7 +20,7 @@ from sco_registry.graphql.pagination import (
     page,
 )
 from sco_registry.graphql.reading import KnownAt, view_of
-from sco_registry.graphql.scalars import parse_date
+from sco_registry.graphql.scalars import parse_optional_date
 from sco_registry.graphql.types_log import ComplianceFinding, LogEvent, TimelineEntry
 from sco_registry.projections import audit, compliance, timeline
 from sco_registry.store.chain import averify_events, format_timestamp
@@ -108,8 +108,8 @@ class LogQueries:
     ) -> Connection[TimelineEntry]:
         view = await view_of(info, None, known_at, min_position)
         check_first(first)
-        lo = None if from_ is None else parse_date(from_, "from")
-        hi = None if to is None else parse_date(to, "to")
+        lo = parse_optional_date(from_, "from")
+        hi = parse_optional_date(to, "to")
         cursor = None
         if after is not None:
             key = decode_cursor(after)

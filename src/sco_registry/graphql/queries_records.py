@@ -15,7 +15,7 @@ from sco_registry.graphql.context import Context
 from sco_registry.graphql.errors import api_error
 from sco_registry.graphql.pagination import Connection, page
 from sco_registry.graphql.reading import KnownAt, View, view_of
-from sco_registry.graphql.scalars import SpanValue, parse_date
+from sco_registry.graphql.scalars import SpanValue, parse_optional_date
 from sco_registry.graphql.types_log import Count
 from sco_registry.graphql.types_records import (
     Document,
@@ -180,8 +180,8 @@ class RecordQueries:
         min_position: int | None = None,
     ) -> Connection[MembershipChange]:
         view = await view_of(info, as_of, known_at, min_position)
-        lo = None if date_from is None else parse_date(date_from, "dateFrom")
-        hi = None if date_to is None else parse_date(date_to, "dateTo")
+        lo = parse_optional_date(date_from, "dateFrom")
+        hi = parse_optional_date(date_to, "dateTo")
         found = await info.context.read(
             lambda conn: readers.membership_changes(
                 conn,
@@ -283,7 +283,7 @@ class RecordQueries:
         if (ordinal is None) == (date is None):
             raise api_error("input.invalid", "meetingOf takes exactly one of ordinal and date")
         view = await view_of(info, as_of, known_at, min_position)
-        day = None if date is None else parse_date(date, "date")
+        day = parse_optional_date(date, "date")
         found = await info.context.read(
             lambda conn: meetings.meetings(conn, str(body), ordinal=ordinal, known_at=view.known_at)
         )
@@ -345,8 +345,8 @@ class RecordQueries:
         min_position: int | None = None,
     ) -> Connection[Document]:
         view = await view_of(info, as_of, known_at, min_position)
-        lo = None if signed_from is None else parse_date(signed_from, "signedFrom")
-        hi = None if signed_to is None else parse_date(signed_to, "signedTo")
+        lo = parse_optional_date(signed_from, "signedFrom")
+        hi = parse_optional_date(signed_to, "signedTo")
         found = await info.context.read(
             lambda conn: documents.documents(
                 conn,

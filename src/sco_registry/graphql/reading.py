@@ -17,7 +17,7 @@ from sco_registry.domain.periods import Span
 from sco_registry.domain.time import PartialDate
 from sco_registry.graphql.context import Context
 from sco_registry.graphql.errors import api_error
-from sco_registry.graphql.scalars import SpanValue, parse_date
+from sco_registry.graphql.scalars import SpanValue, parse_optional_date
 from sco_registry.store.chain import format_timestamp
 
 
@@ -112,7 +112,7 @@ async def view_of(
 ) -> View:
     """The view of a field: its own arguments over its parent's (a root field: no parent)."""
     await wait_for(info, min_position)
-    date = None if as_of is None else parse_date(as_of, "asOf")
+    date = parse_optional_date(as_of, "asOf")
     position = await position_of(info, known_at)
     base = parent or View()
     return base.with_(date, position, None if span is None else span.domain())

@@ -130,6 +130,11 @@ def parse_date(text: str, argument: str) -> PartialDate:
         ) from None
 
 
+def parse_optional_date(text: str | None, argument: str) -> PartialDate | None:
+    """`parse_date` of an argument that may be left out (None: not asked)."""
+    return None if text is None else parse_date(text, argument)
+
+
 def answer_at(period: Period, when: PartialDate, span: Span) -> Answer:
     """Whether `period` holds at `when` under `span` (a day: on that day)."""
     if when.lower == when.upper:
