@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export SCO_REGISTRY_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 STAMP  := $(VENV)/.installed
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint typecheck fmt unit fuzz-import bench bench-readside lock migrate verify clean schema page page-test screenshots
 
@@ -21,7 +22,9 @@ run: $(STAMP)
 ## test: the whole suite (lint, types, tests on in-memory, SQLite and PostgreSQL)
 test: $(STAMP) lint typecheck
 	@# The PostgreSQL tests use this server; they skip (one line) where none is reachable, fail under CI.
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	@# On every core (pytest-xdist; `make test PYTEST_WORKERS=0` runs in one process). Each
+	@# worker builds its own session fixtures (databases are named per process).
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench migrations

@@ -42,7 +42,10 @@ def _needs_pg(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Outside CI, with no server, leave the PostgreSQL tests out and say so once."""
+    """The `slow` tests first (a stable sort: the rest keep their order), so that under
+    pytest-xdist they start at once on the workers instead of lengthening the run's tail;
+    then, outside CI, with no server, leave the PostgreSQL tests out and say so once."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if _in_ci() or not any(_needs_pg(i) for i in items):
         return
     reason = _pg_unavailable()
@@ -55,9 +58,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _PG_STASH in terminalreporter.config.stash:
-        reason, count = terminalreporter.config.stash[_PG_STASH]
+    config = terminalreporter.config
+    if _PG_STASH in config.stash:
+        reason, count = config.stash[_PG_STASH]
         terminalreporter.write_line(f"PostgreSQL tests skipped ({count}): {reason}")
+    elif getattr(config.option, "numprocesses", None) and not _in_ci():
+        # Under pytest-xdist the workers collect (and leave the tests out); the controller,
+        # which prints this summary, asks the server itself to say the same line once.
+        reason = _pg_unavailable()
+        if reason is not None:
+            terminalreporter.write_line(f"PostgreSQL tests skipped: {reason}")
 
 
 @pytest.fixture(scope="session")

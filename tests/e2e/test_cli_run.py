@@ -117,6 +117,7 @@ def _start(args: list[str], database: Path) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow
 def test_run_then_serve_answer_over_http(tmp_path: Path) -> None:
     """`run` prepares the database and ends serving it (printing the URL); `serve` serves it
     again; both answer GraphQL and GraphiQL over HTTP and stop on SIGTERM with exit 0."""

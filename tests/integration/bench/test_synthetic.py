@@ -78,6 +78,7 @@ async def _rows(runner: ProjectionRunner) -> dict[str, list[tuple[Any, ...]]]:
     return await runner.read(work)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("events", [250])
 async def test_a_filled_log_rebuilds_to_the_rows_inline_application_gave(
     store: EventStore, events: int

@@ -38,6 +38,7 @@ async def _replays(projections: list[Projection]) -> list[tuple[dict[str, em.Tab
     return _REPLAYS
 
 
+@pytest.mark.slow
 async def test_b_every_model_known_at_each_position_equals_a_fresh_replay(
     store: EventStore,
 ) -> None:

@@ -241,6 +241,7 @@ async def assert_chain_intact(open_log: Callable[[], Log], final: Seen) -> None:
     assert report.checked == len(final) and report.head_hash == recorded[-1].hash
 
 
+@pytest.mark.slow
 async def test_racing_writers_never_make_a_reader_skip(open_store: Callable[[], Log]) -> None:
     seen, final, hits = await many_writers(open_store, writers=8, appends=500)
     assert len(final) == events_written(8, 500)

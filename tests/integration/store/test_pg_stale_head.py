@@ -150,6 +150,7 @@ async def appends(stores: list[SqlEventStore], round_: int) -> None:
     await asyncio.gather(*(write(w) for w in range(len(stores))))
 
 
+@pytest.mark.slow
 async def test_real_concurrent_writers_meet_stale_heads_and_never_write_on_one(
     migrated_pg_url: str,
 ) -> None:

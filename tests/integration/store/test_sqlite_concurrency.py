@@ -87,6 +87,7 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 async def test_two_processes_writing_the_same_file(migrated_sqlite_url: str) -> None:
     batches = 200
     children = [
