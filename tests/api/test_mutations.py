@@ -46,6 +46,19 @@ async def test_every_command_mutation_appends_as_the_writer(api: Api) -> None:
         results[name] = result
     assert results["recordBody"]["recordId"] == "body/test-council"
     assert results["admitMember"]["streamId"] == "membership/TM"
+    # Each success carries the object the command affected, read back at its position:
+    # the entity its record id names (a state for a membership change or a registration).
+    for name, result in results.items():
+        record = result["record"]
+        assert record is not None, (name, result)
+        if record["__typename"] == "State":
+            assert result["recordId"] in {f"membership/{record['code']}", f"state/{record['code']}"}
+        else:
+            assert record["id"] == result["recordId"], (name, result)
+    assert results["admitMember"]["record"] == {"__typename": "State", "code": "TM"}
+    assert results["registerState"]["recordId"] == "state/TM"
+    assert results["recordBody"]["record"]["__typename"] == "Body"
+    assert results["recordMeeting"]["record"]["__typename"] == "Meeting"
     # A correction of the office term's event, then the retraction of the mandate's.
     term = results["recordOfficeTerm"]["events"][0]
     corrected = await mutate(

@@ -51,7 +51,11 @@ def bearer(tok: str) -> dict[str, str]:
 RESULT = """
   __typename
   ... on MutationSuccess { position firstPosition recordId streamId version replayed
-                           eventsAppended events { eventId position streamId version type hash } }
+                           eventsAppended events { eventId position streamId version type hash }
+                           record { __typename ...on State { code }
+                                    ...on Organization { id } ...on Body { id } ...on Meeting { id }
+                                    ...on Document { id } ...on OfficeTerm { id }
+                                    ...on Mandate { id } } }
   ... on MutationError { code message details }
 """
 

@@ -11,9 +11,13 @@ from typing import Annotated, Any, Union
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
 from sco_registry.domain.errors import IntegrityViolation, InvalidValue, NotFound, RegistryError
 from sco_registry.graphql.auth import AuthError
+from sco_registry.graphql.context import Context
+from sco_registry.graphql.nodes import Node, resolve_node
+from sco_registry.graphql.reading import View, wait_for
 from sco_registry.importer.problems import ImportProblem
 from sco_registry.store.errors import IdempotencyConflict, WrongExpectedVersion
 
@@ -50,6 +54,15 @@ class MutationSuccess:
     )
     events_appended: int = strawberry.field(description="How many events this request added.")
     events: list[AppendedEvent] = strawberry.field(description="The command's events.")
+
+    @strawberry.field(
+        description="The object the command affected (the entity `recordId` names; a "
+        "membership change: the state), read as the registry knew it at `position`: null "
+        "when that record is not in view then (a retraction removed it)."
+    )
+    async def record(self, info: Info[Context, None]) -> Node | None:
+        await wait_for(info, self.position)
+        return await resolve_node(info, self.record_id, View(known_at=self.position))
 
 
 @strawberry.interface(description="An expected failure: nothing was appended.")

@@ -25,6 +25,7 @@ from strawberry.types import Info
 
 from sco_registry.application import CommandContext, handle
 from sco_registry.application.bus import HANDLERS
+from sco_registry.domain import ids
 from sco_registry.domain.errors import InvalidValue, RegistryError
 from sco_registry.domain.streams import stream_of
 from sco_registry.graphql.auth import AuthError, Principal, require_writer
@@ -45,6 +46,7 @@ from sco_registry.graphql.mutation_results import (
     problem_item,
     result_union,
 )
+from sco_registry.graphql.nodes import STATE_PREFIX
 from sco_registry.importer.load import import_files
 
 MAX_IDEMPOTENCY_KEY = 200
@@ -56,14 +58,18 @@ def mutation_name(command: type[Any]) -> str:
 
 
 def _record_id(command: object, stream: str) -> str:
-    """The record a command is about: its `*_id` field naming a record (`body_id`,
-    `meeting_id`, ...; a correction's `stream_id`), else its stream (a state's membership)."""
-    for name in ("body_id", "meeting_id", "document_id", "term_id", "mandate_id"):
+    """The record a command is about: its most specific `*_id` field naming a record (a
+    meeting's `meeting_id` before its `body_id`, ...; a correction's `stream_id`), a
+    registered state (`state/TM`), else its stream (a state's membership)."""
+    for name in ("term_id", "mandate_id", "document_id", "meeting_id", "body_id"):
         value = getattr(command, name, None)
         if isinstance(value, str):
             return value
     if hasattr(command, "state") and hasattr(command, "organization_id"):
         return stream  # a membership change: the state's membership stream
+    code = getattr(command, "code", None)
+    if stream == ids.STATES_STREAM and isinstance(code, str):
+        return f"{STATE_PREFIX}{code}"  # a registration: the state is the record
     value = getattr(command, "organization_id", None)
     return value if isinstance(value, str) else stream
 
