@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sco_registry.config import Settings
 from sco_registry.db import migrate, open_engine
-from sco_registry.projections.runner import ProjectionRunner, runner_for
+from sco_registry.projections.runner import ProjectionRunner, default_projections, runner_for
 from sco_registry.store.base import EventStore
 from sco_registry.store.memory import InMemoryEventStore
 from sco_registry.store.rules import utc_now
@@ -40,14 +40,17 @@ class Registry:
     """The registry as built from `settings`: `store` (the event log on the configured
     database), `clock` (the time the store records events at), `scratch_store` (makes an
     empty in-memory store on the same clock: the importer's rehearsal runs on one),
-    `projections` (the read models, applied inline in every append of `store`, and caught up,
-    rebuilt and verified through it)."""
+    `projections` (the read models, applied inline in every append of `store` unless the
+    settings turn that off, and caught up, rebuilt and verified through it), `reads` (the
+    read models that queries read: `projections` itself, or the same models on the read
+    replica when `read_database_url` is set)."""
 
     settings: Settings
     store: EventStore
     clock: Clock
     scratch_store: ScratchStores
     projections: ProjectionRunner
+    reads: ProjectionRunner
 
 
 @asynccontextmanager
@@ -66,9 +69,27 @@ async def open_registry(
         echo=settings.echo_sql,
     )
     store = SqlEventStore(engine, clock=clock)
-    # The read models are applied inline in every append (sco_registry/projections/).
-    projections = runner_for(store)
+    # The read models are applied inline in every append (sco_registry/projections/), unless
+    # a projection worker is to apply them (`projections_inline` off).
+    projections = (
+        runner_for(store)
+        if settings.projections_inline
+        else ProjectionRunner(store, default_projections())
+    )
+    replica: SqlEventStore | None = None
     try:
-        yield Registry(settings, store, clock, scratch_stores(clock), projections)
+        reads = projections
+        if settings.read_database_url is not None:
+            # A hot standby: only read there (nothing is attached to its appends: it has none).
+            replica_engine = await open_engine(
+                settings.read_database_url,
+                sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+                echo=settings.echo_sql,
+            )
+            replica = SqlEventStore(replica_engine, clock=clock)
+            reads = ProjectionRunner(replica, default_projections())
+        yield Registry(settings, store, clock, scratch_stores(clock), projections, reads)
     finally:
+        if replica is not None:
+            await replica.close()
         await store.close()

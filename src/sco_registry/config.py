@@ -85,6 +85,24 @@ class Settings(BaseSettings):
     """How long a query's `minPosition` waits for the read models (then its error is
     `read.min_position_timeout`)."""
 
+    read_database_url: str | None = None
+    """Where queries read (a PostgreSQL streaming replica of `database_url`); unset: the
+    primary. Writes, `verify` and subscriptions stay on the primary; a query's `minPosition`
+    waits until the replica's read models have reached it (read your own writes)."""
+
+    projections_inline: bool = True
+    """Whether each append applies the read models in its own transaction (a write reads
+    back at once). Off: appends write only the log, and a projection worker
+    (`sco-registry worker`) brings the read models up; `minPosition` waits for it."""
+
+    worker_poll_s: float = 0.5
+    """How often a projection worker without the lease tries to take it, and how often the
+    lease holder looks for new events when no notification wakes it."""
+
+    worker_page_events: int = 200
+    """Events a projection worker applies per transaction (each holds the append lock while
+    it applies: appends wait at most one page's work)."""
+
     api_introspection: bool | None = None
     """Whether the API answers introspection (`__schema`, `__type`; GraphiQL needs it);
     unset: on in development only."""
@@ -119,6 +137,32 @@ class Settings(BaseSettings):
     @classmethod
     def _usable_url(cls, value: str) -> str:
         parse_database_url(value)
+        return value
+
+    @model_validator(mode="after")
+    def _usable_read_url(self) -> Settings:
+        if self.read_database_url is None:
+            return self
+        read = parse_database_url(self.read_database_url)
+        if read.get_backend_name() != make_url(self.database_url).get_backend_name():
+            raise InvalidDatabaseUrl(
+                f"{ENV_PREFIX}READ_DATABASE_URL must be a replica of {ENV_PREFIX}DATABASE_URL, "
+                "on the same kind of database"
+            )
+        return self
+
+    @field_validator("worker_poll_s")
+    @classmethod
+    def _poll(cls, value: float) -> float:
+        if not 0 < value <= 60:
+            raise ValueError("must be more than 0 and at most 60 seconds")
+        return value
+
+    @field_validator("worker_page_events")
+    @classmethod
+    def _page(cls, value: int) -> int:
+        if not 1 <= value <= 10_000:
+            raise ValueError("must be from 1 to 10000 events")
         return value
 
     @field_validator("sqlite_busy_timeout_ms")

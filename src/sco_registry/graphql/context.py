@@ -49,7 +49,7 @@ class Context(BaseContext):
         self._verified = False
 
     async def read(self, work: Callable[[Connection], T]) -> T:
-        return await self.registry.projections.read(work)
+        return await self.registry.reads.read(work)
 
     def principal(self) -> Principal | None:
         if not self._verified:

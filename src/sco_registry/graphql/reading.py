@@ -86,7 +86,7 @@ async def wait_for(info: Info[Context, None], min_position: int | None) -> None:
     deadline = loop.time() + timeout
     pause = 0.005
     while True:
-        statuses = await info.context.registry.projections.status()
+        statuses = await info.context.registry.reads.status()
         behind = [s.name for s in statuses if s.checkpoint < min_position]
         if not behind:
             return
