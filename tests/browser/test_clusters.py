@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import Server, loaded
+from tests.browser.conftest import ARTIFACTS, Server, loaded
+from tests.browser.test_page import _serious
 
 # The page's threshold is 300 items; the bundled history adds 28 non-meeting items (bands,
 # seats, norms departures) to the meetings.
@@ -69,6 +70,12 @@ def test_many_meetings_are_drawn_as_clusters_with_their_counts(page: Any, server
     assert page.locator(".vis-item").count() < 300
     # The keyboard list is still complete: one button per meeting.
     assert page.locator("#item-list .item-button[data-kind='meeting']").count() == MANY
+    # The clustered view passes the same accessibility check as the bundled one.
+    assert _serious(page) == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#timeline-title").scroll_into_view_if_needed()
+    page.evaluate("document.querySelector('#timeline-title').scrollIntoView()")
+    page.screenshot(path=str(ARTIFACTS / "page-clusters.png"))
 
 
 def test_a_click_on_a_cluster_zooms_in_to_its_items(page: Any, server: Server) -> None:
