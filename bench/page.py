@@ -81,6 +81,12 @@ _SAMPLE = """() => {
   const clusters = [...document.querySelectorAll('.vis-item.vis-cluster')];
   return {
     status_ok_ms: Math.round(window.__statusOkMs),
+    // When the last GraphQL answer of the load had arrived: the rest is building and drawing.
+    data_ms: Math.round(Math.max(...performance.getEntriesByType('resource')
+      .filter((e) => e.name.endsWith('/graphql') && e.responseEnd <= window.__statusOkMs)
+      .map((e) => e.responseEnd))),
+    graphql_requests: performance.getEntriesByType('resource')
+      .filter((e) => e.name.endsWith('/graphql')).length,
     items: Number(document.querySelector('#status').textContent.match(/(\\d+) items/)[1]),
     dom_elements: document.querySelectorAll('*').length,
     timeline_elements: document.querySelectorAll('#timeline *').length,
@@ -185,6 +191,7 @@ def measure(
         **steps,
         "meetings": meetings,
         "runs": samples,
+        "median_data_ms": statistics.median(s["data_ms"] for s in samples),
         "median_status_ok_ms": statistics.median(s["status_ok_ms"] for s in samples),
         "median_drawn_ms": statistics.median(s["drawn_ms"] for s in samples),
     }
