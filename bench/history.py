@@ -7,6 +7,13 @@ meetings (of that group and of the Council of Heads of Government), a document s
 each meeting by some of the six founding members, the group's renaming (body change), an
 office term in it and a mandate given to it by the Council of Heads of State. Every record
 has one or two sources, a confidence and sometimes a note. Deterministic for a seed.
+
+`documents=False` leaves the documents out (blocks of 12 records: the body, its eight
+meetings, the renaming, the office term and a mandate given by no document), so that 1,000
+meetings take 1,500 records instead of 2,500 (`bench/page.py --no-documents`): each meeting
+or document appended re-evaluates the declaration's norms over every meeting recorded
+(sco_registry/projections/compliance.py), which makes the import's time grow with the
+square of the meetings and documents it holds.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "data" / "sco-history-1996-2012.json"
 
 BLOCK = 20
+BLOCK_WITHOUT_DOCUMENTS = 12
 MEMBERS = ("CN", "KG", "KZ", "RU", "TJ", "UZ")
 CITIES = {
     "CN": "Beijing",
@@ -55,8 +63,8 @@ def _common(rng: random.Random, record_id: str, kind: str) -> dict[str, Any]:
     return out
 
 
-def _block(rng: random.Random, k: int) -> list[dict[str, Any]]:
-    """The 20 records of block `k`."""
+def _block(rng: random.Random, k: int, documents_too: bool = True) -> list[dict[str, Any]]:
+    """The 20 records of block `k` (12 without documents)."""
     body_id = f"body/synthetic-group-{k}"
     established = _date(rng, dt.date(2002, 1, 1), 4 * 365)
     body = _common(rng, body_id, "body") | {
@@ -94,6 +102,8 @@ def _block(rng: random.Random, k: int) -> list[dict[str, Any]]:
         document_id = f"document/synthetic-{k}-{j}"
         documents.append(document_id)
         parties = sorted(rng.sample(MEMBERS, rng.randrange(2, len(MEMBERS) + 1)))
+        if not documents_too:
+            continue
         records.append(
             _common(rng, document_id, "document")
             | {
@@ -138,21 +148,22 @@ def _block(rng: random.Random, k: int) -> list[dict[str, Any]]:
             "to": body_id,
             "date": renamed.isoformat(),
             "task": f"Report on {rng.choice(SUBJECTS)} cooperation",
-            "document": rng.choice(documents),
+            "document": rng.choice(documents) if documents_too else None,
             "due": None,
         }
     )
-    assert len(records) == BLOCK
+    assert len(records) == (BLOCK if documents_too else BLOCK_WITHOUT_DOCUMENTS)
     return records
 
 
-def build_history(records: int, seed: int = 2001) -> dict[str, Any]:
-    """A history file of `records` records (a multiple of 20 or cut short at `records`)."""
+def build_history(records: int, seed: int = 2001, *, documents: bool = True) -> dict[str, Any]:
+    """A history file of `records` records (a multiple of 20, or of 12 without documents, or
+    cut short at `records`)."""
     rng = random.Random(seed)
     out: list[dict[str, Any]] = []
     k = 0
     while len(out) < records:
-        out.extend(_block(rng, k))
+        out.extend(_block(rng, k, documents))
         k += 1
     bundled = json.loads(BUNDLED.read_text(encoding="utf-8"))
     return {
@@ -164,6 +175,7 @@ def build_history(records: int, seed: int = 2001) -> dict[str, Any]:
     }
 
 
-def write_history(path: Path, records: int, seed: int = 2001) -> Path:
-    path.write_text(json.dumps(build_history(records, seed), indent=1), encoding="utf-8")
+def write_history(path: Path, records: int, seed: int = 2001, *, documents: bool = True) -> Path:
+    history = build_history(records, seed, documents=documents)
+    path.write_text(json.dumps(history, indent=1), encoding="utf-8")
     return path

@@ -418,18 +418,21 @@ function draw(data, state) {
   const narrow = window.matchMedia("(max-width: 40rem)").matches;
   const start = state.from ? `${state.from}-01-01` : `${narrow ? Math.max(first, last - 6) : first - 1}-07-01`;
   const end = state.to ? `${Number(state.to) + 1}-01-01` : `${last + 1}-07-01`;
+  const clustered = built.items.length > CLUSTER_ABOVE;
   const options = {
-    start, end, stack: true, orientation: "top", zoomKey: "ctrlKey", horizontalScroll: false,
+    stack: true, orientation: "top", zoomKey: "ctrlKey", horizontalScroll: false,
     verticalScroll: true,
     // The container's height is fixed by the style sheet (reserved before the data arrive).
     height: `${$("#timeline").clientHeight}px`, selectable: true, multiselect: false,
     tooltip: { followMouse: false, overflowMethod: "cap" }, margin: { item: 4 },
-    xss: { disabled: false, filterOptions: { whiteList: { span: ["class", "aria-hidden"] } } },
+    // The library's own cluster content is `<div title="…">N</div>`: let it through its filter.
+    xss: { disabled: false, filterOptions: { whiteList: { span: ["class", "aria-hidden"], div: ["title"] } } },
     // A large history: items too close to tell apart at the zoom gather into one cluster per
-    // band ("N items: zoom in"); the list below still holds every item.
-    cluster: built.items.length > CLUSTER_ABOVE ? {
+    // band, drawn as a box with their count; a click (or double click) on it zooms in to its
+    // items. The list below still holds every item, and the year fields narrow the window.
+    cluster: clustered ? {
       maxItems: 3, showStipes: true, fitOnDoubleClick: true,
-      titleTemplate: "{count} items here: zoom in, or use the list of every item",
+      titleTemplate: "{count} items here: click to zoom in, or use the list of every item",
       clusterCriteria: (a, b) => a.group === b.group,
     } : false,
   };
@@ -437,8 +440,31 @@ function draw(data, state) {
   // clustering and took a minute for 1,000 items, a new one about a second.
   if (timeline) { timeline.destroy(); timeline = null; }
   {
-    timeline = new vis.Timeline($("#timeline"), new vis.DataSet(built.items), new vis.DataSet(built.groups), options);
-    timeline.on("select", (props) => { if (props.items.length) openPanel(props.items[0], true); });
+    // Made without a window (the library then fits its items and shows itself at once), and
+    // set to its window once the library has laid itself out (its first "changed" event). The
+    // library keeps the window's milliseconds per pixel from the first time an item asks
+    // (Range.getMillisecondsPerPixel, cached until the window moves); during the constructor's
+    // first redraw the centre panel is still 0 px wide, so that value is Infinity, and a
+    // cluster's visibility test (its never-drawn width is null, null * Infinity is NaN) failed
+    // until the user zoomed: no cluster was drawn. Moving the window drops the cached value
+    // and restacks every band. (Adding the items after the first layout instead draws each
+    // item on its own with a forced layout: 30 s for 1,000.)
+        timeline = new vis.Timeline($("#timeline"), new vis.DataSet(built.items), new vis.DataSet(built.groups), options);
+    const drawn = timeline;
+    timeline.once("changed", () => { if (timeline === drawn) timeline.setWindow(start, end, { animation: false }); });
+    timeline.on("select", (props) => { if (props.items.length && built.byId.has(props.items[0])) openPanel(props.items[0], true); });
+    if (clustered) {
+      // A click on a cluster zooms in eight times around it (a double click fits its items,
+      // the library's own fitOnDoubleClick); the click's properties do not list a cluster's
+      // items, so the zoom is centred on the time clicked.
+      timeline.on("click", (props) => {
+        if (!props.isCluster || !props.time) return;
+        const w = timeline.getWindow();
+        const half = (w.end - w.start) / 16;
+        const at = props.time.valueOf();
+        timeline.setWindow(at - half, at + half, { animation: false });
+      });
+    }
     // The band labels scroll with the bands: reachable by keyboard (arrow keys scroll it).
     for (const el of document.querySelectorAll("#timeline .vis-left, #timeline .vis-center")) {
       el.tabIndex = 0;
