@@ -27,7 +27,8 @@ INPUT = {"code": "TM", "name": "Turkmenistan"}
 
 
 def _forged(claims: dict[str, Any], key: str = DEVELOPMENT_JWT_SECRET, alg: str = "HS256") -> str:
-    soon = int(dt.datetime.now(dt.UTC).timestamp()) + 600
+    # Made when the module is imported, used much later under xdist: a day, not minutes.
+    soon = int(dt.datetime.now(dt.UTC).timestamp()) + 86_400
     base = {"sub": "mallory", "roles": ["writer"], "iss": "sco-registry",
             "aud": "sco-registry-api", "exp": soon}  # fmt: skip
     return jwt.encode({**base, **claims}, key, algorithm=alg)

@@ -38,7 +38,7 @@ async def sqlite_api(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         yield served
 
 
-def token(*roles: Role, subject: str = "alice@test", ttl: float = 3600, **settings: Any) -> str:
+def token(*roles: Role, subject: str = "alice@test", ttl: float = 86_400, **settings: Any) -> str:
     return issue_token(
         Settings(**settings), subject=subject, roles=roles, ttl=dt.timedelta(seconds=ttl)
     )
