@@ -202,7 +202,8 @@ def calendar_bytes(
             undated += 1
             continue
         last = m.end_date or m.start_date
-        given = str(m.start_date) if m.end_date is None else f"{m.start_date}/{m.end_date}"
+        single = m.end_date is None or m.end_date == m.start_date
+        given = str(m.start_date) if single else f"{m.start_date}/{m.end_date}"
         name = names.get(m.body_id or "", m.body_id or "meeting")
         event = icalendar.Event()
         event.add("uid", f"{m.meeting_id}@sco-registry")

@@ -102,6 +102,8 @@ async def _replay(settings: Settings, args: argparse.Namespace) -> int:
                     code="replay.position_out_of_range",
                     details={"to_position": n, "head": head},
                 )
+            # The new file's folder must take it: else an `io.error` (exit 2), not a `db.*`.
+            tmp.touch(exist_ok=False)
             target_settings = settings.model_copy(
                 update={"database_url": f"sqlite+aiosqlite:///{tmp}"}
             )
