@@ -500,3 +500,52 @@ def test_backup_of_postgresql_points_to_pg_dump(
     assert result.error_line().startswith("error: [backup.not_sqlite] ")
     assert "pg_dump" in result.err
     assert not list(tmp_path.iterdir())
+
+
+# -- PostgreSQL as the source --------------------------------------------------------------
+
+
+def pg_chain(url: str) -> list[str]:
+    async def go() -> list[str]:
+        async with open_registry(Settings(database_url=url)) as registry:
+            return [e.hash async for e in registry.store.iter_all()]
+
+    return run_in_thread(go())
+
+
+def test_replay_and_exports_from_postgresql(
+    fresh_pg_database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A deployment's database is PostgreSQL: replay copies its log into SQLite hash for
+    hash, and the exports read its read models the same way."""
+    run_in_thread(_load(fresh_pg_database))
+    monkeypatch.setenv(URL_ENV, fresh_pg_database)
+    out = tmp_path / "at50.db"
+    result = run(capfd, "replay", "--to-position", "50", "--out", str(out))
+    assert result.code == 0, result.err
+    count, _, ok, hashes = chain(out)
+    assert count == 50 and ok
+    assert hashes == pg_chain(fresh_pg_database)[:50]
+    at_50 = tmp_path / "t.json"
+    assert run(capfd, "export", "timeline", "--known-at", "50", "--out", str(at_50)).code == 0
+    entries = json.loads(at_50.read_text(encoding="utf-8"))["entries"]
+    replayed = read(out, lambda conn: timeline.timeline(conn, limit=10**6))
+    assert [e["event_id"] for e in entries] == [str(e.event_id) for e in replayed]
+    ics = tmp_path / "m.ics"
+    assert run(capfd, "export", "meetings", "--out", str(ics)).code == 0
+    assert len(_events(ics)) == run_in_thread(_meetings_of_url(fresh_pg_database))
+    assert run(capfd, "backup", "--out", str(tmp_path / "b.db")).code == 2  # not SQLite
+
+
+async def _meetings_of_url(url: str) -> int:
+    async with open_registry(Settings(database_url=url)) as registry:
+        transport = httpx.ASGITransport(app=create_app(registry))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.post(
+                "/graphql", json={"query": "{ meetings(first: 1) { totalCount } }"}
+            )
+    count: int = response.json()["data"]["meetings"]["totalCount"]
+    return count
