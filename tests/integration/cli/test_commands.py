@@ -549,3 +549,41 @@ async def _meetings_of_url(url: str) -> int:
             )
     count: int = response.json()["data"]["meetings"]["totalCount"]
     return count
+
+
+# -- a tampered log ------------------------------------------------------------------------
+
+
+def tamper(path: Path, position: int) -> None:
+    """Change event `position`'s actor behind the store's back (the triggers dropped)."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        names = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='events'"
+        ).fetchall()
+        for (name,) in names:
+            conn.execute(f'DROP TRIGGER "{name}"')
+        conn.execute("UPDATE events SET actor = 'mallory' WHERE position = ?", (position,))
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_replay_and_backup_of_a_tampered_log_refuse_it_and_write_nothing(
+    db: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    tamper(db, 30)
+    assert run(capfd, "verify").code == 1  # control: the log is broken at 30
+    work = tmp_path / "work"
+    work.mkdir()
+    # Up to before the change, the copy is the original's.
+    assert run(capfd, "replay", "--to-position", "29", "--out", str(work / "ok.db")).code == 0
+    # Past it, the copy's chain (recomputed by the store) cannot be the original's.
+    past = run(capfd, "replay", "--to-position", "40", "--out", str(work / "past.db"))
+    assert past.code == 2
+    assert past.error_line().startswith("error: [replay.diverged] ")
+    broken = run(capfd, "backup", "--out", str(work / "b.db"))
+    assert broken.code == 1 and "BROKEN" in broken.err
+    assert sorted(p.name for p in work.iterdir()) == ["ok.db"]
