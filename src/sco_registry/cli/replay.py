@@ -131,7 +131,14 @@ async def _replay(settings: Settings, args: argparse.Namespace) -> int:
                         f"({report.reason or 'head differs'})",
                         code="replay.diverged",
                     )
-                position = await target.projections.rebuild()
+                bar.close()
+                building = Bar(sys.stderr, "building the read models", "events")
+                try:
+                    position = await target.projections.rebuild(
+                        progress=lambda _name, done, total: building(done, total)
+                    )
+                finally:
+                    building.close()
         _single_file(tmp)
         tmp.replace(out)
     except BaseException:
