@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
             "130 interrupted. Errors are one line: error: [code] message."
         ),
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=Parser, metavar="COMMAND", title="commands"
+    )
     for group in _GROUPS:
         group.add_parsers(sub)
     return parser

@@ -62,7 +62,9 @@ def add_parsers(sub: Any) -> None:
         what, "timeline", _timeline, help="the timeline read model as JSON or CSV"
     )
     timeline.add_argument("--out", required=True, help="file to write")
-    timeline.add_argument("--format", choices=["json", "csv"], default="json", help="(json)")
+    timeline.add_argument(
+        "--format", choices=["json", "csv"], default="json", help="json (the default) or csv"
+    )
     timeline.add_argument(
         "--known-at", type=int, metavar="N", help="as known at log position N (default: head)"
     )
