@@ -1,5 +1,5 @@
 """No command answers with a traceback: every failure is one line, `error: [code] message`,
-and the documented exit code (cli.py's docstring, README.md): 0 success, 1 only a broken
+and the documented exit code (the cli package's docstring, README.md): 0 success, 1 only a broken
 chain, 2 bad input or usage, 3 a database that cannot be used as it is, 70 a bug.
 
 One test per case of issue 6 (section 4), then a table of every subcommand with bad inputs,
@@ -20,8 +20,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sco_registry import cli
-from sco_registry.cli import main, verify_file
+from sco_registry.cli import main, reports, verify_file
 from sco_registry.db import create_engine, migrate
 from sco_registry.domain.errors import RegistryError
 from sco_registry.importer.format import parse_path
@@ -329,7 +328,7 @@ def test_an_unexpected_error_is_one_line_with_exit_70(
     async def broken(*_: object) -> int:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(cli, "_norms", broken)
+    monkeypatch.setattr(reports, "_norms", broken)
     result = run(capfd, "norms")
     assert result.code == 70
     assert result.error_line() == "error: [internal.unexpected] ZeroDivisionError: a bug"
