@@ -36,9 +36,15 @@ def add_parsers(sub: Any) -> None:
     catch_up.add_argument(
         "--interval",
         type=float,
-        default=5.0,
+        default=None,
         metavar="SECONDS",
-        help="with --follow: look at the log at least this often (5)",
+        help="with --follow: look at the log, and try to take the lease, at least this often "
+        "(default: SCO_REGISTRY_WORKER_POLL_S)",
+    )
+    catch_up.add_argument(
+        "--rebuild-stale",
+        action="store_true",
+        help="with --follow: rebuild a projection whose version changed (default: report it)",
     )
     verify = actions.add_parser("verify", help="rebuild into scratch tables, compare row by row")
     verify.add_argument("name", nargs="?", help="one projection (default: all)")
@@ -48,47 +54,46 @@ async def _projections(settings: Settings, args: argparse.Namespace) -> int:
     from sco_registry.bootstrap import open_registry
     from sco_registry.projections.cli import run_projections
 
-    if args.action == "catch-up" and args.interval <= 0:
+    if args.action == "catch-up" and args.interval is not None and args.interval <= 0:
         from sco_registry.cli._base import UsageError
 
         raise UsageError(f"--interval {args.interval}: expected a positive number of seconds")
     async with open_registry(settings) as registry:
         if args.action == "catch-up" and args.follow:
-            return await follow(registry, args.interval)
+            return await follow(registry, args.interval, rebuild_stale=args.rebuild_stale)
         return await run_projections(args, registry.projections)
 
 
-async def follow(registry: Any, interval: float, stop: asyncio.Event | None = None) -> int:
-    """Catch up, wait for the log to move, again, until `stop` is set (by SIGINT or SIGTERM
-    when not given)."""
+async def follow(
+    registry: Any,
+    interval: float | None,
+    stop: asyncio.Event | None = None,
+    *,
+    rebuild_stale: bool = False,
+) -> int:
+    """The worker (`sco_registry.worker`) under the database's lease until `stop` is set
+    (by SIGINT or SIGTERM when not given)."""
     from sco_registry.cli.serving import stop_signals
+    from sco_registry.store.lease import open_lease
+    from sco_registry.worker import run_worker
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    def warn(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
 
     stop = stop or asyncio.Event()
-    runner, store = registry.projections, registry.store
-    reported: set[str] = set()
-    print(f"following the log: {len(runner.projections)} projections", flush=True)
+    say(f"following the log: {len(registry.projections.projections)} projections")
     with stop_signals(stop.set):
-        while not stop.is_set():
-            for s in await runner.status():
-                if s.state == "stale":
-                    if s.name not in reported:
-                        reported.add(s.name)
-                        print(
-                            f"stale projection {s.name}: left alone; run `sco-registry "
-                            f"projections rebuild {s.name}`",
-                            file=sys.stderr,
-                            flush=True,
-                        )
-                    continue
-                applied = (await runner.catch_up(s.name))[s.name]
-                if applied:
-                    print(f"{s.name}: {applied} events applied", flush=True)
-            head = await store.head_position()
-            moved = asyncio.create_task(store.wait_for_events(head, interval))
-            stopped = asyncio.create_task(stop.wait())
-            await asyncio.wait({moved, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (moved, stopped):
-                task.cancel()
-            await asyncio.gather(moved, stopped, return_exceptions=True)
-    print("stopped following the log", flush=True)
+        await run_worker(
+            registry,
+            open_lease(registry.settings.database_url),
+            stop=stop,
+            poll=interval,
+            rebuild_stale=rebuild_stale,
+            say=say,
+            warn=warn,
+        )
+    say("stopped following the log")
     return EXIT_OK

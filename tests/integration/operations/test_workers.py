@@ -1,4 +1,4 @@
-"""Two projection workers (`python -m sco_registry.worker`, real processes) on one
+"""Two projection workers (`sco-registry projections catch-up --follow`, real processes) on one
 PostgreSQL database whose appends do not apply the read models inline: one holds the lease
 and catches up; SIGKILL it in the middle of the catch-up and the other takes the lease over
 within a bounded time and finishes; afterwards every read model equals a clean rebuild
@@ -30,11 +30,11 @@ from sco_registry.importer.load import import_files
 from sco_registry.projections import audit
 from sco_registry.projections.base import ProjectionFailed
 from sco_registry.projections.runner import apply_events
-from tests.pg import run_in_thread
 
 pytestmark = pytest.mark.postgres
 
 ROOT = Path(__file__).resolve().parents[3]
+FOLLOW = ["projections", "catch-up", "--follow"]
 RECORDS = 120  # a generated history after the bundled one (bench/history.py)
 POLL = 0.2  # the workers' worker_poll_s
 #: The bound on a hand-over: the standby's next try (POLL) once the server has seen the
@@ -81,7 +81,7 @@ def _start(url: str) -> Worker:
         "SCO_REGISTRY_WORKER_PAGE_EVENTS": str(PAGE),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "sco_registry.worker"],
+        [sys.executable, "-m", "sco_registry.cli", *FOLLOW],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -99,7 +99,7 @@ def workers(migrated_pg_url: str) -> Iterator[list[Worker]]:
         started.append(_start(migrated_pg_url))
         started[0].wait_for("lease: acquired")  # the first takes it: we know who holds it
         started.append(_start(migrated_pg_url))
-        started[1].wait_for("worker: process")
+        started[1].wait_for("following the log")
         yield started
     finally:
         for w in started:
@@ -192,18 +192,13 @@ async def test_control_verify_catches_a_skipped_event_and_models_refuse_a_second
 
 def test_the_worker_refuses_an_unusable_database(tmp_path: Path) -> None:
     env = {**os.environ, "SCO_REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/none.db"}
-    done = run_in_thread(_run_once(env))
-    assert done.returncode == 3, done
-    assert done.stderr.startswith("error: [db.") and "Traceback" not in done.stderr
-
-
-async def _run_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "sco_registry.worker"],
+    done = subprocess.run(
+        [sys.executable, "-m", "sco_registry.cli", *FOLLOW],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
+    assert done.returncode == 3, done
+    assert done.stderr.startswith("error: [db.") and "Traceback" not in done.stderr
