@@ -13,7 +13,13 @@ from sco_registry.domain.membership import PARTY_STATUSES
 from sco_registry.graphql import readers
 from sco_registry.graphql.context import Context
 from sco_registry.graphql.errors import api_error
-from sco_registry.graphql.pagination import Connection, page
+from sco_registry.graphql.pagination import (
+    Connection,
+    check_first,
+    decode_cursor,
+    keyset_page,
+    page,
+)
 from sco_registry.graphql.reading import KnownAt, View, view_of
 from sco_registry.graphql.scalars import SpanValue, parse_optional_date
 from sco_registry.graphql.types_log import Count
@@ -52,8 +58,15 @@ class MeetingCountBy(enum.Enum):
     YEAR = "year"
 
 
-def _meeting_key(m: meetings.Meeting) -> tuple[object, ...]:
-    return (m.start_date is not None, _lo(m.start_date), _hi(m.start_date), m.meeting_id)
+def _meeting_cursor(after: str) -> meetings.PageKey:
+    key = decode_cursor(after)
+    if (
+        len(key) != 4
+        or not isinstance(key[0], bool)
+        or not all(isinstance(k, str) for k in key[1:])
+    ):
+        raise api_error("page.malformed_cursor", f"{after!r} is not a cursor of this list")
+    return (key[0], str(key[1]), str(key[2]), str(key[3]))
 
 
 async def _organizations(info: Info[Context, None], view: View) -> list[organizations.Organization]:
@@ -231,26 +244,34 @@ class RecordQueries:
         min_position: int | None = None,
     ) -> Connection[Meeting]:
         view = await view_of(info, as_of, known_at, min_position)
+        check_first(first)
+        filters = (
+            None if body is None else str(body),
+            host_state,
+            format,
+            status,
+            year_from,
+            year_to,
+            ordinal,
+            view.known_at,
+        )
+        cursor = None if after is None else _meeting_cursor(after)
+        # Cut by the database: one page's rows, whatever the list's length.
         found = await info.context.read(
-            lambda conn: meetings.meetings(
+            lambda conn: meetings.meetings_page(
                 conn,
-                None if body is None else str(body),
-                host_state,
-                format,
-                status,
-                year_from,
-                year_to,
-                ordinal,
-                known_at=view.known_at,
+                *filters,
+                after=cursor,
+                limit=first + 1,
+                descending=order is MeetingOrder.DATE_DESC,
             )
         )
-        return page(
-            found,
-            _meeting_key,
-            first,
-            after,
-            lambda m: Meeting(m=m, view=view),
-            descending=order is MeetingOrder.DATE_DESC,
+
+        async def count() -> int:
+            return await info.context.read(lambda conn: meetings.count_meetings(conn, *filters))
+
+        return keyset_page(
+            found, meetings.page_key, first, after, lambda m: Meeting(m=m, view=view), count
         )
 
     @strawberry.field(description="A meeting by its record id (`meeting/heads_of_state/2002`).")

@@ -253,11 +253,35 @@ def meetings(
     the meetings that were, or may have been, in session then (`meeting`), each with its
     `answer` (yes or perhaps)."""
     table = (tables or LIVE)[ROWS]
-    conditions: list[Any] = [known(table, known_at)]
     columns: list[Any] = [table]
     if as_of is not None:
-        conditions.append(asof.possible(table, as_of, span, asof.Rule.OCCASION))
         columns.append(asof.answer_column(table, as_of, span, asof.Rule.OCCASION))
+    where = _filters(
+        table, body, host_state, format, status, year_from, year_to, ordinal, known_at, as_of, span
+    )
+    query = sa.select(*columns).where(*where)
+    found = [_row(m) for m in conn.execute(query).mappings()]
+    return sorted(found, key=_sort_key, reverse=descending)
+
+
+def _filters(
+    table: sa.Table,
+    body: str | None,
+    host_state: str | None,
+    format: str | None,
+    status: str | None,
+    year_from: int | None,
+    year_to: int | None,
+    ordinal: int | None,
+    known_at: int | None,
+    as_of: asof.AsOf | None,
+    span: Span,
+) -> list[Any]:
+    """The WHERE clauses of `meetings`' filters. A year filter compares the start date's
+    stored bounds (ISO days: their text order is their date order)."""
+    conditions: list[Any] = [known(table, known_at)]
+    if as_of is not None:
+        conditions.append(asof.possible(table, as_of, span, asof.Rule.OCCASION))
     for column, value in (
         ("body_id", body),
         ("host_state", host_state),
@@ -267,14 +291,85 @@ def meetings(
     ):
         if value is not None:
             conditions.append(table.c[column] == (value if column == "ordinal" else str(value)))
-    query = sa.select(*columns).where(*conditions)
-    found = [_row(m) for m in conn.execute(query).mappings()]
-    if year_from is not None:
-        found = [
-            m for m in found if m.start_date is not None and m.start_date.upper.year >= year_from
-        ]
-    if year_to is not None:
-        found = [
-            m for m in found if m.start_date is not None and m.start_date.lower.year <= year_to
-        ]
-    return sorted(found, key=_sort_key, reverse=descending)
+    if year_from is not None:  # the start may fall in or after the year
+        conditions.append(table.c.valid_from_hi >= f"{year_from:04d}-01-01")
+    if year_to is not None:  # the start may fall in or before the year
+        conditions.append(table.c.valid_from_lo <= f"{year_to:04d}-12-31")
+    return conditions
+
+
+#: A page's order: dated meetings after undated ones, by the start's bounds, then the id.
+PageKey = tuple[bool, str, str, str]
+
+
+def page_key(m: Meeting) -> PageKey:
+    """The key `meetings_page` orders and cuts by (a cursor holds it)."""
+    lo = "" if m.start_date is None else m.start_date.lower.isoformat()
+    hi = "" if m.start_date is None else m.start_date.upper.isoformat()
+    return (m.start_date is not None, lo, hi, m.meeting_id)
+
+
+def meetings_page(
+    conn: Connection,
+    body: str | None = None,
+    host_state: str | None = None,
+    format: str | None = None,
+    status: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    ordinal: int | None = None,
+    known_at: int | None = None,
+    *,
+    after: PageKey | None = None,
+    limit: int,
+    descending: bool = False,
+    tables: Tables | None = None,
+) -> list[Meeting]:
+    """`meetings` cut by the database: at most `limit` of them in `page_key` order (or its
+    reverse), after the key `after`. One indexed query whatever the list's length."""
+    table = (tables or LIVE)[ROWS]
+    where = _filters(
+        table, body, host_state, format, status, year_from, year_to, ordinal, known_at, None,
+        Span.SOMETIME,
+    )  # fmt: skip
+    dated = sa.case((table.c.valid_from.is_(None), 0), else_=1)
+    key = (
+        dated,
+        sa.func.coalesce(table.c.valid_from_lo, ""),
+        sa.func.coalesce(table.c.valid_from_hi, ""),
+        table.c.record_id,
+    )
+    if after is not None:
+        bound = sa.tuple_(
+            sa.literal(1 if after[0] else 0), sa.literal(after[1]), sa.literal(after[2]),
+            sa.literal(after[3]),
+        )  # fmt: skip
+        row = sa.tuple_(*key)
+        where.append(row < bound if descending else row > bound)
+    order = [k.desc() if descending else k.asc() for k in key]
+    query = sa.select(table).where(*where).order_by(*order).limit(limit)
+    return [_row(m) for m in conn.execute(query).mappings()]
+
+
+def count_meetings(
+    conn: Connection,
+    body: str | None = None,
+    host_state: str | None = None,
+    format: str | None = None,
+    status: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    ordinal: int | None = None,
+    known_at: int | None = None,
+    *,
+    tables: Tables | None = None,
+) -> int:
+    """How many meetings `meetings` would give for these filters."""
+    table = (tables or LIVE)[ROWS]
+    where = _filters(
+        table, body, host_state, format, status, year_from, year_to, ordinal, known_at, None,
+        Span.SOMETIME,
+    )  # fmt: skip
+    return int(
+        conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+    )
