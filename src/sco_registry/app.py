@@ -42,6 +42,7 @@ def create_app(registry: Registry) -> FastAPI:
         entries=settings.api_cache_entries,
         on_outcome=metrics.cache_outcome,
     )
+    app.state.registry = registry
     app.state.metrics = metrics
     app.state.read_cache = cache
     # Outermost last: request ids around everything, then the body limit, then the cache.
