@@ -48,7 +48,7 @@ def create_app(registry: Registry) -> FastAPI:
     # Outermost last: request ids around everything, then the body limit, then the cache.
     app.add_middleware(CacheMiddleware, cache=cache)
     app.add_middleware(BodyLimit)
-    app.add_middleware(obs.RequestIds, metrics=metrics)
+    app.add_middleware(obs.RequestIds, metrics=metrics, access_log=settings.access_log)
     timeout = settings.api_min_position_timeout_s
     heads = obs.code_heads()
 

@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     """How the API's logs are written to stderr: one JSON object a line, or for a person."""
 
+    access_log: bool = False
+    """Whether the API logs one line per HTTP request (`http.request`: method, path, status,
+    duration, and the request's ids)."""
+
     environment: Literal["development", "test", "production"] = "development"
     """Where the process runs. Outside `development` the API refuses a missing or default
     signing secret (and the development token command refuses to run)."""

@@ -11,8 +11,9 @@
   rendering), with the request's ids bound to every line logged while it runs.
   `RequestIds` keeps an incoming `X-Request-ID` and `X-Correlation-ID` (1 to 128
   characters of `A-Za-z0-9._:-`; anything else is replaced), generates what is missing
-  (the correlation id defaults to the request id), echoes both on the response and logs
-  one `http.request` line per request (method, path, status, duration).
+  (the correlation id defaults to the request id), echoes both on the response and, with
+  the `access_log` setting, logs one `http.request` line per request (method, path,
+  status, duration).
 * **Readiness** (`readiness`): not ready while the database's schema is not at this
   code's Alembic head (migrations pending), while a read model is stale, or while one lags
   the log by more than `ready_max_lag_positions`.
@@ -334,9 +335,12 @@ class RequestIds:
     """ASGI middleware: the request's ids (kept or made), bound to the logs, echoed back,
     kept in `scope["state"]` (`request_id`, `correlation_id`), and one access line."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, *, metrics: Metrics | None = None, access_log: bool = True
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -368,9 +372,9 @@ class RequestIds:
             try:
                 await self.app(scope, receive, echo)
             finally:
-                if scope["type"] == "http":
-                    if self.metrics is not None:
-                        self.metrics.http_requests.labels(str(status or 500)).inc()
+                if scope["type"] == "http" and self.metrics is not None:
+                    self.metrics.http_requests.labels(str(status or 500)).inc()
+                if scope["type"] == "http" and self.access_log:
                     access_log.info(
                         "http.request",
                         method=scope["method"],

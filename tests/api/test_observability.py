@@ -223,8 +223,23 @@ def _lines(buffer: io.StringIO) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 async def test_request_and_correlation_ids_are_kept_echoed_and_logged(
-    served: Served, log_lines: io.StringIO
+    writable_url: str, log_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("SCO_REGISTRY_ACCESS_LOG", "true")
+    async for served in _served(writable_url):
+        await _ids_are_kept_echoed_and_logged(served, log_lines)
+    # Without the setting, no access line (the ids are still echoed).
+    monkeypatch.setenv("SCO_REGISTRY_ACCESS_LOG", "false")
+    async for served in _served(writable_url):
+        configure_logging("json", stream=log_lines)
+        log_lines.truncate(0)
+        log_lines.seek(0)
+        answer = await served.client.get("/healthz", headers={"x-request-id": "quiet"})
+        assert answer.headers["x-request-id"] == "quiet"
+        assert not [x for x in _lines(log_lines) if x["event"] == "http.request"]
+
+
+async def _ids_are_kept_echoed_and_logged(served: Served, log_lines: io.StringIO) -> None:
     configure_logging("json", stream=log_lines)
     given = {"x-request-id": "req-abc.1", "x-correlation-id": "corr:42"}
     answer = await served.client.get("/healthz", headers=given)
