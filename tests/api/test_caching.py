@@ -257,3 +257,8 @@ async def test_the_cache_keeps_at_most_its_entries(
         assert s.cache.counts == {"miss": 4}
         await s.get(STATES, {"n": 3})
         assert s.cache.counts == {"miss": 4, "hit": 1}
+        assert s.cache.size_bytes == sum(len(b) for b in s.cache._answers.values())
+        # A byte budget bounds it too: one answer fits, two do not.
+        s.cache.max_bytes = max(len(b) for b in s.cache._answers.values()) + 10
+        await s.get(STATES, {"n": 2})  # evicted above: kept now, the older two evicted
+        assert len(s.cache) == 1 and s.cache.size_bytes <= s.cache.max_bytes

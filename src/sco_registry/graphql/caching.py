@@ -57,8 +57,11 @@ Outcome = Callable[[str], None]
 DEFAULT_ENTRIES = 1_000
 #: Answers larger than this are tagged but not kept in the cache.
 MAX_CACHED_BODY = 1_000_000
-#: A query string longer than this is not normalized here (left to the API's limits).
-MAX_QUERY_CHARS = 100_000
+#: The bytes of answers the cache holds at most, whatever the number of entries.
+MAX_CACHED_BYTES = 64_000_000
+#: A query longer than this is not keyed (nor cached): 2,000 tokens (the API's limit) are
+#: far shorter in practice, and the normalizer's own cache stays bounded (1,000 of these).
+MAX_QUERY_CHARS = 20_000
 
 PUBLIC = "public, max-age=0, must-revalidate"
 PRIVATE = "private, max-age=0, must-revalidate"
@@ -163,8 +166,10 @@ class ReadCache:
     verifier: TokenVerifier
     entries: int = DEFAULT_ENTRIES
     on_outcome: Outcome | None = None
+    max_bytes: int = MAX_CACHED_BYTES
     counts: dict[str, int] = field(default_factory=dict)
     _answers: OrderedDict[str, bytes] = field(default_factory=OrderedDict)
+    _bytes: int = 0
     _head_seen: int | None = None
 
     def count(self, outcome: str) -> None:
@@ -176,6 +181,7 @@ class ReadCache:
         """Forget every answer once the head has moved (none could be served again)."""
         if self._head_seen is not None and head != self._head_seen:
             self._answers.clear()
+            self._bytes = 0
         self._head_seen = head
 
     def get(self, tag: str) -> bytes | None:
@@ -185,12 +191,20 @@ class ReadCache:
         return body
 
     def put(self, tag: str, body: bytes) -> None:
-        if self.entries <= 0 or len(body) > MAX_CACHED_BODY:
+        if self.entries <= 0 or len(body) > min(MAX_CACHED_BODY, self.max_bytes):
             return
+        old = self._answers.pop(tag, None)
+        if old is not None:
+            self._bytes -= len(old)
         self._answers[tag] = body
-        self._answers.move_to_end(tag)
-        while len(self._answers) > self.entries:
-            self._answers.popitem(last=False)
+        self._bytes += len(body)
+        while len(self._answers) > self.entries or self._bytes > self.max_bytes:
+            _, evicted = self._answers.popitem(last=False)
+            self._bytes -= len(evicted)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
 
     def __len__(self) -> int:
         return len(self._answers)
