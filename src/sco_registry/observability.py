@@ -38,6 +38,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from sqlalchemy.engine import Connection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from sco_registry.bootstrap import Registry
 from sco_registry.db import alembic_config
@@ -281,11 +282,19 @@ class GraphQLMetrics(SchemaExtension):
             except Exception:  # a document that did not parse has no operation
                 name = None
             label = self.metrics.operation_label(name)
-            self.metrics.graphql_seconds.labels(label).observe(time.perf_counter() - start)
+            if not _is_subscription(ctx):  # a subscription's time is its client's to choose
+                self.metrics.graphql_seconds.labels(label).observe(time.perf_counter() - start)
             result = ctx.result
             for error in getattr(result, "errors", None) or ctx.pre_execution_errors or []:
                 code = (getattr(error, "extensions", None) or {}).get("code")
                 self.metrics.graphql_errors.labels(label, str(code or "unknown")).inc()
+
+
+def _is_subscription(ctx: Any) -> bool:
+    try:
+        return bool(ctx.operation_type is OperationType.SUBSCRIPTION)
+    except Exception:  # no document (it did not parse), or no such operation
+        return False
 
 
 # --- logs ----------------------------------------------------------------------------------------
