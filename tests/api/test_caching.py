@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -195,6 +196,24 @@ async def test_errors_are_never_cached(served: Served) -> None:
     listed = await served.client.get("/graphql", params={"query": STATES, "variables": "[1]"})
     assert "etag" not in listed.headers
     assert served.cache.counts["bypass"] == 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_repeated_parameter_is_keyed_as_the_api_reads_it(served: Served) -> None:
+    """`variables` given twice: the API runs with the last, and so the key must say; a
+    request with the first must not get that answer (cache poisoning)."""
+    document = "query S($n: Int!) { states(first: $n) { nodes { code } } }"
+    five, three = quote(json.dumps({"n": 5})), quote(json.dumps({"n": 3}))
+    twice = await served.client.get(
+        f"/graphql?query={quote(document)}&variables={five}&variables={three}"
+    )
+    assert len(twice.json()["data"]["states"]["nodes"]) == 3
+    assert twice.headers["etag"] == (await served.get(document, {"n": 3})).headers["etag"]
+    honest = await served.get(document, {"n": 5})
+    assert len(honest.json()["data"]["states"]["nodes"]) == 5
+    # A blank last value: refused by the API (400), and so not cached.
+    blank = await served.client.get(f"/graphql?query={quote(document)}&variables={five}&variables=")
+    assert blank.status_code == 400 and "etag" not in blank.headers
 
 
 async def test_posts_and_mutations_are_never_cached(served: Served) -> None:

@@ -121,7 +121,7 @@ def cacheable(
 ) -> Request | None:
     """The request to key, or None when this GET is not cacheable."""
     query = params.get("query")
-    if not query or len(query) > MAX_QUERY_CHARS:
+    if not query or len(query) > MAX_QUERY_CHARS or "extensions" in params:
         return None
     normalized = normalize(query)
     if normalized is None:
@@ -224,7 +224,10 @@ class CacheMiddleware:
             await self.app(scope, receive, send)
             return
         headers = _headers(scope)
-        params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        # Parsed exactly as Starlette parses it for the API (blank values kept, the last of a
+        # repeated name wins): the key is made of what the query will run with.
+        raw = scope.get("query_string", b"").decode("latin-1")
+        params = dict(parse_qsl(raw, keep_blank_values=True))
         if "query" not in params:  # GraphiQL's page, or the API's own error for no query
             await self.app(scope, receive, send)
             return
