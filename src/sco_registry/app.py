@@ -1,21 +1,25 @@
 """The FastAPI application factory. No logic here: it mounts the GraphQL layer
-(`sco_registry.graphql`) and the health endpoints on a registry built by `bootstrap`, and
-the timeline page (static files in `web/`, which read only the GraphQL API) at `/`."""
+(`sco_registry.graphql`), its cache keyed by the log (`graphql/caching.py`), the health,
+readiness and metrics endpoints and the request ids (`observability.py`) on a registry built
+by `bootstrap`, and the timeline page (static files in `web/`, which read only the GraphQL
+API) at `/`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from sco_registry import observability as obs
 from sco_registry.bootstrap import Registry
 from sco_registry.graphql.auth import TokenVerifier
+from sco_registry.graphql.caching import CacheMiddleware, ReadCache
 from sco_registry.graphql.context import Context
 from sco_registry.graphql.limits import BodyLimit
 from sco_registry.graphql.schema import build_schema
@@ -25,15 +29,33 @@ WEB_DIR = Path(__file__).resolve().parent / "web"
 
 
 def create_app(registry: Registry) -> FastAPI:
+    settings = registry.settings
+    obs.configure_logging(settings.log_format)
+    # This app's metrics (a registry of its own), and its store counted by them.
+    metrics = obs.Metrics()
+    registry = obs.observed(registry, metrics)
     app = FastAPI(title="sco-registry", docs_url=None, redoc_url=None)
+    verifier = TokenVerifier(settings)
+    cache = ReadCache(
+        head=registry.store.head_position,
+        verifier=verifier,
+        entries=settings.api_cache_entries,
+        on_outcome=metrics.cache_outcome,
+    )
+    app.state.registry = registry
+    app.state.metrics = metrics
+    app.state.read_cache = cache
+    # Outermost last: request ids around everything, then the body limit, then the cache.
+    app.add_middleware(CacheMiddleware, cache=cache)
     app.add_middleware(BodyLimit)
-    timeout = registry.settings.api_min_position_timeout_s
-
-    verifier = TokenVerifier(registry.settings)
+    app.add_middleware(obs.RequestIds, metrics=metrics, access_log=settings.access_log)
+    timeout = settings.api_min_position_timeout_s
+    heads = obs.code_heads()
 
     async def context(connection: HTTPConnection) -> Context:
         # HTTPConnection: a request or a WebSocket (subscriptions) alike.
-        return Context(registry, verifier, min_position_timeout=timeout)
+        request_id = obs.request_uuid(connection.scope.get("state"))
+        return Context(registry, verifier, min_position_timeout=timeout, request_id=request_id)
 
     # GraphiQL at /graphql in a browser (a GET asking for HTML); subscriptions over
     # graphql-transport-ws on the same path.
@@ -42,6 +64,7 @@ def create_app(registry: Registry) -> FastAPI:
         build_schema(
             introspection=introspection,
             field_suggestions=registry.settings.api_field_suggestions_enabled(),
+            outer_extensions=[lambda: obs.GraphQLMetrics(metrics=metrics)],
         ),
         context_getter=context,
         # GraphiQL reads the schema by introspection: without it, no IDE either.
@@ -57,17 +80,15 @@ def create_app(registry: Registry) -> FastAPI:
 
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
-        """The database answers and every read model is current."""
-        try:
-            head = await registry.store.head_position()
-            statuses = await registry.projections.status()
-        except Exception as e:  # not ready, whatever the reason; the body says which
-            return JSONResponse(
-                {"status": "unavailable", "reason": e.__class__.__name__}, status_code=503
-            )
-        behind = [s.name for s in statuses if s.state != "current"]
-        body = {"status": "ok" if not behind else "catching_up", "head": head, "behind": behind}
-        return JSONResponse(body, status_code=200 if not behind else 503)
+        """The schema is migrated and no read model is stale or lags too far."""
+        found = await obs.readiness(registry, heads=heads, max_lag=settings.ready_max_lag_positions)
+        return JSONResponse(found.body, status_code=found.status_code)
+
+    @app.get("/metrics")
+    async def metrics_endpoint() -> Response:
+        """The app's metrics in the Prometheus text format."""
+        await metrics.refresh(registry)
+        return Response(metrics.exposition(), media_type=obs.CONTENT_TYPE)
 
     # The timeline page at `/` (index.html), mounted last: every route above wins. Its files
     # are sent gzipped to a browser that accepts it (the vendored library: 550 KB, 150 gzipped).

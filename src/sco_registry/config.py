@@ -111,6 +111,21 @@ class Settings(BaseSettings):
     """Whether error messages suggest field names ("Did you mean ...?"); unset: on in
     development only."""
 
+    api_cache_entries: int = 1_000
+    """How many recent GET answers the in-process cache keeps (0: none; ETags and 304s are
+    answered all the same). See `graphql/caching.py`."""
+
+    ready_max_lag_positions: int = 0
+    """`/readyz` answers 503 while a read model lags the log by more than this many
+    positions (0: ready only when every read model is current)."""
+
+    log_format: Literal["json", "console"] = "json"
+    """How the API's logs are written to stderr: one JSON object a line, or for a person."""
+
+    access_log: bool = False
+    """Whether the API logs one line per HTTP request (`http.request`: method, path, status,
+    duration, and the request's ids)."""
+
     environment: Literal["development", "test", "production"] = "development"
     """Where the process runs. Outside `development` the API refuses a missing or default
     signing secret (and the development token command refuses to run)."""
@@ -168,6 +183,13 @@ class Settings(BaseSettings):
     @field_validator("sqlite_busy_timeout_ms")
     @classmethod
     def _non_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 or more")
+        return value
+
+    @field_validator("api_cache_entries", "ready_max_lag_positions")
+    @classmethod
+    def _zero_or_more(cls, value: int) -> int:
         if value < 0:
             raise ValueError("must be 0 or more")
         return value

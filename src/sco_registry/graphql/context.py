@@ -25,9 +25,11 @@ class Context(BaseContext):
     `Connection`) run through the store, which picks the thread and connection for them.
     `loaders` are made afresh for each request (their caches never outlive it).
 
-    `request_id` names the request in the log and in a masked error. `principal()` is the
-    bearer token's holder (None without a token), verified with `verifier` the first time
-    it is asked for; a token that fails raises `AuthError` each time it is asked."""
+    `request_id` names the request in the log and in a masked error (the HTTP request's
+    `X-Request-ID` when that is a UUID, `observability.RequestIds`; else a new one).
+    `principal()` is the bearer token's holder (None without a token), verified with
+    `verifier` the first time it is asked for; a token that fails raises `AuthError` each
+    time it is asked."""
 
     def __init__(
         self,
@@ -35,6 +37,7 @@ class Context(BaseContext):
         verifier: TokenVerifier | None = None,
         *,
         min_position_timeout: float = DEFAULT_MIN_POSITION_TIMEOUT,
+        request_id: uuid.UUID | None = None,
     ) -> None:
         super().__init__()
         from sco_registry.graphql.loaders import Loaders
@@ -43,7 +46,7 @@ class Context(BaseContext):
         self.min_position_timeout = min_position_timeout
         self.loaders = Loaders(self.read)
         self.verifier = verifier or TokenVerifier(registry.settings)
-        self.request_id = uuid.uuid4()
+        self.request_id = request_id or uuid.uuid4()
         self._principal: Principal | None = None
         self._auth_error: AuthError | None = None
         self._verified = False

@@ -8,7 +8,7 @@ The request body (256 KB) is limited in `app.py`, a page (100) in `pagination.py
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +51,18 @@ class ParserCache(_ParserCache):
 
 
 def build_schema(
-    *, introspection: bool = True, field_suggestions: bool = True
+    *,
+    introspection: bool = True,
+    field_suggestions: bool = True,
+    outer_extensions: Sequence[Any] = (),
 ) -> strawberry.Schema:
     """The API's schema. `introspection` off refuses `__schema`/`__type` queries (a
     validation error); `field_suggestions` off leaves "Did you mean ...?" out of error
-    messages. Both are on in development (`Settings.api_introspection_enabled()`)."""
+    messages. Both are on in development (`Settings.api_introspection_enabled()`).
+    `outer_extensions` (factories) wrap all the others, the masking included: the app's
+    metrics (`observability.GraphQLMetrics`) see the errors as the client does."""
     extensions: list[Any] = [
+        *outer_extensions,
         # Factories: a fresh extension per request (the caches themselves are shared).
         # The masking first: outermost, it sees every error the others raise.
         MaskUnexpectedErrors,
