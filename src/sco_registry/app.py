@@ -36,8 +36,20 @@ def create_app(registry: Registry) -> FastAPI:
     registry = obs.observed(registry, metrics)
     app = FastAPI(title="sco-registry", docs_url=None, redoc_url=None)
     verifier = TokenVerifier(settings)
+
+    async def read_state() -> int | str:
+        """What every answer depends on: the state of the read models queries read
+        (`registry.reads`: the replica's where one is set). Applied inline, every model
+        stands at the log's head: that position. Otherwise (a projection worker behind, a
+        replica lagging, a stale model) each model's checkpoint and version, so that any
+        model's move changes the tag even while the head stands still."""
+        statuses = await registry.reads.status()
+        if statuses and all(s.state == "current" for s in statuses):
+            return statuses[0].head
+        return ".".join(f"{s.checkpoint}v{s.stored_version}" for s in statuses) or 0
+
     cache = ReadCache(
-        head=registry.store.head_position,
+        head=read_state,
         verifier=verifier,
         entries=settings.api_cache_entries,
         on_outcome=metrics.cache_outcome,

@@ -281,3 +281,50 @@ async def test_the_cache_keeps_at_most_its_entries(
         s.cache.max_bytes = max(len(b) for b in s.cache._answers.values()) + 10
         await s.get(STATES, {"n": 2})  # evicted above: kept now, the older two evicted
         assert len(s.cache) == 1 and s.cache.size_bytes <= s.cache.max_bytes
+
+
+async def _append_only(s: Served, code: str) -> None:
+    """A write whose read models are left to a projection worker (inline projections off,
+    as an API process with SCO_REGISTRY_PROJECTIONS_INLINE=false appends)."""
+    registry = _registry(s)
+    registry.projections.host.attach_projector(None)
+    document = (
+        "mutation($code: String!, $name: String!, $key: String!) { r: registerState("
+        "input: {code: $code, name: $name}, idempotencyKey: $key) { __typename } }"
+    )
+    variables = {"code": code, "name": f"State {code}", "key": f"lagging-{code}"}
+    try:
+        body = await s.api.query(document, variables, **bearer(token(Role.WRITER)))
+    finally:
+        registry.projections.attach()
+    assert body["data"]["r"]["__typename"] == "MutationSuccess", body
+
+
+async def test_the_tag_follows_the_read_models_not_the_log_when_they_lag(served: Served) -> None:
+    """With the read models behind the log (a projection worker's, a replica's), the answer
+    changes when they move, not when the head does: the tag follows them, so the answer
+    cached while they lagged is not served once they caught up."""
+    before = await served.get(STATES, {"n": 100})
+    count = before.json()["data"]["states"]["totalCount"]
+    await _append_only(served, "TM")
+    lagging = await served.get(STATES, {"n": 100})
+    assert lagging.json()["data"]["states"]["totalCount"] == count  # not applied yet
+    await _registry(served).projections.catch_up()  # the worker's round
+    caught_up = await served.get(STATES, {"n": 100})
+    assert caught_up.headers["etag"] != lagging.headers["etag"]
+    assert caught_up.json()["data"]["states"]["totalCount"] == count + 1
+
+
+async def test_negative_control_keyed_by_the_log_head_a_lagging_answer_stays_served(
+    served: Served,
+) -> None:
+    """The test above fails with the log's head as the key: the answer cached while the
+    read models lagged is served after they caught up."""
+    served.cache.head = _registry(served).store.head_position
+    count = (await served.get(STATES, {"n": 100})).json()["data"]["states"]["totalCount"]
+    await _append_only(served, "TM")
+    lagging = await served.get(STATES, {"n": 100})
+    await _registry(served).projections.catch_up()
+    caught_up = await served.get(STATES, {"n": 100})
+    assert caught_up.headers["etag"] == lagging.headers["etag"]
+    assert caught_up.json()["data"]["states"]["totalCount"] == count  # stale

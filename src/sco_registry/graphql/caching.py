@@ -28,6 +28,11 @@ may keep the answer, and must ask again each time, which a 304 makes cheap), `pr
 max-age=0, must-revalidate` with one (no shared cache may keep it); `Vary: Authorization`
 on both. Why in `docs/api.md`, "Caching".
 
+What "the head" is, is the app's to say (`ReadCache.head`; `app.py`): the state of the
+read models the queries read, which is the log's head when they are applied inline, and
+their checkpoints (and versions) when a projection worker or a replica's lag keeps them
+behind it: an answer changes when they move, whether or not the log's head does.
+
 The head is read before the query runs. The read models are written in the append's own
 transaction, so an answer reflects at least that head; were an append to land meanwhile,
 the answer would be tagged with an older head than it reflects: never staler than its tag
@@ -50,7 +55,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sco_registry.graphql.auth import AuthError, TokenVerifier
 
-Head = Callable[[], Awaitable[int]]
+#: The state answers are keyed by: a log position, or (read models apart) their checkpoints.
+Head = Callable[[], Awaitable[int | str]]
 Outcome = Callable[[str], None]
 
 #: Default number of answers the in-process cache keeps.
@@ -96,7 +102,7 @@ class Request:
     view: str
     private: bool
 
-    def tag(self, head: int) -> str:
+    def tag(self, head: int | str) -> str:
         material = json.dumps(
             [self.query, self.variables, self.operation, self.view, head], separators=(",", ":")
         )
@@ -170,14 +176,14 @@ class ReadCache:
     counts: dict[str, int] = field(default_factory=dict)
     _answers: OrderedDict[str, bytes] = field(default_factory=OrderedDict)
     _bytes: int = 0
-    _head_seen: int | None = None
+    _head_seen: int | str | None = None
 
     def count(self, outcome: str) -> None:
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
         if self.on_outcome is not None:
             self.on_outcome(outcome)
 
-    def observe_head(self, head: int) -> None:
+    def observe_head(self, head: int | str) -> None:
         """Forget every answer once the head has moved (none could be served again)."""
         if self._head_seen is not None and head != self._head_seen:
             self._answers.clear()
