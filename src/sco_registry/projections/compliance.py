@@ -43,7 +43,7 @@ from sco_registry.domain.folding import StoredEvent, fold
 from sco_registry.domain.membership import MembershipChange
 from sco_registry.domain.periods import RecordPeriod, record_time_sql
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import bitemporal, statements, streams
+from sco_registry.projections import bitemporal, statements, streams, unit
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
 
@@ -123,19 +123,17 @@ class ComplianceProjection(Projection):
         )
         stored = [StoredEvent(uuid.UUID(i), t, d) for i, t, d in stream]
         now = stream_facts(event.stream_id, stored)
-        key = {"w_stream_id": event.stream_id}
+        known = _Facts.of(conn, facts)
         if event.stream_version == 1:
             before = None  # a new stream: no facts row yet
         else:
-            before = conn.execute(statements.cached(facts, "facts", _facts_of), key).scalar()
+            before = known.get(conn, event.stream_id)
             if before == now:
                 return  # the stream's facts as they were: so are the findings
-            conn.execute(statements.cached(facts, "delete", _delete), key)
-        conn.execute(statements.insert(facts), {"stream_id": event.stream_id, "facts": now})
+        known.put(conn, event.stream_id, now, new=event.stream_version == 1)
         if not now and not before:
             return  # no facts before or after (`{}` adds nothing to `norm_facts`)
-        every = statements.cached(facts, "all", lambda t: sa.select(t.c.stream_id, t.c.facts))
-        gathered = norm_facts({r[0]: r[1] for r in conn.execute(every)})
+        gathered = norm_facts(known.every(conn))
         bitemporal.sync(
             conn,
             findings,
@@ -143,6 +141,75 @@ class ComplianceProjection(Projection):
             content=CONTENT,
             derived=[finding_columns(f) for f in norms.evaluate_all(gathered)],
             event=event,
+        )
+
+
+class _Facts:
+    """The `compliance_facts` table: read and written at once, or, under a unit
+    (`unit.py`), through it: each stream's facts read at most once, every stream's at most
+    once, the changed ones written at `flush` (a delete and an insert each, as at once)."""
+
+    def __init__(self, table: sa.Table, buffered: bool) -> None:
+        self.table = table
+        self.buffered = buffered
+        self.known: dict[str, Any] = {}
+        self.complete = False
+        self.changed: dict[str, Any] = {}
+
+    @classmethod
+    def of(cls, conn: Connection, table: sa.Table) -> _Facts:
+        buffer = unit.active(conn)
+        if buffer is None:
+            return cls(table, False)
+        found = buffer.memo.get(("compliance.facts", table))
+        if found is None:
+            found = buffer.memo[("compliance.facts", table)] = cls(table, True)
+            buffer.on_flush(found.flush)
+        return found
+
+    def get(self, conn: Connection, stream_id: str) -> Any:
+        if stream_id in self.known:
+            return self.known[stream_id]
+        if self.complete:
+            return None
+        key = {"w_stream_id": stream_id}
+        found = conn.execute(statements.cached(self.table, "facts", _facts_of), key).scalar()
+        if self.buffered:
+            self.known[stream_id] = found
+        return found
+
+    def put(self, conn: Connection, stream_id: str, facts: Any, *, new: bool) -> None:
+        if self.buffered:
+            self.known[stream_id] = self.changed[stream_id] = facts
+            return
+        if not new:
+            conn.execute(
+                statements.cached(self.table, "delete", _delete), {"w_stream_id": stream_id}
+            )
+        conn.execute(statements.insert(self.table), {"stream_id": stream_id, "facts": facts})
+
+    def every(self, conn: Connection) -> dict[str, Any]:
+        """Every stream's facts, by stream id."""
+        if self.buffered and self.complete:
+            return self.known
+        every = statements.cached(self.table, "all", lambda t: sa.select(t.c.stream_id, t.c.facts))
+        found = {r[0]: r[1] for r in conn.execute(every)}
+        if not self.buffered:
+            return found
+        found.update(self.changed)
+        self.known, self.complete = found, True
+        return found
+
+    def flush(self, conn: Connection) -> None:
+        if not self.changed:
+            return
+        conn.execute(
+            statements.cached(self.table, "delete", _delete),
+            [{"w_stream_id": s} for s in self.changed],
+        )
+        conn.execute(
+            statements.insert(self.table),
+            [{"stream_id": s, "facts": f} for s, f in self.changed.items()],
         )
 
 

@@ -51,6 +51,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sco_registry.projections import unit
 from sco_registry.projections.base import (
     Projection,
     ProjectionError,
@@ -178,15 +179,39 @@ def apply_page(
     """Apply a page of events in order, with `apply_batch` where the projection has it
     (and `batched`); raises `_ReplayPage` when `apply_batch` fails other than by
     `ProjectionFailed` (the caller rolls back and calls again with `batched=False`)."""
-    if batched and len(events) > 1 and isinstance(projection, BatchProjection):
-        try:
-            projection.apply_batch(conn, tables, events)
-        except ProjectionFailed:
-            raise
-        except Exception as e:
-            raise _ReplayPage() from e
+    if not batched:
+        apply_events(conn, projection, tables, events)
         return
-    apply_events(conn, projection, tables, events)
+    try:
+        if len(events) > 1 and isinstance(projection, BatchProjection):
+            projection.apply_batch(conn, tables, events)
+        else:
+            with unit.buffered(conn) as buffer:
+                apply_events(conn, projection, tables, events)
+                buffer.flush(conn)
+    except ProjectionFailed:
+        raise
+    except Exception as e:
+        raise _ReplayPage() from e
+
+
+def apply_buffered(
+    conn: Connection, projection: Projection, tables: Tables, events: Sequence[RecordedEvent]
+) -> None:
+    """Apply events in order under a unit (`unit.py`), flushed at the end. A failure to
+    write the unit's rows (the events' own failures name them) names the first event and
+    says which positions were being written."""
+    with unit.buffered(conn) as buffer:
+        apply_events(conn, projection, tables, events)
+        try:
+            buffer.flush(conn)
+        except Exception as e:
+            first, last = events[0], events[-1]
+            cause = RuntimeError(
+                f"writing the rows of the events at positions {first.position}-{last.position}:"
+                f" {e.__class__.__name__}: {e}"
+            )
+            raise ProjectionFailed(projection.name, first.position, first.event_id, cause) from e
 
 
 def apply_events(
@@ -276,7 +301,7 @@ class ProjectionRunner:
                 if cp.version is not None or first != 1:
                     continue  # stale or lagging: catch-up or rebuild applies these, in order
                 save_checkpoint(conn, p.name, p.version, last)  # the log's first append
-            apply_events(conn, p, p.tables, events)
+            apply_buffered(conn, p, p.tables, events)
 
     # -- reading ------------------------------------------------------------------------------
 
