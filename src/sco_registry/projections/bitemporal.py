@@ -29,7 +29,7 @@ columns (events, sources, evidence) compare by value, as SQLite and PostgreSQL r
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -84,21 +84,24 @@ def sync(
     derived: Sequence[Mapping[str, Any]],
     event: RecordedEvent,
     new_scope: bool = False,
+    where: Callable[[Mapping[Any, Any]], bool] | None = None,
     ordinal_base: int = 0,
 ) -> int:
     """Make the open rows of `scope` in `table` the `derived` rows (their `content`
     columns, in a deterministic order), as of `event`: close what no longer holds, open
     what is new, keep the rest (see the module's docstring). `new_scope`: the caller knows
-    the scope has no rows yet (its stream's first event), so none are read.
-    `ordinal_base` is added to the ordinals (for a caller syncing several scopes of one
-    table at one event). Returns the number of rows opened."""
+    the scope has no rows yet (its stream's first event), so none are read. `where`: only
+    the scope's open rows it accepts are compared with `derived` (the others are left as
+    they are: the caller derived that part of the scope alone). `ordinal_base` is added to
+    the ordinals opened. Returns `len(derived)`: the ordinals this call may have used
+    after `ordinal_base` (for a caller syncing several scopes of one table at one event)."""
     buffer = unit.active(conn)
     if new_scope:
         if buffer is not None:
             buffer.open.setdefault(unit.scope_key(table, scope), [])
         rows = [(ordinal_base + i, row) for i, row in enumerate(derived)]
         append(conn, table, scope=scope, rows=rows, event=event)
-        return len(rows)
+        return len(derived)
     wanted: dict[str, list[int]] = {}
     for i, row in enumerate(derived):
         wanted.setdefault(fingerprint(row, content), []).append(i)
@@ -108,16 +111,17 @@ def sync(
     current = open_rows(conn, table, scope)
     still: list[dict[str, Any]] = []
     for row in current:
-        matches = wanted.get(fingerprint(row, content))
-        if matches:
+        if where is None or where(row):
+            matches = wanted.get(fingerprint(row, content))
+            if not matches:
+                if buffer is not None and id(row) in buffer.pending:
+                    row["recorded_to"] = event.position  # type: ignore[index]  # the unit's
+                else:
+                    closed.append({"p_to": event.position, **{f"k_{c}": row[c] for c in key}})
+                continue
             kept.add(matches.pop(0))
-            if buffer is not None:
-                still.append(row)  # type: ignore[arg-type]  # the unit's dicts
-            continue
-        if buffer is not None and id(row) in buffer.pending:
-            row["recorded_to"] = event.position  # type: ignore[index]  # opened in this unit
-        else:
-            closed.append({"p_to": event.position, **{f"k_{c}": row[c] for c in key}})
+        if buffer is not None:
+            still.append(row)  # type: ignore[arg-type]  # the unit's dicts
     if buffer is not None:
         if len(still) != len(current):
             buffer.open[unit.scope_key(table, scope)] = still
@@ -127,7 +131,7 @@ def sync(
         conn.execute(statements.cached(table, "close", unit.close_statement), closed)
     rows = [(ordinal_base + i, row) for i, row in enumerate(derived) if i not in kept]
     append(conn, table, scope=scope, rows=rows, event=event)
-    return len(rows)
+    return len(derived)
 
 
 def append(
