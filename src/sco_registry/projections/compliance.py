@@ -13,15 +13,19 @@ its fold gives now (`compliance_facts`, one JSON row per stream; `folding.fold`,
 corrections and retractions apply as everywhere). On every event of such a stream it
 refolds that stream only; when its facts changed (and only then: most events of those
 streams, a meeting scheduled or a document drafted, change no norm fact, and facts that
-did not change cannot change a finding), it *recomputes every finding* from all the
-streams' facts and compares them with the current findings (`bitemporal.sync`): a finding
-that no longer holds is closed (`recorded_to` = the event's position), a new one opened.
-The choice: the findings are few (one per year and norm and reading, one per rotating
-meeting and reading: about a hundred over the bundled history) and the facts one small row
-per stream, so recomputing is cheap and cannot drift from the rules, where an incremental
-evaluation would repeat them. Its cost grows with the history, though (every fact and
-finding is read per change): see docs/architecture.md for what it costs. Events of other
-streams change nothing.
+did not change cannot change a finding), it evaluates the findings that change can reach
+and compares them with the current ones (`bitemporal.sync`): a finding that no longer
+holds is closed (`recorded_to` = the event's position), a new one opened. What a change
+can reach (`_Model`): the findings are in groups (the annual meeting, each rotating body's
+rotation under its three readings, the admissions, the Charter), each a scope of
+`compliance_findings` by norm and body, and within a group the years the change touches
+(a meeting's year, a member term's start and every year after it for rotation, the years
+reported when the last one moves); only those are evaluated (`domain/norms.py`'s own rules,
+over the group's facts) and compared. The facts of every stream are kept in memory per
+unit of work (`unit.py`: a page of a rebuild, an append), read once. The groups together
+are `norms.evaluate_all`: `tests/integration/projections/test_compliance_incremental.py`
+checks the findings known at every position of three histories against it. Events of
+other streams change nothing.
 
 Read functions take `known_at` (a log position; None: now).
 """
@@ -74,7 +78,8 @@ def relevant(stream_id: str) -> bool:
 
 class ComplianceProjection(Projection):
     name = "compliance"
-    version = 1
+    # 2: findings synced per norm group and year (other ordinals than 1's whole-table sync).
+    version = 2
 
     @classmethod
     def define(cls, target: sa.MetaData, suffix: str = "") -> Tables:
