@@ -28,13 +28,17 @@
 A failing projection raises `ProjectionFailed` (`projection.failed`, naming the event's
 position): the transaction, an append included, is rolled back.
 
-**Batches.** A projection may also define `apply_batch(conn, tables, events)` (see
-`BatchProjection`): the effect of `apply` on each event in order, done its own way (one
-`executemany`, one refold per stream). Rebuild, verify and catch-up use it for their
-pages; inline appends keep `apply`. If `apply_batch` raises anything but
-`ProjectionFailed`, the page's transaction is rolled back and the page applied again event
-by event in a new one, so the failure still names its event (and a page `apply` takes
-is committed: the two are equal by contract, which the rebuild = inline tests check).
+**Units and batches.** Each projection applies a page (rebuild, verify, catch-up) or an
+append's events (inline) under a unit of work (`unit.py`): its reads of kept streams and
+open rows are made once and its writes buffered, then flushed with one `executemany` per
+table; the rows are those of the events applied one by one. A projection may instead
+define `apply_batch(conn, tables, events)` (see `BatchProjection`): the effect of `apply`
+on each event in order, done its own way; rebuild, verify and catch-up then use it for
+their pages. If a page's unit or `apply_batch` raises anything but `ProjectionFailed`, the
+page's transaction is rolled back and the page applied again event by event (no unit) in a
+new one, so the failure still names its event (and a page `apply` takes is committed: the
+two are equal by contract, which the rebuild = inline tests check). Inline, a failure to
+flush names the append's first event and the positions being written.
 `apply_seconds` adds up, per projection, the time its `apply`/`apply_batch` took in
 rebuilds and catch-ups (the benchmark reports it: where a rebuild's time goes).
 """
