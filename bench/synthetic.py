@@ -66,7 +66,7 @@ from sco_registry.store.base import AppendUnit, NewEvent, Source, StreamAppend, 
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / ".cache"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Part of the cache's file name: change it whenever the generated events change."""
 SEED = 2001
 APPEND_EVENTS = 5_000
@@ -121,6 +121,8 @@ class _World:
     status: dict[str, St | None] = field(default_factory=dict)
     groups: list[_Group] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
+    # The day each of `documents` was signed (a document is superseded only after it).
+    signed: dict[str, dt.date] = field(default_factory=dict)
     open_mandates: list[tuple[str, int]] = field(default_factory=list)
     recent: list[tuple[str, uuid.UUID, str, dict[str, Any]]] = field(default_factory=list)
     secretary: str | None = None
@@ -466,8 +468,7 @@ def _document(
                 )
             ]
         )
-    elif w.documents and rng.random() < 0.02:
-        old = rng.choice(w.documents)
+    elif w.documents and rng.random() < 0.02 and w.signed[old := rng.choice(w.documents)] <= day:
         units.append(
             [
                 out.event(
@@ -483,6 +484,9 @@ def _document(
             ]
         )
     w.documents.append(document_id)
+    w.signed[document_id] = day
+    for gone in w.documents[:-200]:
+        del w.signed[gone]
     del w.documents[:-200]
     return units
 

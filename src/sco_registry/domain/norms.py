@@ -32,6 +32,7 @@ standing reading (the one above); `evaluate_all` adds the other readings of rota
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sco_registry.domain.time import PartialDate
@@ -194,10 +195,57 @@ def _members_on(facts: NormFacts, date: PartialDate) -> set[str]:
     return {t.state for t in facts.members if t.covers(date)}
 
 
-def _rotation(facts: NormFacts) -> list[Finding]:
+MembersOn = Callable[[NormFacts, PartialDate], set[str]]
+
+
+def _members_memo() -> MembersOn:
+    """`_members_on`, each date worked out once (for one `NormFacts`)."""
+    seen: dict[PartialDate, frozenset[str]] = {}
+
+    def members_on(facts: NormFacts, date: PartialDate) -> set[str]:
+        found = seen.get(date)
+        if found is None:
+            found = seen[date] = frozenset(_members_on(facts, date))
+        return set(found)
+
+    return members_on
+
+
+# The rules by norm, public for a caller that evaluates a part of the facts (the compliance
+# read model evaluates only what a change can reach): `evaluate_all`'s findings are those of
+# `annual`, `rotation_all`, `admissions` and `charter` together.
+
+
+def annual(facts: NormFacts, first: int, last: int) -> list[Finding]:
+    """The annual meeting's findings for the years `first`..`last`."""
+    return _annual(facts, first, last)
+
+
+def rotation_all(facts: NormFacts) -> list[Finding]:
+    """Rotation under its three readings, for the rotating bodies of `facts`."""
+    members_on = _members_memo()
+    return [
+        *_rotation(facts, members_on),
+        *_no_consecutive_host(facts),
+        *_cycle(facts, members_on),
+    ]
+
+
+def admissions(facts: NormFacts, first: int, last: int) -> list[Finding]:
+    """The admissions' findings for the years `first`..`last`."""
+    return _admissions(facts, first, last)
+
+
+def charter(facts: NormFacts, last: int) -> list[Finding]:
+    """The Charter's finding, `last` being the last year reported."""
+    return _charter(facts, last)
+
+
+def _rotation(facts: NormFacts, members_on: MembersOn = _members_on) -> list[Finding]:
     out = []
     for body in facts.rotating_bodies:
         held = sorted((m for m in facts.meetings if m.body_id == body), key=lambda m: m.start_date)
+        last_turn: dict[str, int] = {}  # a host's last meeting so far (index in `held`)
         for i, m in enumerate(held):
             year = m.start_date.year
             if m.host_state is None:
@@ -214,24 +262,25 @@ def _rotation(facts: NormFacts) -> list[Finding]:
                     )
                 )
                 continue
-            previous = [j for j in range(i) if held[j].host_state == m.host_state]
-            if not previous:
+            previous = last_turn.get(m.host_state)
+            last_turn[m.host_state] = i
+            if previous is None:
                 status = FindingStatus.MET
                 text = f"{m.host_state} hosts for the first time"
                 evidence: tuple[str, ...] = (m.meeting_id,)
             else:
-                since = held[previous[-1] + 1 : i]
+                since = held[previous + 1 : i]
                 hosted = {x.host_state for x in since}
-                waiting = sorted(_members_on(facts, m.start_date) - hosted - {m.host_state})
+                waiting = sorted(members_on(facts, m.start_date) - hosted - {m.host_state})
                 evidence = (
-                    held[previous[-1]].meeting_id,
+                    held[previous].meeting_id,
                     *(x.meeting_id for x in since),
                     m.meeting_id,
                 )
                 if waiting:
                     status = FindingStatus.DEPARTED
                     text = (
-                        f"{m.host_state} hosts again (last: {held[previous[-1]].start_date}) "
+                        f"{m.host_state} hosts again (last: {held[previous].start_date}) "
                         f"before {', '.join(waiting)} hosted since"
                     )
                 else:
@@ -379,7 +428,7 @@ def _no_consecutive_host(facts: NormFacts) -> list[Finding]:
     return out
 
 
-def _cycle(facts: NormFacts) -> list[Finding]:
+def _cycle(facts: NormFacts, members_on: MembersOn = _members_on) -> list[Finding]:
     out = []
     for body in facts.rotating_bodies:
         members: set[str] | None = None  # the open cycle's members; None: none open
@@ -397,16 +446,16 @@ def _cycle(facts: NormFacts) -> list[Finding]:
                 )
                 continue
             if members is None:
-                members, hosted = _members_on(facts, m.start_date), []
+                members, hosted = members_on(facts, m.start_date), []
             hosts = {x.host_state for x in hosted}
             evidence = (*(x.meeting_id for x in hosted), m.meeting_id)
             if m.host_state in hosts:
-                waiting = sorted((members & _members_on(facts, m.start_date)) - hosts)
+                waiting = sorted((members & members_on(facts, m.start_date)) - hosts)
                 status, text = (
                     FindingStatus.DEPARTED,
                     f"{m.host_state} hosts again within a cycle before {', '.join(waiting)} hosted",
                 )
-                members, hosted = _members_on(facts, m.start_date), []
+                members, hosted = members_on(facts, m.start_date), []
             elif members and m.host_state not in members:
                 status, text = (
                     FindingStatus.DEPARTED,
@@ -416,7 +465,7 @@ def _cycle(facts: NormFacts) -> list[Finding]:
                 status, text = FindingStatus.MET, f"{m.host_state} hosts once in the cycle"
             hosted.append(m)
             out.append(_rotation_finding(m, CYCLE, status, text, evidence))
-            still = members & _members_on(facts, m.start_date)
+            still = members & members_on(facts, m.start_date)
             if still <= {x.host_state for x in hosted}:
                 members = None  # the cycle is complete: the next meeting opens one
     return out

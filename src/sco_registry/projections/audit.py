@@ -15,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sco_registry.domain.corrections import CORRECTION_TYPES
-from sco_registry.projections import statements
+from sco_registry.projections import statements, unit
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
 from sco_registry.store.chain import GENESIS_HASH, format_timestamp, parse_timestamp
@@ -59,36 +60,47 @@ class AuditProjection(Projection):
 
     def apply(self, conn: Connection, tables: Tables, event: RecordedEvent) -> None:
         table = tables[EVENTS]
-        previous = conn.execute(
-            statements.cached(table, "hash_at", _hash_at), {"w_position": event.position - 1}
-        ).scalar()
+        buffer = unit.active(conn)
+        # Under a unit: the hashes and positions of the events applied in it.
+        seen: dict[Any, Any] | None = (
+            None if buffer is None else buffer.memo.setdefault(("audit", table), {})
+        )
+        previous = None if seen is None else seen.get(event.position - 1)
+        if previous is None:
+            previous = conn.execute(
+                statements.cached(table, "hash_at", _hash_at), {"w_position": event.position - 1}
+            ).scalar()
         corrects_id: str | None = None
         corrects_position: int | None = None
         if event.type in CORRECTION_TYPES:
             corrects_id = str(event.data["event_id"])
-            corrects_position = conn.execute(
-                statements.cached(table, "position_of", _position_of), {"w_event_id": corrects_id}
-            ).scalar()
+            corrects_position = None if seen is None else seen.get(corrects_id)
+            if corrects_position is None:
+                corrects_position = conn.execute(
+                    statements.cached(table, "position_of", _position_of),
+                    {"w_event_id": corrects_id},
+                ).scalar()
+        if seen is not None:
+            seen[event.position] = event.hash
+            seen[str(event.event_id)] = event.position
         record_id = event.metadata.get("record_id")
-        conn.execute(
-            statements.insert(table),
-            {
-                "position": event.position,
-                "event_id": str(event.event_id),
-                "stream_id": event.stream_id,
-                "stream_version": event.stream_version,
-                "record_id": None if record_id is None else str(record_id),
-                "event_type": event.type,
-                "recorded_at": format_timestamp(event.recorded_at),
-                "actor": event.actor,
-                "correlation_id": _text(event.correlation_id),
-                "causation_id": _text(event.causation_id),
-                "hash": event.hash,
-                "previous_hash": GENESIS_HASH if previous is None else previous,
-                "corrects_event_id": corrects_id,
-                "corrects_position": corrects_position,
-            },
-        )
+        row = {
+            "position": event.position,
+            "event_id": str(event.event_id),
+            "stream_id": event.stream_id,
+            "stream_version": event.stream_version,
+            "record_id": None if record_id is None else str(record_id),
+            "event_type": event.type,
+            "recorded_at": format_timestamp(event.recorded_at),
+            "actor": event.actor,
+            "correlation_id": _text(event.correlation_id),
+            "causation_id": _text(event.causation_id),
+            "hash": event.hash,
+            "previous_hash": GENESIS_HASH if previous is None else previous,
+            "corrects_event_id": corrects_id,
+            "corrects_position": corrects_position,
+        }
+        unit.write(conn, table, [row])
 
 
 def _hash_at(table: sa.Table) -> sa.Select[str]:

@@ -29,13 +29,13 @@ columns (events, sources, evidence) compare by value, as SQLite and PostgreSQL r
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from sco_registry.projections import statements
+from sco_registry.projections import statements, unit
 from sco_registry.store.base import RecordedEvent
 from sco_registry.store.chain import format_timestamp
 
@@ -45,8 +45,25 @@ def fingerprint(row: Mapping[str, Any] | sa.RowMapping, content: Sequence[str]) 
     return json.dumps({c: row[c] for c in content}, sort_keys=True, default=str)
 
 
-def open_rows(conn: Connection, table: sa.Table, scope: Mapping[str, Any]) -> list[sa.RowMapping]:
-    """The scope's open rows (`scope`: column -> value; empty: the whole table)."""
+def open_rows(
+    conn: Connection, table: sa.Table, scope: Mapping[str, Any]
+) -> Sequence[Mapping[Any, Any]]:
+    """The scope's open rows (`scope`: column -> value; empty: the whole table). Under a
+    unit (`unit.py`): read once per unit and kept there, the unit's own rows included
+    (the caller must not change the list)."""
+    buffer = unit.active(conn)
+    if buffer is None:
+        return _select_open(conn, table, scope)
+    key = unit.scope_key(table, scope)
+    rows = buffer.open.get(key)
+    if rows is None:
+        rows = buffer.open[key] = [dict(r) for r in _select_open(conn, table, scope)]
+    return rows
+
+
+def _select_open(
+    conn: Connection, table: sa.Table, scope: Mapping[str, Any]
+) -> list[sa.RowMapping]:
     columns = tuple(scope)
 
     def build(t: sa.Table) -> sa.Select[Any]:
@@ -58,11 +75,6 @@ def open_rows(conn: Connection, table: sa.Table, scope: Mapping[str, Any]) -> li
     return list(conn.execute(query, params).mappings())
 
 
-def _close(t: sa.Table) -> sa.Update:
-    key = [c == sa.bindparam(f"k_{c.name}") for c in t.primary_key.columns]
-    return t.update().where(*key).values(recorded_to=sa.bindparam("p_to"))
-
-
 def sync(
     conn: Connection,
     table: sa.Table,
@@ -72,35 +84,54 @@ def sync(
     derived: Sequence[Mapping[str, Any]],
     event: RecordedEvent,
     new_scope: bool = False,
-) -> None:
+    where: Callable[[Mapping[Any, Any]], bool] | None = None,
+    ordinal_base: int = 0,
+) -> int:
     """Make the open rows of `scope` in `table` the `derived` rows (their `content`
     columns, in a deterministic order), as of `event`: close what no longer holds, open
     what is new, keep the rest (see the module's docstring). `new_scope`: the caller knows
-    the scope has no rows yet (its stream's first event), so none are read."""
+    the scope has no rows yet (its stream's first event), so none are read. `where`: only
+    the scope's open rows it accepts are compared with `derived` (the others are left as
+    they are: the caller derived that part of the scope alone). `ordinal_base` is added to
+    the ordinals opened. Returns `len(derived)`: the ordinals this call may have used
+    after `ordinal_base` (for a caller syncing several scopes of one table at one event)."""
+    buffer = unit.active(conn)
     if new_scope:
-        append(conn, table, scope=scope, rows=list(enumerate(derived)), event=event)
-        return
+        if buffer is not None:
+            buffer.open.setdefault(unit.scope_key(table, scope), [])
+        rows = [(ordinal_base + i, row) for i, row in enumerate(derived)]
+        append(conn, table, scope=scope, rows=rows, event=event)
+        return len(derived)
     wanted: dict[str, list[int]] = {}
     for i, row in enumerate(derived):
         wanted.setdefault(fingerprint(row, content), []).append(i)
     kept: set[int] = set()
     key = [c.name for c in table.primary_key.columns]
-    closed = []
-    for current in open_rows(conn, table, scope):
-        matches = wanted.get(fingerprint(current, content))
-        if matches:
+    closed: list[dict[str, Any]] = []
+    current = open_rows(conn, table, scope)
+    still: list[dict[str, Any]] = []
+    for row in current:
+        if where is None or where(row):
+            matches = wanted.get(fingerprint(row, content))
+            if not matches:
+                if buffer is not None and id(row) in buffer.pending:
+                    row["recorded_to"] = event.position  # type: ignore[index]  # the unit's
+                else:
+                    closed.append({"p_to": event.position, **{f"k_{c}": row[c] for c in key}})
+                continue
             kept.add(matches.pop(0))
-            continue
-        closed.append({"p_to": event.position, **{f"k_{c}": current[c] for c in key}})
-    if closed:
-        conn.execute(statements.cached(table, "close", _close), closed)
-    append(
-        conn,
-        table,
-        scope=scope,
-        rows=[(i, row) for i, row in enumerate(derived) if i not in kept],
-        event=event,
-    )
+        if buffer is not None:
+            still.append(row)  # type: ignore[arg-type]  # the unit's dicts
+    if buffer is not None:
+        if len(still) != len(current):
+            buffer.open[unit.scope_key(table, scope)] = still
+        if closed:
+            buffer.closes.setdefault(table, []).extend(closed)
+    elif closed:
+        conn.execute(statements.cached(table, "close", unit.close_statement), closed)
+    rows = [(ordinal_base + i, row) for i, row in enumerate(derived) if i not in kept]
+    append(conn, table, scope=scope, rows=rows, event=event)
+    return len(derived)
 
 
 def append(
@@ -116,17 +147,25 @@ def append(
         return
     ordinal = "ordinal" in table.c
     recorded_at = format_timestamp(event.recorded_at)
-    conn.execute(
-        statements.insert(table),
-        [
-            {
-                **scope,
-                "recorded_from": event.position,
-                **({"ordinal": i} if ordinal else {}),
-                "recorded_to": None,
-                "recorded_at": recorded_at,
-                **content,
-            }
-            for i, content in rows
-        ],
-    )
+    made = [
+        {
+            **scope,
+            "recorded_from": event.position,
+            **({"ordinal": i} if ordinal else {}),
+            "recorded_to": None,
+            "recorded_at": recorded_at,
+            **content,
+        }
+        for i, content in rows
+    ]
+    buffer = unit.active(conn)
+    if buffer is None:
+        conn.execute(statements.insert(table), made)
+        return
+    key = unit.scope_key(table, scope)
+    opened = buffer.open.get(key)
+    if opened is None:
+        # Not read in this unit yet: read it before the unit holds rows of it.
+        opened = buffer.open[key] = [dict(r) for r in _select_open(conn, table, scope)]
+    buffer.insert(table, made)
+    opened.extend(made)

@@ -28,13 +28,17 @@
 A failing projection raises `ProjectionFailed` (`projection.failed`, naming the event's
 position): the transaction, an append included, is rolled back.
 
-**Batches.** A projection may also define `apply_batch(conn, tables, events)` (see
-`BatchProjection`): the effect of `apply` on each event in order, done its own way (one
-`executemany`, one refold per stream). Rebuild, verify and catch-up use it for their
-pages; inline appends keep `apply`. If `apply_batch` raises anything but
-`ProjectionFailed`, the page's transaction is rolled back and the page applied again event
-by event in a new one, so the failure still names its event (and a page `apply` takes
-is committed: the two are equal by contract, which the rebuild = inline tests check).
+**Units and batches.** Each projection applies a page (rebuild, verify, catch-up) or an
+append's events (inline) under a unit of work (`unit.py`): its reads of kept streams and
+open rows are made once and its writes buffered, then flushed with one `executemany` per
+table; the rows are those of the events applied one by one. A projection may instead
+define `apply_batch(conn, tables, events)` (see `BatchProjection`): the effect of `apply`
+on each event in order, done its own way; rebuild, verify and catch-up then use it for
+their pages. If a page's unit or `apply_batch` raises anything but `ProjectionFailed`, the
+page's transaction is rolled back and the page applied again event by event (no unit) in a
+new one, so the failure still names its event (and a page `apply` takes is committed: the
+two are equal by contract, which the rebuild = inline tests check). Inline, a failure to
+flush names the append's first event and the positions being written.
 `apply_seconds` adds up, per projection, the time its `apply`/`apply_batch` took in
 rebuilds and catch-ups (the benchmark reports it: where a rebuild's time goes).
 """
@@ -51,6 +55,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sco_registry.projections import unit
 from sco_registry.projections.base import (
     Projection,
     ProjectionError,
@@ -178,15 +183,39 @@ def apply_page(
     """Apply a page of events in order, with `apply_batch` where the projection has it
     (and `batched`); raises `_ReplayPage` when `apply_batch` fails other than by
     `ProjectionFailed` (the caller rolls back and calls again with `batched=False`)."""
-    if batched and len(events) > 1 and isinstance(projection, BatchProjection):
-        try:
-            projection.apply_batch(conn, tables, events)
-        except ProjectionFailed:
-            raise
-        except Exception as e:
-            raise _ReplayPage() from e
+    if not batched:
+        apply_events(conn, projection, tables, events)
         return
-    apply_events(conn, projection, tables, events)
+    try:
+        if len(events) > 1 and isinstance(projection, BatchProjection):
+            projection.apply_batch(conn, tables, events)
+        else:
+            with unit.buffered(conn) as buffer:
+                apply_events(conn, projection, tables, events)
+                buffer.flush(conn)
+    except ProjectionFailed:
+        raise
+    except Exception as e:
+        raise _ReplayPage() from e
+
+
+def apply_buffered(
+    conn: Connection, projection: Projection, tables: Tables, events: Sequence[RecordedEvent]
+) -> None:
+    """Apply events in order under a unit (`unit.py`), flushed at the end. A failure to
+    write the unit's rows (the events' own failures name them) names the first event and
+    says which positions were being written."""
+    with unit.buffered(conn) as buffer:
+        apply_events(conn, projection, tables, events)
+        try:
+            buffer.flush(conn)
+        except Exception as e:
+            first, last = events[0], events[-1]
+            cause = RuntimeError(
+                f"writing the rows of the events at positions {first.position}-{last.position}:"
+                f" {e.__class__.__name__}: {e}"
+            )
+            raise ProjectionFailed(projection.name, first.position, first.event_id, cause) from e
 
 
 def apply_events(
@@ -276,7 +305,7 @@ class ProjectionRunner:
                 if cp.version is not None or first != 1:
                     continue  # stale or lagging: catch-up or rebuild applies these, in order
                 save_checkpoint(conn, p.name, p.version, last)  # the log's first append
-            apply_events(conn, p, p.tables, events)
+            apply_buffered(conn, p, p.tables, events)
 
     # -- reading ------------------------------------------------------------------------------
 

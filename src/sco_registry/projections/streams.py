@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from sco_registry.projections import statements
+from sco_registry.projections import statements, unit
 from sco_registry.store.base import RecordedEvent
 
 #: What `keep` returns by default, per event: (position, event id, type, data upcast).
@@ -51,10 +51,17 @@ def read(
     key: tuple[str, str],
     columns: Sequence[str] = STREAM_COLUMNS,
 ) -> list[tuple[Any, ...]]:
-    """The kept stream's events as recorded, in position order (tuples of `columns`)."""
-    column, value = key
-    selected = tuple(columns)
+    """The kept stream's events as recorded, in position order (tuples of `columns`).
+    Under a unit (`unit.py`): read from the database once per unit, then from memory."""
+    buffer = unit.active(conn)
+    if buffer is not None:
+        return [tuple(r[c] for c in columns) for r in _cached(conn, buffer, table, key)]
+    return [
+        tuple(r) for r in conn.execute(_select(table, key[0], tuple(columns)), {"w_key": key[1]})
+    ]
 
+
+def _select(table: sa.Table, column: str, selected: tuple[str, ...]) -> sa.Select[Any]:
     def build(t: sa.Table) -> sa.Select[Any]:
         return (
             sa.select(*(t.c[c] for c in selected))
@@ -62,8 +69,22 @@ def read(
             .order_by(t.c.position)
         )
 
-    query = statements.cached(table, ("stream", column, selected), build)
-    return [tuple(r) for r in conn.execute(query, {"w_key": value})]
+    return statements.cached(table, ("stream", column, selected), build)
+
+
+def _cached(
+    conn: Connection, buffer: unit.Unit, table: sa.Table, key: tuple[str, str]
+) -> list[dict[str, Any]]:
+    """The unit's copy of a kept stream (every column), read from the database if needed."""
+    found = buffer.streams.get((table, key[0], key[1]))
+    if found is None:
+        every = tuple(c.name for c in table.columns)
+        found = [
+            dict(zip(every, r, strict=True))
+            for r in conn.execute(_select(table, key[0], every), {"w_key": key[1]})
+        ]
+        buffer.streams[(table, key[0], key[1])] = found
+    return found
 
 
 def add(
@@ -83,5 +104,13 @@ def add(
         "event_type": event.type,
         **values,
     }
-    conn.execute(statements.insert(table), row)
+    buffer = unit.active(conn)
+    if buffer is None:
+        conn.execute(statements.insert(table), row)
+        return row
+    if event.stream_version == 1:
+        buffer.streams[(table, column, value)] = [row]  # a new stream: nothing to read
+    else:
+        _cached(conn, buffer, table, key).append(row)
+    buffer.insert(table, [row])
     return row

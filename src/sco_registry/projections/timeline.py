@@ -45,7 +45,7 @@ from sco_registry.domain.errors import InvalidValue
 from sco_registry.domain.folding import StoredEvent, effective
 from sco_registry.domain.periods import Period, RecordPeriod, record_time_sql
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import bitemporal, statements, streams
+from sco_registry.projections import bitemporal, statements, streams, unit
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
 
@@ -133,8 +133,7 @@ class TimelineProjection(Projection):
             # no correction in its stream could name it: then its row is the last of the
             # stream's derived rows, whose others are the open rows (as `sync` would find).
             streams.add(conn, events, key, event, {"data": data, "record": record})
-            query = statements.cached(facts, "open_count", _open_count)
-            count, fixes = conn.execute(query, {"w_stream_id": stream_id}).one()
+            count, fixes = _open_count_of(conn, facts, stream_id)
             if not fixes:
                 row = fact_row(stream_id, event.position, str(event.event_id), event.type, data)
                 bitemporal.append(
@@ -170,6 +169,16 @@ def _open_count(facts: sa.Table) -> sa.Select[int, int]:
     return sa.select(sa.func.count(), sa.func.count().filter(fixes)).where(
         facts.c.stream_id == sa.bindparam("w_stream_id"), facts.c.recorded_to.is_(None)
     )
+
+
+def _open_count_of(conn: Connection, facts: sa.Table, stream_id: str) -> tuple[int, int]:
+    """`_open_count`'s answer; under a unit, from the stream's open rows it holds."""
+    if unit.active(conn) is not None:
+        rows = bitemporal.open_rows(conn, facts, {"stream_id": stream_id})
+        return len(rows), sum(1 for r in rows if r["kind"] in ("correction", "retraction"))
+    query = statements.cached(facts, "open_count", _open_count)
+    count, fixes = conn.execute(query, {"w_stream_id": stream_id}).one()
+    return int(count), int(fixes)
 
 
 LIVE: Tables = TimelineProjection.define(metadata)

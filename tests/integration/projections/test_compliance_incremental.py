@@ -1,0 +1,146 @@
+"""The compliance model evaluates only what a change can reach (`compliance._Model`): at
+every position of a history (the bundled one, with a correction and a retraction of its
+meetings, and a generated one), the findings known there are exactly `norms.evaluate_all`
+over the facts of the log up to that position, folded afresh here (no read model)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from bench import synthetic
+from sco_registry.domain import catalog, norms
+from sco_registry.domain.corrections import EventCorrected, EventRetracted
+from sco_registry.domain.folding import StoredEvent
+from sco_registry.importer.bundled import load_bundled
+from sco_registry.projections import compliance as cm
+from sco_registry.projections.runner import ProjectionRunner
+from sco_registry.store.base import EventStore, RecordedEvent
+from tests.integration.projections.models_support import import_generated, runner
+from tests.integration.projections.test_compliance import SUMMIT_2003, summit_2003_id
+from tests.integration.projections.test_membership import CITE, new
+
+Row = tuple[object, ...]
+
+
+def _key(norm: str, reading: str, year: int, body: str, outcome: str, text: str, ev: object) -> Row:
+    return (norm, reading, year, body, outcome, text, tuple(ev))  # type: ignore[arg-type]
+
+
+def truths(log: Sequence[RecordedEvent]) -> dict[int, Counter[Row]]:
+    """Position -> the findings `evaluate_all` gives over the log up to it."""
+    streams: dict[str, list[StoredEvent]] = {}
+    facts: dict[str, dict[str, object]] = {}
+    out: dict[int, Counter[Row]] = {}
+    found: Counter[Row] = Counter()
+    for e in log:
+        if cm.relevant(e.stream_id):
+            data = catalog.upcast(e.type, e.schema_version, e.data)
+            streams.setdefault(e.stream_id, []).append(StoredEvent(e.event_id, e.type, data))
+            now = cm.stream_facts(e.stream_id, streams[e.stream_id])
+            if facts.get(e.stream_id) != now:
+                facts[e.stream_id] = now
+                found = Counter(
+                    _key(
+                        f.norm, f.reading, f.year, f.body, str(f.status), f.explanation, f.evidence
+                    )
+                    for f in norms.evaluate_all(cm.norm_facts(facts))  # type: ignore[arg-type]
+                )
+        out[e.position] = found
+    return out
+
+
+async def known(r: ProjectionRunner, position: int) -> Counter[Row]:
+    found = await r.read(lambda c: cm.findings(c, known_at=position))
+    return Counter(
+        _key(f.norm, f.reading, f.year, f.body, str(f.outcome), f.explanation, f.evidence)
+        for f in found
+    )
+
+
+async def check_every_position(store: EventStore, r: ProjectionRunner, least: int = 10) -> None:
+    log = await store.read_all()
+    truth = truths(log)
+    distinct = {tuple(sorted(c.items())) for c in truth.values()}
+    # Negative control: the findings do change along the history (the check is not empty).
+    assert len(distinct) > least
+    for position in sorted(truth):
+        assert await known(r, position) == truth[position], position
+    # Negative control: a position's findings are not those of the end, nor of the start.
+    assert truth[log[-1].position] != truth[log[len(log) // 2].position]
+
+
+async def _with_fixes(store: EventStore) -> None:
+    assert (await load_bundled(store)).ok
+    target = await summit_2003_id(store)
+    fix = EventCorrected(
+        valid_time=None,
+        sources=CITE,
+        stream_id=SUMMIT_2003,
+        event_id=target,
+        reason="a test: the host said otherwise",
+        changes={"host_state": "KZ"},
+    )
+    await store.append(SUMMIT_2003, [new(fix)])
+    gone = EventRetracted(
+        valid_time=None,
+        sources=CITE,
+        stream_id=SUMMIT_2003,
+        event_id=target,
+        reason="a test: no such meeting",
+    )
+    await store.append(SUMMIT_2003, [new(gone)])
+
+
+async def test_the_bundled_history_with_fixes_known_at_every_position(store: EventStore) -> None:
+    r = runner(store)
+    await _with_fixes(store)
+    await check_every_position(store, r)  # inline, one unit per append
+    await r.rebuild("compliance")
+    await check_every_position(store, r)  # rebuilt, one unit per page
+
+
+async def test_a_generated_history_known_at_every_position(store: EventStore) -> None:
+    r = runner(store)
+    await import_generated(store, 11)
+    await check_every_position(store, r, least=3)
+
+
+async def test_a_synthetic_history_known_at_every_position(store: EventStore) -> None:
+    """The benchmark's history (fifteen-odd years: many rotations, members coming and
+    going, corrections and retractions), appended in its big batches, then rebuilt."""
+    r = runner(store)
+    await synthetic.fill(store, 3000)
+    await check_every_position(store, r, least=50)
+    await r.rebuild("compliance")
+    await check_every_position(store, r, least=50)
+
+
+def test_the_groups_together_are_evaluate_all() -> None:
+    """The group rules (`annual`, `rotation_all`, `admissions`, `charter`) over the whole
+    facts give `evaluate_all`'s findings, and a missing group shows (negative control)."""
+    d = cm._parse
+    facts = norms.NormFacts(
+        founded_on=d("2001-06-15"),
+        meetings=(
+            norms.HeldMeeting("meeting/a", cm.HEADS_OF_STATE, d("2001-06-15"), "CN"),
+            norms.HeldMeeting("meeting/b", cm.HEADS_OF_STATE, d("2002-06"), "RU"),
+            norms.HeldMeeting("meeting/c", cm.HEADS_OF_STATE, d("2004"), "RU"),
+            norms.HeldMeeting("meeting/d", cm.ROTATING[1], d("2003-09-23"), "CN"),
+        ),
+        members=(
+            norms.MemberTerm("CN", d("2001-06-15")),
+            norms.MemberTerm("RU", d("2001-06-15")),
+            norms.MemberTerm("KZ", d("2001-06-15"), d("2003")),
+        ),
+        admissions=(norms.Admission("IN", d("2003-07"), None, None, "membership/IN"),),
+        documents=(norms.SignedDocument("document/charter", "charter", d("2002-06"), None),),
+    )
+    groups = [
+        *norms.annual(facts, 2001, 2004),
+        *norms.rotation_all(facts),
+        *norms.admissions(facts, 2001, 2004),
+        *norms.charter(facts, 2004),
+    ]
+    assert Counter(groups) == Counter(norms.evaluate_all(facts))
+    assert Counter(groups[1:]) != Counter(norms.evaluate_all(facts))
