@@ -10,6 +10,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.routing import Mount
 
 from sco_registry.app import create_app
 from sco_registry.bootstrap import Registry, open_registry
@@ -85,6 +86,11 @@ async def serve(url: str, port: int) -> None:
     async with open_registry(Settings(database_url=url)) as registry:
         app = create_app(registry)
         add_plain(app, registry)
+        # The page is mounted at `/`, last: routes added after it would never be reached.
+        pages = [r for r in app.router.routes if isinstance(r, Mount)]
+        for route in pages:
+            app.router.routes.remove(route)
+            app.router.routes.append(route)
         # Keep-alive longer than any pause of the client (uvicorn's default is 5 s: on a busy
         # machine an idle pooled connection closed meanwhile fails the next request).
         config = uvicorn.Config(
