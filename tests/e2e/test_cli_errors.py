@@ -20,12 +20,13 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sco_registry.cli import main, reports, verify_file
+from sco_registry.cli import reports, verify_file
 from sco_registry.db import create_engine, migrate
 from sco_registry.domain.errors import RegistryError
 from sco_registry.importer.format import parse_path
 from sco_registry.store.base import NewEvent
 from sco_registry.store.sql import SqlEventStore
+from tests.cli_run import run, sqlite
 from tests.pg import run_in_thread
 
 # A traceback printed by a thread or a finalizer (after `main` returned) fails the test too.
@@ -37,32 +38,6 @@ pytestmark = [
 URL_ENV = "SCO_REGISTRY_DATABASE_URL"
 UNREACHABLE_PG = "postgresql+asyncpg://postgres@127.0.0.1:1/registry"  # nothing listens on 1
 NOT_MIGRATED = "database not migrated: run sco-registry migrate"
-
-
-def sqlite(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def error_line(self) -> str:
-        """The one line on stderr, checked to be the only one and well formed."""
-        lines = self.err.splitlines()
-        assert len(lines) == 1, self.err
-        assert lines[0].startswith("error: ["), self.err
-        return lines[0]
-
-
-def run(capfd: pytest.CaptureFixture[str], *argv: str) -> Run:
-    capfd.readouterr()
-    code = main(list(argv))
-    out, err = capfd.readouterr()
-    assert "Traceback" not in out + err
-    return Run(code, out, err)
 
 
 def deep_json(path: Path, depth: int = 100_000) -> Path:

@@ -257,8 +257,9 @@ def meetings(
     if as_of is not None:
         columns.append(asof.answer_column(table, as_of, span, asof.Rule.OCCASION))
     where = _filters(
-        table, body, host_state, format, status, year_from, year_to, ordinal, known_at, as_of, span
-    )
+        table, body, host_state, format, status, year_from, year_to, ordinal, known_at,
+        as_of=as_of, span=span,
+    )  # fmt: skip
     query = sa.select(*columns).where(*where)
     found = [_row(m) for m in conn.execute(query).mappings()]
     return sorted(found, key=_sort_key, reverse=descending)
@@ -274,8 +275,9 @@ def _filters(
     year_to: int | None,
     ordinal: int | None,
     known_at: int | None,
-    as_of: asof.AsOf | None,
-    span: Span,
+    *,
+    as_of: asof.AsOf | None = None,
+    span: Span = Span.SOMETIME,
 ) -> list[Any]:
     """The WHERE clauses of `meetings`' filters. A year filter compares the start date's
     stored bounds (ISO days: their text order is their date order)."""
@@ -328,10 +330,7 @@ def meetings_page(
     """`meetings` cut by the database: at most `limit` of them in `page_key` order (or its
     reverse), after the key `after`. One indexed query whatever the list's length."""
     table = (tables or LIVE)[ROWS]
-    where = _filters(
-        table, body, host_state, format, status, year_from, year_to, ordinal, known_at, None,
-        Span.SOMETIME,
-    )  # fmt: skip
+    where = _filters(table, body, host_state, format, status, year_from, year_to, ordinal, known_at)
     dated = sa.case((table.c.valid_from.is_(None), 0), else_=1)
     key = (
         dated,
@@ -340,10 +339,7 @@ def meetings_page(
         table.c.record_id,
     )
     if after is not None:
-        bound = sa.tuple_(
-            sa.literal(1 if after[0] else 0), sa.literal(after[1]), sa.literal(after[2]),
-            sa.literal(after[3]),
-        )  # fmt: skip
+        bound = sa.tuple_(*(sa.literal(v) for v in (int(after[0]), *after[1:])))
         row = sa.tuple_(*key)
         where.append(row < bound if descending else row > bound)
     order = [k.desc() if descending else k.asc() for k in key]
@@ -366,10 +362,7 @@ def count_meetings(
 ) -> int:
     """How many meetings `meetings` would give for these filters."""
     table = (tables or LIVE)[ROWS]
-    where = _filters(
-        table, body, host_state, format, status, year_from, year_to, ordinal, known_at, None,
-        Span.SOMETIME,
-    )  # fmt: skip
+    where = _filters(table, body, host_state, format, status, year_from, year_to, ordinal, known_at)
     return int(
         conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
     )

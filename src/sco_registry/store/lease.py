@@ -85,7 +85,7 @@ class PostgresLease:
 
     async def check(self) -> None:
         if self._conn is None:
-            raise LeaseLost("the lease is not held", code="store.lease_lost")
+            raise LeaseLost("the lease is not held")
         try:
             await self._conn.execute(sa.text("SELECT 1"))
         except Exception as e:

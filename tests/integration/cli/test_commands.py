@@ -26,35 +26,11 @@ from sco_registry.graphql.schema import sdl
 from sco_registry.importer.bundled import load_bundled
 from sco_registry.projections import timeline
 from sco_registry.store.chain import averify_events
+from tests.cli_run import Run, run, sqlite
 from tests.pg import run_in_thread
 
 URL_ENV = "SCO_REGISTRY_DATABASE_URL"
 HEADS_OF_STATE = "body/heads_of_state_council"
-
-
-def sqlite(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def error_line(self) -> str:
-        lines = self.err.splitlines()
-        assert len(lines) == 1, self.err
-        assert lines[0].startswith("error: ["), self.err
-        return lines[0]
-
-
-def run(capfd: pytest.CaptureFixture[str], *argv: str) -> Run:
-    capfd.readouterr()
-    code = main(list(argv))
-    out, err = capfd.readouterr()
-    assert "Traceback" not in out + err
-    return Run(code, out, err)
 
 
 async def _load(url: str) -> None:

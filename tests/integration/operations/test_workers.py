@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,10 +116,10 @@ async def _checkpoints(registry: Registry) -> list[int]:
     return [s.checkpoint for s in await registry.projections.status()]
 
 
-async def _until(registry: Registry, done: object, what: str) -> None:
+async def _until(done: Callable[[], Awaitable[bool]], what: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT
-    while not await done():  # type: ignore[operator]
+    while not await done():
         assert loop.time() < deadline, what
         await asyncio.sleep(0.05)
 
@@ -141,7 +141,7 @@ async def test_sigkill_of_the_lease_holder_hands_over_and_nothing_is_applied_twi
         async def started() -> bool:
             return max(await _checkpoints(registry)) > 0
 
-        await _until(registry, started, "the holder never began")
+        await _until(started, "the holder never began")
         # In the middle of the catch-up (the log is several of the workers' pages long).
         assert min(await _checkpoints(registry)) < head
         os.kill(holder.process.pid, signal.SIGKILL)
@@ -153,7 +153,7 @@ async def test_sigkill_of_the_lease_holder_hands_over_and_nothing_is_applied_twi
         async def caught_up() -> bool:
             return min(await _checkpoints(registry)) == head
 
-        await _until(registry, caught_up, "the standby never caught up")
+        await _until(caught_up, "the standby never caught up")
         reports = await registry.projections.verify()
         assert [r.name for r in reports if not r.ok] == []
         assert all(r.position == head for r in reports)
