@@ -245,6 +245,22 @@ async def test_read_all_after_and_limit_and_iter(store: EventStore) -> None:
     assert seen == [2, 3, 4, 5, 6, 7]
 
 
+async def test_iter_all_in_large_pages_is_read_all(store: EventStore) -> None:
+    # Pages above the SQLite inline size, read one page ahead by the SQL store.
+    for i in range(0, 230, 10):
+        await store.append(f"s-{i % 7}", [ev(n) for n in range(i, i + 10)])
+    everything = await store.read_all()
+    for after, size in ((0, 40), (5, 33), (0, 230), (0, 231), (200, 50)):
+        seen = [e async for e in store.iter_all(after=after, batch_size=size)]
+        assert seen == [e for e in everything if e.position > after]
+    # A caller that stops early: the page read ahead is dropped, the store reads on.
+    it = store.iter_all(batch_size=40)
+    first = [await anext(it) for _ in range(45)]
+    await it.aclose()  # type: ignore[attr-defined]
+    assert first == everything[:45]
+    assert [e.position for e in await store.read_all(after=228)] == [229, 230]
+
+
 async def test_hash_chain_links_every_event(store: EventStore) -> None:
     await store.append("a", [ev(1), ev(2)])
     await store.append_many([StreamAppend("b", [ev(3)]), StreamAppend("c", [ev(4)])])

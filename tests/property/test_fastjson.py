@@ -4,6 +4,7 @@ characters, surrogates, non-str keys included). Negative control: orjson alone d
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from typing import Any
@@ -101,3 +102,63 @@ def test_roundtrip_is_the_stdlib_roundtrip(value: Any) -> None:
     got = fastjson.roundtrip(value)
     assert got == want
     assert json.dumps(got) == json.dumps(want)  # same types (1 vs 1.0 vs True)
+
+
+def same(a: Any, b: Any) -> bool:
+    """The same values, types and key order included (1 vs 1.0 vs True, -0.0, NaN)."""
+    return repr(a) == repr(b)
+
+
+def texts_of(value: Any) -> list[str]:
+    """The texts a log's JSON column may hold for `value`: the canonical form, the
+    ASCII-escaped form, and jsonb's spaced form (rows written under revision 0001)."""
+    out = []
+    for kw in (
+        {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False},
+        {"sort_keys": True, "separators": (",", ":")},
+        {"separators": (", ", ": ")},
+    ):
+        with contextlib.suppress(ValueError):
+            out.append(json.dumps(value, **kw))  # type: ignore[arg-type]
+    return out
+
+
+@given(values)
+def test_loads_reads_what_the_standard_library_reads(value: Any) -> None:
+    for text in texts_of(value):
+        assert same(fastjson.loads(text), json.loads(text)), text
+        page = f"[{text},{text}]"
+        assert same(fastjson.loads(page), json.loads(page)), page
+
+
+@given(st.text(alphabet='0123456789-+.eE[]{}:," \\ud\\u00', max_size=40))
+def test_loads_on_arbitrary_text_agrees_or_refuses_alike(text: str) -> None:
+    try:
+        want = json.loads(text)
+    except ValueError as e:
+        try:
+            fastjson.loads(text)
+        except ValueError:
+            return
+        raise AssertionError(f"accepted {text!r}, which the standard library refuses") from e
+    assert same(fastjson.loads(text), want), text
+
+
+def test_loads_beyond_orjson() -> None:
+    for text in (
+        "18446744073709551616",
+        "-9223372036854775809",
+        '{"n":123456789012345678901234567890}',
+        "[1e400, -1e400, NaN]",
+        '"\\ud800"',
+        "9223372036854775807",
+        "1.2345678901234567890123",
+        "[" * 300 + "]" * 300,
+    ):
+        assert same(fastjson.loads(text), json.loads(text)), text
+    assert type(fastjson.loads("18446744073709551616")) is int
+
+
+def test_negative_control_orjson_alone_reads_big_ints_as_floats() -> None:
+    assert type(orjson.loads("18446744073709551616")) is float
+    assert type(json.loads("18446744073709551616")) is int

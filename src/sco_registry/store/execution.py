@@ -33,7 +33,7 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
@@ -100,6 +100,7 @@ class AsyncRunner:
         self._kept: AsyncConnection | None = None
         self._kept_loop: asyncio.AbstractEventLoop | None = None
         self._kept_busy = False
+        self._holds = 0
         self._releasing: set[asyncio.Future[None]] = set()
 
     async def write(self, work: WriteWork[T], hook: Hook | None, *, small: bool = False) -> T:
@@ -155,9 +156,21 @@ class AsyncRunner:
                 await asyncio.shield(conn.invalidate())
             raise
 
+    @contextlib.contextmanager
+    def holding_reader(self) -> Iterator[None]:
+        """Keep the kept connection between the reads made meanwhile, even across turns of
+        the loop (a reader reading one page ahead, `SqlEventStore.iter_all`)."""
+        self._holds += 1
+        try:
+            yield
+        finally:
+            self._holds -= 1
+            if not self._holds:
+                asyncio.get_running_loop().call_soon(self._release_if_idle)
+
     def _release_if_idle(self) -> None:
         conn = self._kept
-        if conn is None or self._kept_busy:
+        if conn is None or self._kept_busy or self._holds:
             return
         self._kept = None
         task = asyncio.ensure_future(conn.close())

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -578,6 +579,54 @@ class SqlEventStore(EventStoreBase):
             READ_ALL if limit is None else READ_ALL_PAGE, params, small=small
         )
 
+    async def iter_all(
+        self, *, after: int = 0, batch_size: int = 1000
+    ) -> AsyncIterator[RecordedEvent]:
+        """All events after `after` in pages of `batch_size`, reading one page ahead: the
+        next page's query runs (in the server, or in a reader thread on SQLite) while this
+        page is decoded and handed out. Each page is the query `read_all(after=last,
+        limit=batch_size)` makes, started once the page before it is known, so the events
+        and their order are exactly those of reading page after page."""
+        if batch_size <= INLINE_ROWS:
+            async for event in super().iter_all(after=after, batch_size=batch_size):
+                yield event
+            return
+        runner = self._runner
+        limit = max(batch_size, 0)
+
+        def start(after: int) -> asyncio.Task[list[Any]]:
+            params = {"after": after, "limit": limit}
+            if isinstance(runner, AsyncRunner):
+                # Rows as the driver gives them; decoded here while the next page is read.
+                async def rows() -> list[Any]:
+                    def work(conn: Connection) -> list[Any]:
+                        return self._driver("read", conn, READ_ALL_PAGE).fetch_all(conn, params)
+
+                    return await runner.read(work)
+
+                return asyncio.ensure_future(rows())
+            # SQLite: decoded in the reader thread too (the loop stays free meanwhile).
+            return asyncio.ensure_future(self._read_events(READ_ALL_PAGE, params))
+
+        hold = runner.holding_reader() if isinstance(runner, AsyncRunner) else nullcontext()
+        with hold:
+            pending: asyncio.Task[list[Any]] | None = start(after)
+            try:
+                while pending is not None:
+                    page = await pending
+                    pending = None
+                    if len(page) == limit:
+                        last = page[-1][0] if isinstance(runner, AsyncRunner) else page[-1].position
+                        pending = start(last)
+                        await asyncio.sleep(0)  # let it send its query before decoding
+                    events = decode_page(page) if isinstance(runner, AsyncRunner) else page
+                    for event in events:
+                        yield event
+            finally:
+                if pending is not None:  # the caller stopped early: the read ahead is not wanted
+                    pending.cancel()
+                    pending.add_done_callback(_retrieve)
+
     async def _read_events(
         self, statement: sa.Select[Any], params: dict[str, Any], *, small: bool = False
     ) -> list[RecordedEvent]:
@@ -638,6 +687,12 @@ class SqlEventStore(EventStoreBase):
             self._listener = None
         await self._runner.close()
         await self._engine.dispose()
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Take a dropped read's outcome, so that a failure is not reported as unretrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _unique_violation(error: DBAPIError) -> bool:

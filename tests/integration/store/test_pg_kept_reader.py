@@ -68,3 +68,33 @@ async def test_a_failed_read_drops_the_kept_connection(migrated_pg_url: str) -> 
         assert runner._kept is not None and runner._kept is not kept
     finally:
         await store.close()
+
+
+async def test_iter_all_reads_its_pages_on_the_kept_connection(migrated_pg_url: str) -> None:
+    store = SqlEventStore(create_engine(migrated_pg_url))
+    runner = store._runner
+    assert isinstance(runner, AsyncRunner)
+    try:
+        for i in range(5):
+            await store.append("s", [NewEvent("A", {"i": i, "j": j}) for j in range(40)])
+        seen = set()
+        count = 0
+        async for _event in store.iter_all(batch_size=50):
+            count += 1
+            await asyncio.sleep(0)  # turns of the loop between events, and between pages
+            if runner._kept is not None:
+                seen.add(id(runner._kept))
+        assert count == 200
+        assert len(seen) == 1  # every page (read one ahead) on the one kept connection
+        await asyncio.sleep(0.05)  # the iteration is over: back to the pool
+        assert runner._kept is None and checked_out(store) == 0
+        # Stopped early, with a page being read ahead: nothing stays checked out.
+        it = store.iter_all(batch_size=50)
+        assert (await anext(it)).position == 1
+        await it.aclose()  # type: ignore[attr-defined]
+        await asyncio.sleep(0.05)
+        assert runner._kept is None and checked_out(store) == 0
+        assert await store.head_position() == 200
+    finally:
+        await store.close()
+    assert checked_out(store) == 0
