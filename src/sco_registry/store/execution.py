@@ -94,14 +94,21 @@ class AsyncRunner:
         self._reader = read_only_engine(engine)
         self._write_lock = asyncio.Lock() if serialize_writes else None
         # PostgreSQL: one read connection kept out of the pool for this store's reads, used
-        # by one read at a time (the others take a pooled one). A pool checkout and return
-        # measured about as long as the read's own round trip (docs/benchmarks.md).
+        # by one read at a time. A pool checkout and return measured about as long as the
+        # read's own round trip (docs/benchmarks.md). Reads made while it is busy (several
+        # tasks reading, or appending in autocommit, at once) take a spare: one kept the
+        # same way (up to MAX_SPARES), else a pooled one that then stays as a spare. All go
+        # back to the pool once no read is in flight at a turn of the loop.
         self._keep_reader = engine.dialect.name == "postgresql"
         self._kept: AsyncConnection | None = None
         self._kept_loop: asyncio.AbstractEventLoop | None = None
         self._kept_busy = False
+        self._spares: list[tuple[AsyncConnection, asyncio.AbstractEventLoop]] = []
+        self._active = 0  # reads in flight on the kept connection or a spare
         self._holds = 0
         self._releasing: set[asyncio.Future[None]] = set()
+
+    MAX_SPARES = 4
 
     async def write(self, work: WriteWork[T], hook: Hook | None, *, small: bool = False) -> T:
         if self._write_lock is None:
@@ -123,17 +130,24 @@ class AsyncRunner:
         return await self.read(work)
 
     async def read(self, work: ReadWork[T], *, small: bool = False) -> T:
-        if self._keep_reader and not self._kept_busy:
-            self._kept_busy = True
-            try:
-                return await self._read_kept(work)
-            finally:
-                self._kept_busy = False
+        if not self._keep_reader:
+            async with self._reader.connect() as conn:
+                return await conn.run_sync(work)
+        self._active += 1
+        try:
+            if not self._kept_busy:
+                self._kept_busy = True
+                try:
+                    return await self._read_kept(work)
+                finally:
+                    self._kept_busy = False
+            return await self._read_spare(work)
+        finally:
+            self._active -= 1
+            if not self._active:
                 # Back to the pool once reads pause: at the loop's next turn, unless the
-                # next read has taken it by then (a caller reading in a row keeps it).
+                # next read has begun by then (a caller reading in a row keeps them).
                 asyncio.get_running_loop().call_soon(self._release_if_idle)
-        async with self._reader.connect() as conn:
-            return await conn.run_sync(work)
 
     async def _read_kept(self, work: ReadWork[T]) -> T:
         loop = asyncio.get_running_loop()
@@ -144,6 +158,29 @@ class AsyncRunner:
             conn = await self._reader.connect()
             self._kept, self._kept_loop = conn, loop
         try:
+            return await self._run_read(conn, work)
+        except BaseException:
+            self._kept = None
+            raise
+
+    async def _read_spare(self, work: ReadWork[T]) -> T:
+        loop = asyncio.get_running_loop()
+        conn: AsyncConnection | None = None
+        while self._spares and conn is None:
+            spare, spare_loop = self._spares.pop()
+            if spare_loop is loop:  # else made on another loop: dropped, as the kept one
+                conn = spare
+        if conn is None:
+            conn = await self._reader.connect()
+        result = await self._run_read(conn, work)
+        if len(self._spares) < self.MAX_SPARES:
+            self._spares.append((conn, loop))
+        else:
+            await conn.close()
+        return result
+
+    async def _run_read(self, conn: AsyncConnection, work: ReadWork[T]) -> T:
+        try:
             result = await conn.run_sync(work)
             if conn.in_transaction():
                 await conn.rollback()
@@ -151,7 +188,6 @@ class AsyncRunner:
         except BaseException:
             # A failed or cancelled read may leave the connection mid-protocol: drop it
             # (the next read opens another).
-            self._kept = None
             with contextlib.suppress(Exception):
                 await asyncio.shield(conn.invalidate())
             raise
@@ -169,18 +205,28 @@ class AsyncRunner:
                 asyncio.get_running_loop().call_soon(self._release_if_idle)
 
     def _release_if_idle(self) -> None:
-        conn = self._kept
-        if conn is None or self._kept_busy or self._holds:
+        if self._active or self._holds:
             return
-        self._kept = None
-        task = asyncio.ensure_future(conn.close())
-        self._releasing.add(task)
-        task.add_done_callback(self._releasing.discard)
+        loop = asyncio.get_running_loop()
+        conns = [c for c, spare_loop in self._spares if spare_loop is loop]
+        self._spares.clear()
+        if self._kept is not None:
+            conns.append(self._kept)
+            self._kept = None
+        for conn in conns:
+            task = asyncio.ensure_future(conn.close())
+            self._releasing.add(task)
+            task.add_done_callback(self._releasing.discard)
 
     async def close(self) -> None:
+        loop = asyncio.get_running_loop()
         conn, self._kept = self._kept, None
-        if conn is not None and self._kept_loop is asyncio.get_running_loop():
+        if conn is not None and self._kept_loop is loop:
             await conn.close()
+        spares, self._spares = self._spares, []
+        for spare, spare_loop in spares:
+            if spare_loop is loop:
+                await spare.close()
         if self._releasing:
             await asyncio.gather(*self._releasing, return_exceptions=True)
 

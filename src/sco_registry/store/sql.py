@@ -188,11 +188,12 @@ class SqlEventStore(EventStoreBase):
                 runner = self._runner
                 assert isinstance(runner, AsyncRunner)
 
-                def call(conn: Connection) -> AppendResult:
-                    answer = self._pg_call(conn).fetch_one(conn, params)
-                    return _call_result(batches, key, answer)
+                def call(conn: Connection) -> Sequence[Any]:
+                    return self._pg_call(conn).fetch_one(conn, params)
 
-                return await runner.autocommit(call)
+                # The answer is judged outside the unit: a refusal (a version conflict) is
+                # not a failed read, and keeps the connection (a failure drops it).
+                return _call_result(batches, key, await runner.autocommit(call))
 
             def work(conn: Connection, before_commit: Callable[[], None] | None) -> AppendResult:
                 answer = self._pg_call(conn).fetch_one(conn, params)

@@ -98,3 +98,53 @@ async def test_iter_all_reads_its_pages_on_the_kept_connection(migrated_pg_url: 
     finally:
         await store.close()
     assert checked_out(store) == 0
+
+
+async def test_concurrent_readers_and_refused_appends_keep_their_connections(
+    migrated_pg_url: str,
+) -> None:
+    from sqlalchemy import event
+
+    from sco_registry.store.errors import WrongExpectedVersion
+
+    store = SqlEventStore(create_engine(migrated_pg_url))
+    runner = store._runner
+    assert isinstance(runner, AsyncRunner)
+    checkouts = 0
+
+    def count(*_args: Any) -> None:
+        nonlocal checkouts
+        checkouts += 1
+
+    event.listen(store._engine.sync_engine, "checkout", count)
+    try:
+        await store.append("s", [NewEvent("A", {})])
+        conflicts = 0
+
+        async def writer() -> None:
+            nonlocal conflicts
+            for _ in range(25):
+                version = await store.stream_version("s")
+                try:
+                    await store.append("s", [NewEvent("B", {})], version)
+                except WrongExpectedVersion:
+                    conflicts += 1
+
+        before = checkouts
+        await asyncio.gather(*(writer() for _ in range(4)))
+        assert conflicts > 0  # refusals happened, and did not cost a connection
+        # Four tasks reading and appending at once: the kept connection and three spares,
+        # each taken from the pool once (without spares: one checkout per read).
+        assert checkouts - before <= 1 + runner.MAX_SPARES
+        assert await store.head_position() == 101 - conflicts
+        await asyncio.sleep(0.05)  # reads pause: every one of them back to the pool
+        assert runner._kept is None and not runner._spares and checked_out(store) == 0
+        # A refused append does not drop the kept connection.
+        assert await store.stream_version("s") == 101 - conflicts
+        kept = runner._kept
+        with pytest.raises(WrongExpectedVersion):
+            await store.append("s", [NewEvent("C", {})], 3)
+        assert runner._kept is kept is not None
+    finally:
+        await store.close()
+    assert checked_out(store) == 0
