@@ -28,6 +28,8 @@ columns (events, sources, evidence) compare by value, as SQLite and PostgreSQL r
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -185,7 +187,7 @@ def append(
     if not rows:
         return []
     ordinal = "ordinal" in table.c
-    recorded_at = format_timestamp(event.recorded_at)
+    recorded_at = record_time(event)
     made = [
         {
             **scope,
@@ -209,3 +211,14 @@ def append(
     buffer.insert(table, made)
     opened.extend(made)
     return made
+
+
+@functools.lru_cache(maxsize=8192)
+def _timestamp(value: dt.datetime) -> str:
+    return format_timestamp(value)
+
+
+def record_time(event: RecordedEvent) -> str:
+    """`format_timestamp(event.recorded_at)`, made once per record time for the models that
+    apply the same page in turn (cached by value: equal datetimes, one text)."""
+    return _timestamp(event.recorded_at)

@@ -11,6 +11,7 @@ scratch table's for the rebuild that made it), then executed with the event's va
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -59,30 +60,61 @@ def json_text(value: Any) -> str:
 
 
 class _RowWrite:
-    """An INSERT (or an UPDATE of executemany parameters) compiled for one dialect, run on
-    the DBAPI cursor (`store/statements.DriverStatement`), its JSON parameters encoded
-    here (`json_text`) rather than by SQLAlchemy, one row at a time."""
+    """An INSERT (or an UPDATE of executemany parameters) compiled for one dialect
+    (`store/statements.DriverStatement`: SQLAlchemy's SQL, the parameters' bind processors)
+    and run on the DBAPI cursor, its JSON parameters encoded here (`json_text`, None as
+    JSON `null`), the others through their type's bind processor, where it has one (None
+    left as NULL), as `Connection.execute` would."""
 
     def __init__(self, statement: sa.Insert | sa.Update, table: sa.Table, dialect: Dialect,
                  keys: tuple[str, ...]) -> None:  # fmt: skip
         json_columns = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
-        self.driver = DriverStatement(
+        driver = DriverStatement(
             statement,  # type: ignore[arg-type]  # compiled alike; no result columns
             dialect,
             keys if isinstance(statement, sa.Insert) else (),
             json_columns,
         )
-        self.names = self.driver.names
-        self.json = frozenset(n for n in self.names if n in json_columns)
-        self.keys = keys
+        if driver.literals:
+            raise ValueError(f"{table.name}: a write with values bound in the statement")
+        self.sql = driver.sql
+        self.error_class = driver.error_class
+        names = driver.names
+        self.get: Callable[[Mapping[str, Any]], tuple[Any, ...]] = (
+            operator.itemgetter(*names) if len(names) > 1 else lambda r: (r[names[0]],)
+        )
+        self.json = tuple(i for i, n in enumerate(names) if n in json_columns)
+        self.processed = tuple(
+            (i, proc)
+            for i, proc in enumerate(driver.bind_processors)
+            if proc is not None and names[i] not in json_columns
+        )
 
     def run(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        names, encoded = self.names, self.json
-        if encoded:
-            values = [tuple(json_text(r[n]) if n in encoded else r[n] for n in names) for r in rows]
+        get, encoded, processed = self.get, self.json, self.processed
+        params: list[Sequence[Any]]
+        if not encoded and not processed:
+            params = [get(r) for r in rows]
         else:
-            values = [tuple(r[n] for n in names) for r in rows]
-        self.driver.execute_rows(conn, values)
+            params = []
+            for r in rows:
+                values = list(get(r))
+                for i in encoded:
+                    values[i] = json_text(values[i])
+                for i, proc in processed:
+                    if values[i] is not None:
+                        values[i] = proc(values[i])
+                params.append(values)
+        dbapi_connection = conn.connection.dbapi_connection
+        assert dbapi_connection is not None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.executemany(self.sql, params)
+        except self.error_class as e:
+            wrapped = sa.exc.DBAPIError.instance(self.sql, params, e, self.error_class)
+            raise wrapped from e
+        finally:
+            cursor.close()
 
 
 def write_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
