@@ -39,7 +39,8 @@ page's transaction is rolled back and the page applied again event by event (no 
 new one, so the failure still names its event (and a page `apply` takes is committed: the
 two are equal by contract, which the rebuild = inline tests check). Inline, a failure to
 flush names the append's first event and the positions being written.
-Each page is applied with the cyclic garbage collector paused (`_collector_paused`).
+Each page is read and applied with the cyclic garbage collector paused
+(`_collector_paused`).
 `apply_seconds` adds up, per projection, the time its `apply`/`apply_batch` took in
 rebuilds and catch-ups (the benchmark reports it: where a rebuild's time goes).
 """
@@ -236,8 +237,8 @@ def apply_events(
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a page is applied (rebuild, verify, catch-up),
-    back on after it (as it was: left off if it was off). A page allocates some hundred
+    """The cyclic garbage collector off while a page is read or applied (rebuild, verify,
+    catch-up), back on after it (as it was: left off if it was off). A page allocates some hundred
     thousand dicts and tuples, nearly all freed by reference counting; the collections they
     trigger, each a walk over the young objects and, every so often, over the whole heap,
     took a quarter to a third of a rebuild's apply time. Memory stays bounded: the garbage in
@@ -389,7 +390,8 @@ class ProjectionRunner:
         while True:
             cp = await self.host.run_projection_read(lambda c: read_checkpoint(c, p.name))
             self._refuse_stale(p, cp)
-            events = await self.host.read_all(after=cp.position, limit=self.batch_size)
+            with _collector_paused():  # a page's events: some thousand objects each
+                events = await self.host.read_all(after=cp.position, limit=self.batch_size)
             if not events:
                 return total
 
@@ -466,7 +468,8 @@ class ProjectionRunner:
         label = ps[0].name if len(ps) == 1 else f"{len(ps)} projections"
         while until is None or position < until:
             limit = self.batch_size if until is None else min(self.batch_size, until - position)
-            events = await self.host.read_all(after=position, limit=limit)
+            with _collector_paused():  # a page's events: some thousand objects each
+                events = await self.host.read_all(after=position, limit=limit)
             if not events:
                 break
 
