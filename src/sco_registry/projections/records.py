@@ -95,7 +95,7 @@ class RecordProjection(Projection):
         stream = streams.keep(conn, tables[EVENTS], ("record_id", record), event, {"data": data})
         buffer = unit.active(conn)
         memo = None if buffer is None else buffer.memo.setdefault(("records", tables[EVENTS]), {})
-        derived = self.derive([(r[0], r[1], r[2], r[3]) for r in stream], memo)
+        derived = self.derive(stream, memo)  # tuples of STREAM_COLUMNS
         bitemporal.sync(
             conn,
             tables[ROWS],

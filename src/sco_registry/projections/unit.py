@@ -26,9 +26,12 @@ recorded), only read from memory instead of the database. Nothing else may read 
 buffered table during the unit (the models' own reads go through the helpers: the one
 rule of this module).
 
-The invariant that makes the caches right: a stream (a scope) with buffered writes is
-always in the cache, because a write goes through the cache (loading it first, or starting
-it empty when the caller knows the stream or the scope is new).
+The invariant that makes the caches right: a scope with buffered writes is always in the
+cache, because a write goes through the cache (loading it first, or starting it empty when
+the caller knows the scope is new); a kept stream with buffered writes is in the cache, or
+not read in this unit at all, its rows added in the unit then kept as its tail
+(`stream_tails`), which follows the rows read from the database when it is read (the
+unit's events come after those the database holds).
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ class Unit:
     def _reset(self) -> None:
         # A kept stream's rows (dicts of the table's columns), in position order.
         self.streams: dict[StreamKey, list[dict[str, Any]]] = {}
+        # The rows added in this unit to a kept stream not read in it (`streams.add`): they
+        # follow its rows in the database, and join them when it is read.
+        self.stream_tails: dict[StreamKey, list[dict[str, Any]]] = {}
         # A scope's open rows (dicts of the table's columns): read once, then kept here.
         self.open: dict[ScopeKey, list[dict[str, Any]]] = {}
         # Rows to insert, per table (a row closed in this unit carries its recorded_to).
