@@ -19,6 +19,7 @@ read functions (the record-time condition, the valid-time answers) are here too.
 from __future__ import annotations
 
 import abc
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -238,11 +239,16 @@ class DerivedProjection(Projection):
                 conn,
                 tables[name],
                 scope={self.key: record_id},
-                content=[c for c, _, _ in content],
+                content=_names(content),
                 derived=derived.get(name, []),
                 event=event,
                 new_scope=event.stream_version == 1,
             )
+
+
+@functools.lru_cache(maxsize=64)
+def _names(content: Content) -> tuple[str, ...]:
+    return tuple(c for c, _, _ in content)
 
 
 # --- for the read functions ------------------------------------------------------------------

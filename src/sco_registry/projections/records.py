@@ -19,6 +19,7 @@ diff of every model; here a scope of one open row at most).
 from __future__ import annotations
 
 import abc
+import functools
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -53,7 +54,7 @@ class RecordProjection(Projection):
 
     @classmethod
     def content(cls) -> tuple[str, ...]:
-        return (*(c for c, _ in cls.columns), *VALID, "events", "sources")
+        return _content(cls.columns)
 
     @classmethod
     def define(cls, target: sa.MetaData, suffix: str = "") -> Tables:
@@ -198,6 +199,11 @@ def source_key(source: Any) -> str:
         return orjson.dumps(source, option=_SOURCE_OPTIONS, default=str).decode("utf-8")
     except orjson.JSONEncodeError:
         return _stdlib_key(source)
+
+
+@functools.lru_cache(maxsize=16)
+def _content(columns: tuple[Column, ...]) -> tuple[str, ...]:
+    return (*(c for c, _ in columns), *VALID, "events", "sources")
 
 
 def known(table: sa.Table, known_at: int | None) -> sa.ColumnElement[bool] | sa.TextClause:
