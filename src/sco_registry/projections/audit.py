@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sco_registry.domain.corrections import CORRECTION_TYPES
-from sco_registry.projections import statements, unit
+from sco_registry.projections import bitemporal, statements, unit
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
-from sco_registry.store.chain import GENESIS_HASH, format_timestamp, parse_timestamp
+from sco_registry.store.chain import GENESIS_HASH, parse_timestamp
 
 EVENTS = "audit_events"
 
@@ -91,7 +91,7 @@ class AuditProjection(Projection):
             "stream_version": event.stream_version,
             "record_id": None if record_id is None else str(record_id),
             "event_type": event.type,
-            "recorded_at": format_timestamp(event.recorded_at),
+            "recorded_at": bitemporal.record_time(event),
             "actor": event.actor,
             "correlation_id": _text(event.correlation_id),
             "causation_id": _text(event.causation_id),

@@ -28,10 +28,13 @@ columns (events, sources, evidence) compare by value, as SQLite and PostgreSQL r
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -39,10 +42,30 @@ from sco_registry.projections import statements, unit
 from sco_registry.store.base import RecordedEvent
 from sco_registry.store.chain import format_timestamp
 
+_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+_dumps = orjson.dumps
+_JSONEncodeError = orjson.JSONEncodeError
+_stdlib = json.JSONEncoder(
+    sort_keys=True, default=str, separators=(",", ":"), ensure_ascii=False
+).encode
+
 
 def fingerprint(row: Mapping[str, Any] | sa.RowMapping, content: Sequence[str]) -> str:
-    """The content columns of a row (derived or read back), as one comparable text."""
-    return json.dumps({c: row[c] for c in content}, sort_keys=True, default=str)
+    """The content columns of a row (derived or read back), as one comparable text: sorted
+    keys, anything not JSON as its `str` (dates, datetimes, subclasses of `str` and `int`,
+    dataclasses included, as the standard library's `default=str` does). orjson writes it;
+    what orjson refuses (keys not `str`, ints beyond 64 bits) the standard library writes,
+    with the same separators, so that a plain value has the same text either way."""
+    values = {c: row[c] for c in content}
+    try:
+        return _dumps(values, option=_OPTIONS, default=str).decode("utf-8")
+    except _JSONEncodeError:
+        return _stdlib(values)
 
 
 def open_rows(
@@ -102,9 +125,13 @@ def sync(
         rows = [(ordinal_base + i, row) for i, row in enumerate(derived)]
         append(conn, table, scope=scope, rows=rows, event=event)
         return len(derived)
+    content = tuple(content)
+    # Under a unit, a row's fingerprint is computed once: the unit keeps it with the row.
+    known = None if buffer is None else buffer.fingerprints
+    prints = [fingerprint(row, content) for row in derived]
     wanted: dict[str, list[int]] = {}
-    for i, row in enumerate(derived):
-        wanted.setdefault(fingerprint(row, content), []).append(i)
+    for i, text in enumerate(prints):
+        wanted.setdefault(text, []).append(i)
     kept: set[int] = set()
     key = [c.name for c in table.primary_key.columns]
     closed: list[dict[str, Any]] = []
@@ -112,7 +139,16 @@ def sync(
     still: list[dict[str, Any]] = []
     for row in current:
         if where is None or where(row):
-            matches = wanted.get(fingerprint(row, content))
+            if known is None:
+                text = fingerprint(row, content)
+            else:
+                found = known.get((id(row), content))
+                if found is None:
+                    text = fingerprint(row, content)
+                    known[(id(row), content)] = (row, text)
+                else:
+                    text = found[1]
+            matches = wanted.get(text)
             if not matches:
                 if buffer is not None and id(row) in buffer.pending:
                     row["recorded_to"] = event.position  # type: ignore[index]  # the unit's
@@ -130,7 +166,11 @@ def sync(
     elif closed:
         conn.execute(statements.cached(table, "close", unit.close_statement), closed)
     rows = [(ordinal_base + i, row) for i, row in enumerate(derived) if i not in kept]
-    append(conn, table, scope=scope, rows=rows, event=event)
+    made = append(conn, table, scope=scope, rows=rows, event=event)
+    if known is not None and made:
+        opened = [i for i in range(len(derived)) if i not in kept]
+        for i, row in zip(opened, made, strict=True):
+            known[(id(row), content)] = (row, prints[i])
     return len(derived)
 
 
@@ -141,12 +181,13 @@ def append(
     scope: Mapping[str, Any],
     rows: Sequence[tuple[int, Mapping[str, Any]]],
     event: RecordedEvent,
-) -> None:
-    """Open `rows` ((ordinal, content) pairs) in `scope` as of `event`, closing nothing."""
+) -> list[dict[str, Any]]:
+    """Open `rows` ((ordinal, content) pairs) in `scope` as of `event`, closing nothing;
+    returns the rows made (the table's columns), in the order of `rows`."""
     if not rows:
-        return
+        return []
     ordinal = "ordinal" in table.c
-    recorded_at = format_timestamp(event.recorded_at)
+    recorded_at = record_time(event)
     made = [
         {
             **scope,
@@ -161,7 +202,7 @@ def append(
     buffer = unit.active(conn)
     if buffer is None:
         conn.execute(statements.insert(table), made)
-        return
+        return made
     key = unit.scope_key(table, scope)
     opened = buffer.open.get(key)
     if opened is None:
@@ -169,3 +210,15 @@ def append(
         opened = buffer.open[key] = [dict(r) for r in _select_open(conn, table, scope)]
     buffer.insert(table, made)
     opened.extend(made)
+    return made
+
+
+@functools.lru_cache(maxsize=8192)
+def _timestamp(value: dt.datetime) -> str:
+    return format_timestamp(value)
+
+
+def record_time(event: RecordedEvent) -> str:
+    """`format_timestamp(event.recorded_at)`, made once per record time for the models that
+    apply the same page in turn (cached by value: equal datetimes, one text)."""
+    return _timestamp(event.recorded_at)

@@ -19,9 +19,10 @@ read functions (the record-time condition, the valid-time answers) are here too.
 from __future__ import annotations
 
 import abc
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -38,7 +39,7 @@ from sco_registry.domain.periods import (
     valid_time_sql,
 )
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import bitemporal, streams
+from sco_registry.projections import bitemporal, streams, unit
 from sco_registry.projections.base import Position, Projection, Tables
 from sco_registry.store.base import RecordedEvent
 
@@ -63,6 +64,9 @@ EVENT_COLUMNS: Content = (
 VALID_COLUMNS: Content = tuple((c, TEXT, True) for c in VALID)
 
 
+_UNPARSED: Any = object()
+
+
 @dataclass(frozen=True, slots=True)
 class Held:
     """One effective event of a stream: data as corrected, the events that made it (its
@@ -75,20 +79,50 @@ class Held:
     position: int
     events: list[dict[str, Any]]
     sources: list[Any]
+    # `date`, parsed on first use (a derivation sorts by it, asking it again and again).
+    _date: Any = field(default=_UNPARSED, init=False, repr=False, compare=False)
 
     @property
     def date(self) -> PartialDate | None:
-        raw = self.data.get("valid_time")
-        return PartialDate.parse(raw) if isinstance(raw, str) else None
+        found = self._date
+        if found is _UNPARSED:
+            raw = self.data.get("valid_time")
+            found = PartialDate.parse(raw) if isinstance(raw, str) else None
+            object.__setattr__(self, "_date", found)
+        return found  # type: ignore[no-any-return]
 
     def date_of(self, field: str) -> PartialDate | None:
         raw = self.data.get(field)
         return PartialDate.parse(raw) if isinstance(raw, str) else None
 
 
-def held(stream: Sequence[tuple[int, str, str, Mapping[str, Any]]]) -> list[Held]:
+def held(
+    stream: Sequence[tuple[int, str, str, Mapping[str, Any]]],
+    memo: dict[int, Held] | None = None,
+) -> list[Held]:
     """The stream (position, event id, type, data upcast; in position order, corrections
-    included) as it now holds, each event with the corrections that changed it."""
+    included) as it now holds, each event with the corrections that changed it. `memo` (a
+    unit's): with no correction or retraction in the stream, each event is held as
+    recorded, at its index in the stream, so its `Held` is made once per unit (by
+    position: a kept stream's events do not change, later events only follow them)."""
+    if not any(event_type in CORRECTION_TYPES for _, _, event_type, _ in stream):
+        out: list[Held] = []
+        for index, (position, event_id, event_type, data) in enumerate(stream):
+            found = None if memo is None else memo.get(position)
+            if found is None:
+                found = Held(
+                    index=index,
+                    event_type=event_type,
+                    data=data,
+                    event_id=event_id,
+                    position=position,
+                    events=[{"event_id": event_id, "position": position}],
+                    sources=list(data.get("sources") or []),
+                )
+                if memo is not None:
+                    memo[position] = found
+            out.append(found)
+        return out
     positions = {event_id: position for position, event_id, _, _ in stream}
     fixes: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
     for _, event_id, event_type, data in stream:
@@ -193,17 +227,28 @@ class DerivedProjection(Projection):
         stream = streams.keep(
             conn, tables[self.events_table], ("stream_id", record_id), event, {"data": data}
         )
-        derived = self.derive(record_id, held([(r[0], r[1], r[2], r[3]) for r in stream]))
+        buffer = unit.active(conn)
+        memo = (
+            None
+            if buffer is None
+            else buffer.memo.setdefault(("held", tables[self.events_table]), {})
+        )
+        derived = self.derive(record_id, held(stream, memo))  # tuples of STREAM_COLUMNS
         for name, content in self.row_tables.items():
             bitemporal.sync(
                 conn,
                 tables[name],
                 scope={self.key: record_id},
-                content=[c for c, _, _ in content],
+                content=_names(content),
                 derived=derived.get(name, []),
                 event=event,
                 new_scope=event.stream_version == 1,
             )
+
+
+@functools.lru_cache(maxsize=64)
+def _names(content: Content) -> tuple[str, ...]:
+    return tuple(c for c, _, _ in content)
 
 
 # --- for the read functions ------------------------------------------------------------------

@@ -50,7 +50,7 @@ from sco_registry.domain.periods import (
     valid_time_sql,
 )
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import bitemporal, streams
+from sco_registry.projections import bitemporal, streams, unit
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.projections.derived import Held, held, in_valid_order, started_ended
 from sco_registry.store.base import RecordedEvent
@@ -121,12 +121,14 @@ class MembershipProjection(Projection):
         state = event.stream_id[len(STREAM_PREFIX) :]
         data = catalog.upcast(event.type, event.schema_version, event.data)
         stream = streams.keep(conn, tables[CHANGES], ("state", state), event, {"data": data})
+        buffer = unit.active(conn)
+        memo = None if buffer is None else buffer.memo.setdefault(("held", tables[CHANGES]), {})
         bitemporal.sync(
             conn,
             tables[PERIODS],
             scope={"state": state},
             content=CONTENT,
-            derived=derive([(r[0], r[1], r[2], r[3]) for r in stream]),
+            derived=derive(stream, memo),  # tuples of STREAM_COLUMNS
             event=event,
             new_scope=event.stream_version == 1,
         )
@@ -137,11 +139,15 @@ LIVE: Tables = MembershipProjection.define(metadata)
 MembershipProjection.tables = LIVE
 
 
-def derive(stream: Sequence[tuple[int, str, str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+def derive(
+    stream: Sequence[tuple[int, str, str, Mapping[str, Any]]],
+    memo: dict[int, Held] | None = None,
+) -> list[dict[str, Any]]:
     """A state's status periods (content columns) from its membership stream as recorded:
-    (position, event id, type, data upcast) in position order, corrections included."""
+    (position, event id, type, data upcast) in position order, corrections included.
+    `memo`: a unit's, for `derived.held`."""
     by_org: dict[str, list[Held]] = {}
-    for h in held(stream):
+    for h in held(stream, memo):
         by_org.setdefault(str(h.data["organization_id"]), []).append(h)
     out: list[dict[str, Any]] = []
     for org in sorted(by_org):

@@ -19,11 +19,14 @@ diff of every model; here a scope of one open row at most).
 from __future__ import annotations
 
 import abc
+import functools
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -31,7 +34,7 @@ from sco_registry.domain import catalog
 from sco_registry.domain.corrections import CORRECTION_TYPES
 from sco_registry.domain.folding import StoredEvent, effective
 from sco_registry.domain.periods import record_time_sql
-from sco_registry.projections import bitemporal, streams
+from sco_registry.projections import bitemporal, streams, unit
 from sco_registry.projections.base import Position, Projection, Tables
 from sco_registry.store.base import RecordedEvent
 
@@ -51,7 +54,7 @@ class RecordProjection(Projection):
 
     @classmethod
     def content(cls) -> tuple[str, ...]:
-        return (*(c for c, _ in cls.columns), *VALID, "events", "sources")
+        return _content(cls.columns)
 
     @classmethod
     def define(cls, target: sa.MetaData, suffix: str = "") -> Tables:
@@ -91,7 +94,9 @@ class RecordProjection(Projection):
         record = event.stream_id
         data = catalog.upcast(event.type, event.schema_version, event.data)
         stream = streams.keep(conn, tables[EVENTS], ("record_id", record), event, {"data": data})
-        derived = self.derive([(r[0], r[1], r[2], r[3]) for r in stream])
+        buffer = unit.active(conn)
+        memo = None if buffer is None else buffer.memo.setdefault(("records", tables[EVENTS]), {})
+        derived = self.derive(stream, memo)  # tuples of STREAM_COLUMNS
         bitemporal.sync(
             conn,
             tables[ROWS],
@@ -103,10 +108,27 @@ class RecordProjection(Projection):
         )
 
     def derive(
-        self, stream: Sequence[tuple[int, str, str, Mapping[str, Any]]]
+        self,
+        stream: Sequence[tuple[int, str, str, Mapping[str, Any]]],
+        memo: dict[int, _Held] | None = None,
     ) -> dict[str, Any] | None:
         """The record's content from its stream as recorded: (position, event id, type, data
-        upcast) in position order, corrections included."""
+        upcast) in position order, corrections included. `memo` (a unit's): each event's
+        `StoredEvent` and sources by position, made once per unit (the kept stream's events
+        do not change)."""
+        if not any(event_type in CORRECTION_TYPES for _, _, event_type, _ in stream):
+            # Nothing corrected or retracted: the stream as recorded is the stream held
+            # (`effective` would copy each event as it is), folded without copying it.
+            held_as_recorded = [_held(memo, *e) for e in stream]
+            facts = self.facts([h.stored for h in held_as_recorded])
+            if facts is None:
+                return None
+            made = [{"event_id": h.event_id, "position": h.position} for h in held_as_recorded]
+            unique: dict[str, Any] = {}
+            for h in held_as_recorded:
+                for text, source in h.sources:
+                    unique[text] = source
+            return {**facts, "events": made, "sources": list(unique.values())}
         positions = {event_id: position for position, event_id, _, _ in stream}
         fixes: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
         for _, event_id, event_type, data in stream:
@@ -116,7 +138,7 @@ class RecordProjection(Projection):
         facts = self.facts(held)
         if facts is None:
             return None
-        made: list[dict[str, Any]] = []
+        made = []
         sources: list[Any] = []
         for e in held:
             event_id = str(e.event_id)
@@ -125,8 +147,63 @@ class RecordProjection(Projection):
             for fix, fix_data in fixes.get(event_id, []):
                 made.append({"event_id": fix, "position": positions[fix]})
                 sources.extend(fix_data.get("sources") or [])
-        unique = {json.dumps(s, sort_keys=True, default=str): s for s in sources}
+        unique = {source_key(s): s for s in sources}
         return {**facts, "events": made, "sources": list(unique.values())}
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """An event of a kept stream as `derive` folds it uncorrected: its `StoredEvent`, and
+    its sources each with its `source_key`."""
+
+    position: int
+    event_id: str
+    stored: StoredEvent
+    sources: tuple[tuple[str, Any], ...]
+
+
+def _held(
+    memo: dict[int, _Held] | None,
+    position: int,
+    event_id: str,
+    event_type: str,
+    data: Mapping[str, Any],
+) -> _Held:
+    found = None if memo is None else memo.get(position)
+    if found is None:
+        found = _Held(
+            position,
+            event_id,
+            StoredEvent(uuid.UUID(event_id), event_type, data),
+            tuple((source_key(s), s) for s in data.get("sources") or []),
+        )
+        if memo is not None:
+            memo[position] = found
+    return found
+
+
+_SOURCE_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+_stdlib_key = json.JSONEncoder(sort_keys=True, default=str).encode
+
+
+def source_key(source: Any) -> str:
+    """What makes two sources the same (the row lists each once, the last of equals kept in
+    its first place): their JSON, keys sorted, anything else as its `str`. orjson where it
+    can (sources come from the log's JSON: `str` keys), the standard library otherwise."""
+    try:
+        return orjson.dumps(source, option=_SOURCE_OPTIONS, default=str).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return _stdlib_key(source)
+
+
+@functools.lru_cache(maxsize=16)
+def _content(columns: tuple[Column, ...]) -> tuple[str, ...]:
+    return (*(c for c, _ in columns), *VALID, "events", "sources")
 
 
 def known(table: sa.Table, known_at: int | None) -> sa.ColumnElement[bool] | sa.TextClause:

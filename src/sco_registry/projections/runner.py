@@ -39,16 +39,20 @@ page's transaction is rolled back and the page applied again event by event (no 
 new one, so the failure still names its event (and a page `apply` takes is committed: the
 two are equal by contract, which the rebuild = inline tests check). Inline, a failure to
 flush names the append's first event and the positions being written.
+Each page is read and applied with the cyclic garbage collector paused
+(`_collector_paused`).
 `apply_seconds` adds up, per projection, the time its `apply`/`apply_batch` took in
 rebuilds and catch-ups (the benchmark reports it: where a rebuild's time goes).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -231,6 +235,23 @@ def apply_events(
             raise ProjectionFailed(projection.name, event.position, event.event_id, e) from e
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a page is read or applied (rebuild, verify,
+    catch-up), back on after it (as it was: left off if it was off). A page allocates some hundred
+    thousand dicts and tuples, nearly all freed by reference counting; the collections they
+    trigger, each a walk over the young objects and, every so often, over the whole heap,
+    took a quarter to a third of a rebuild's apply time. Memory stays bounded: the garbage in
+    cycles, if any, is a page's, collected once the collector is back."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _recreate(conn: Connection, tables: Tables) -> None:
     for table in tables.values():
         table.drop(conn, checkfirst=True)
@@ -337,7 +358,8 @@ class ProjectionRunner:
     ) -> None:
         started = time.perf_counter()
         try:
-            apply_page(conn, p, tables, events, batched=batched)
+            with _collector_paused():
+                apply_page(conn, p, tables, events, batched=batched)
         finally:
             self.apply_seconds[p.name] += time.perf_counter() - started
 
@@ -368,7 +390,8 @@ class ProjectionRunner:
         while True:
             cp = await self.host.run_projection_read(lambda c: read_checkpoint(c, p.name))
             self._refuse_stale(p, cp)
-            events = await self.host.read_all(after=cp.position, limit=self.batch_size)
+            with _collector_paused():  # a page's events: some thousand objects each
+                events = await self.host.read_all(after=cp.position, limit=self.batch_size)
             if not events:
                 return total
 
@@ -445,7 +468,8 @@ class ProjectionRunner:
         label = ps[0].name if len(ps) == 1 else f"{len(ps)} projections"
         while until is None or position < until:
             limit = self.batch_size if until is None else min(self.batch_size, until - position)
-            events = await self.host.read_all(after=position, limit=limit)
+            with _collector_paused():  # a page's events: some thousand objects each
+                events = await self.host.read_all(after=position, limit=limit)
             if not events:
                 break
 

@@ -11,7 +11,9 @@ the stream as recorded so far; `add` only adds it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,8 +43,17 @@ def keep(
     (most records are streams of one or two events)."""
     row = add(conn, table, key, event, values)
     if event.stream_version == 1:
-        return [tuple(row[c] for c in columns)]
+        return [_getter(tuple(columns))(row)]
     return read(conn, table, key, columns)
+
+
+@functools.lru_cache(maxsize=64)
+def _getter(columns: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A row's values of `columns`, as a tuple (`operator.itemgetter`, one column too)."""
+    if len(columns) == 1:
+        only = columns[0]
+        return lambda r: (r[only],)
+    return operator.itemgetter(*columns)
 
 
 def read(
@@ -55,7 +66,8 @@ def read(
     Under a unit (`unit.py`): read from the database once per unit, then from memory."""
     buffer = unit.active(conn)
     if buffer is not None:
-        return [tuple(r[c] for c in columns) for r in _cached(conn, buffer, table, key)]
+        get = _getter(tuple(columns))
+        return [get(r) for r in _cached(conn, buffer, table, key)]
     return [
         tuple(r) for r in conn.execute(_select(table, key[0], tuple(columns)), {"w_key": key[1]})
     ]
@@ -83,6 +95,8 @@ def _cached(
             dict(zip(every, r, strict=True))
             for r in conn.execute(_select(table, key[0], every), {"w_key": key[1]})
         ]
+        # The rows `add` kept of it in this unit, not read yet: they follow the database's.
+        found.extend(buffer.stream_tails.pop((table, key[0], key[1]), ()))
         buffer.streams[(table, key[0], key[1])] = found
     return found
 
@@ -111,6 +125,10 @@ def add(
     if event.stream_version == 1:
         buffer.streams[(table, column, value)] = [row]  # a new stream: nothing to read
     else:
-        _cached(conn, buffer, table, key).append(row)
+        found = buffer.streams.get((table, column, value))
+        if found is not None:
+            found.append(row)
+        else:  # not read in this unit: read only if the model asks for it (`_cached`)
+            buffer.stream_tails.setdefault((table, column, value), []).append(row)
     buffer.insert(table, [row])
     return row

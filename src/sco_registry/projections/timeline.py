@@ -31,9 +31,11 @@ undated facts first (`sort_lo` / `sort_hi` are the bounds with "" and "~" for un
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
@@ -128,6 +130,21 @@ class TimelineProjection(Projection):
         if event.metadata.get("record_id") is not None:
             record["record_id"] = str(event.metadata["record_id"])
         key = ("stream_id", stream_id)
+        if event.stream_version == 1 and event.type not in CORRECTION_TYPES:
+            # A stream's first event: its one row is what `derive` makes of it (a fact of
+            # its family, nothing corrected), the scope new.
+            streams.add(conn, events, key, event, {"data": data, "record": record})
+            row = fact_row(stream_id, event.position, str(event.event_id), event.type, data)
+            bitemporal.sync(
+                conn,
+                facts,
+                scope={"stream_id": stream_id},
+                content=CONTENT,
+                derived=[{**row, **_record_columns(record)}],
+                event=event,
+                new_scope=True,
+            )
+            return
         if event.stream_version > 1 and event.type not in CORRECTION_TYPES:
             # A fact that corrects nothing adds its own row and changes no other, as long as
             # no correction in its stream could name it: then its row is the last of the
@@ -260,20 +277,28 @@ def fact_row(
     """A timeline row's content but for its record's columns (`_record_columns`): by
     default a fact of its stream's family with its data (as corrected)."""
     raw = data.get("valid_time")
-    date = PartialDate.parse(raw) if isinstance(raw, str) else None
-    columns = Period(date, date).columns()
     return {
         "kind": kind or stream_id.split("/", 1)[0],
         "event_type": event_type,
         "summary": summarize(event_type, data) if summary is None else summary,
-        **columns,
-        "sort_lo": columns["valid_from_lo"] or LOWEST,
-        "sort_hi": columns["valid_to_hi"] or HIGHEST,
+        **_instant(raw if isinstance(raw, str) else None),
         "event_id": event_id,
         "position": position,
         "corrects_event_id": corrects,
         "sources": list(data.get("sources") or []),
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _instant(raw: str | None) -> Mapping[str, str | None]:
+    """A fact's valid-time columns and sort keys from its date as given (None: undated):
+    the period from that date to itself. Cached (many facts share a date); the caller
+    copies it into its row."""
+    date = None if raw is None else PartialDate.parse(raw)
+    columns: dict[str, str | None] = dict(Period(date, date).columns())
+    columns["sort_lo"] = columns["valid_from_lo"] or LOWEST
+    columns["sort_hi"] = columns["valid_to_hi"] or HIGHEST
+    return MappingProxyType(columns)
 
 
 def _record_columns(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,15 +17,21 @@ page, an append's events) a `Unit` is *active* on the connection (`buffered(conn
   the unit.
 
 `flush` writes it all: per table, one `executemany` of the rows opened, one of the rows
-closed (and a model's own writes, `on_flush`). The database then holds exactly what the
-same events applied one by one would have written: the helpers make the same decisions
-from the same rows (the scope's open rows, the stream as recorded), only read from memory
-instead of the database. Nothing else may read a buffered table during the unit (the
-models' own reads go through the helpers: the one rule of this module).
+closed (and a model's own writes, `on_flush`), on the DBAPI cursor with the JSON columns
+encoded by orjson (`statements.write_rows`: SQLAlchemy's per-row parameter processing and
+the standard library's JSON encoder were most of a flush's time). The database then
+holds exactly what the same events applied one by one would have written: the helpers
+make the same decisions from the same rows (the scope's open rows, the stream as
+recorded), only read from memory instead of the database. Nothing else may read a
+buffered table during the unit (the models' own reads go through the helpers: the one
+rule of this module).
 
-The invariant that makes the caches right: a stream (a scope) with buffered writes is
-always in the cache, because a write goes through the cache (loading it first, or starting
-it empty when the caller knows the stream or the scope is new).
+The invariant that makes the caches right: a scope with buffered writes is always in the
+cache, because a write goes through the cache (loading it first, or starting it empty when
+the caller knows the scope is new); a kept stream with buffered writes is in the cache, or
+not read in this unit at all, its rows added in the unit then kept as its tail
+(`stream_tails`), which follows the rows read from the database when it is read (the
+unit's events come after those the database holds).
 """
 
 from __future__ import annotations
@@ -52,6 +58,9 @@ class Unit:
     def _reset(self) -> None:
         # A kept stream's rows (dicts of the table's columns), in position order.
         self.streams: dict[StreamKey, list[dict[str, Any]]] = {}
+        # The rows added in this unit to a kept stream not read in it (`streams.add`): they
+        # follow its rows in the database, and join them when it is read.
+        self.stream_tails: dict[StreamKey, list[dict[str, Any]]] = {}
         # A scope's open rows (dicts of the table's columns): read once, then kept here.
         self.open: dict[ScopeKey, list[dict[str, Any]]] = {}
         # Rows to insert, per table (a row closed in this unit carries its recorded_to).
@@ -60,6 +69,9 @@ class Unit:
         self.pending: set[int] = set()
         # Rows of the database to close, per table: the key's values and `p_to`.
         self.closes: dict[sa.Table, list[dict[str, Any]]] = {}
+        # The content fingerprints (`bitemporal.fingerprint`) of the unit's open rows, by the
+        # row's id and the content columns (the row kept too, so its id stays its own).
+        self.fingerprints: dict[tuple[int, tuple[str, ...]], tuple[Any, str]] = {}
         # A model's own state for the unit, by a key of its own.
         self.memo: dict[Hashable, Any] = {}
         self._on_flush: list[Callable[[Connection], None]] = []
@@ -75,11 +87,9 @@ class Unit:
     def flush(self, conn: Connection) -> None:
         """Write what the unit holds, one statement per table and kind; empties it."""
         for table, rows in self.inserts.items():
-            if rows:
-                conn.execute(statements.insert(table), rows)
+            statements.write_rows(conn, table, rows)
         for table, keys in self.closes.items():
-            if keys:
-                conn.execute(statements.cached(table, "close", close_statement), keys)
+            statements.update_rows(conn, table, "close", close_statement, keys)
         for write in self._on_flush:
             write(conn)
         self._reset()
