@@ -93,14 +93,15 @@ def canonical_bytes(value: Any) -> bytes:
 def ascii_sorted_text(value: Any) -> str:
     """`json.dumps(value, sort_keys=True, separators=(",", ":"))` (non-ASCII escaped,
     NaN allowed): the idempotency fingerprint's form, kept as it was so that fingerprints
-    already stored still match. orjson's output is that same text when it is all ASCII."""
+    already stored still match. orjson's output is that same text when it is all printable
+    ASCII: the standard library also escapes DEL (U+007F), which orjson writes as it is."""
     if plain(value):
         try:
             out = _dumps(value, option=_OPTS)
         except _JSONEncodeError:
             pass
         else:
-            if out.isascii():
+            if out.isascii() and b"\x7f" not in out:
                 return out.decode("ascii")
     return _stdlib_ascii(value)
 
