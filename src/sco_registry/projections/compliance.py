@@ -8,24 +8,32 @@ over and keeps the findings with both times.
 How the rows are made. The facts come from four families of streams: meetings (a held
 meeting: body, date, host), memberships (the organization's member terms and admissions),
 documents (signed ones: category, date, meeting) and the organization (its founding). The
-projection keeps those streams as recorded (`compliance_events`) and, per stream, the facts
+projection keeps those streams as recorded (`compliance_events`; less the events of a
+document that move none of the fields its facts read, `_inert`) and, per stream, the facts
 its fold gives now (`compliance_facts`, one JSON row per stream; `folding.fold`, so
-corrections and retractions apply as everywhere). On every event of such a stream it
-refolds that stream only; when its facts changed (and only then: most events of those
-streams, a meeting scheduled or a document drafted, change no norm fact, and facts that
-did not change cannot change a finding), it evaluates the findings that change can reach
-and compares them with the current ones (`bitemporal.sync`): a finding that no longer
-holds is closed (`recorded_to` = the event's position), a new one opened. What a change
-can reach (`_Model`): the findings are in groups (the annual meeting, each rotating body's
-rotation under its three readings, the admissions, the Charter), each a scope of
-`compliance_findings` by norm and body, and within a group the years the change touches
-(a meeting's year, a member term's start and every year after it for rotation, the years
-reported when the last one moves); only those are evaluated (`domain/norms.py`'s own rules,
-over the group's facts) and compared. The facts of every stream are kept in memory per
-unit of work (`unit.py`: a page of a rebuild, an append), read once. The groups together
-are `norms.evaluate_all`: `tests/integration/projections/test_compliance_incremental.py`
-checks the findings known at every position of three histories against it. Events of
-other streams change nothing.
+corrections and retractions apply as everywhere). On every event of such a stream it works
+out that stream's facts again: within a unit of work (`unit.py`: a page of a rebuild, an
+append) each stream's folded state is kept (`_Folds`) and the next event folded onto it,
+the stream being folded whole only at its first event in the unit, at a correction or a
+retraction, and at an event a correction names. When the facts changed (and only then:
+most events of those streams, a meeting scheduled or a document ratified, change no norm
+fact, and facts that did not change cannot change a finding), it evaluates the findings
+that change can reach and compares them with the current ones (`bitemporal.sync`): a
+finding that no longer holds is closed (`recorded_to` = the event's position), a new one
+opened. The findings are in scopes of `compliance_findings` (a norm's findings of one
+year, and the body's for rotation; the Charter's finding) and a change reaches a few of
+them (`_Model`: a meeting's year, a member term's start or moved end and every year after
+it for rotation, the years reported when the last one moves); only those are evaluated
+(`domain/norms.py`'s own rules; rotation through `norms.Rotation`, from the first meeting
+a change reaches) and compared. The groups together are `norms.evaluate_all`:
+`tests/integration/projections/test_compliance_incremental.py` checks the findings known
+at every position of three histories against it. Events of other streams change nothing.
+
+The model (`_Model`: the facts the findings are evaluated from, a few entries per council
+meeting, charter, member term and year) is read from `compliance_facts` once and kept in
+memory between units (`_KEPT`, per table and engine): a unit uses it again only when the
+tables stand where it does (the last event of `compliance_events` is the last it applied),
+so a unit rolled back, or tables written by another process, make it read again.
 
 Read functions take `known_at` (a log position; None: now).
 """
@@ -130,12 +138,10 @@ class ComplianceProjection(Projection):
             _apply_at_once(conn, tables, event, data)
             return
         sid, new = event.stream_id, event.stream_version == 1
+        if not new and sid.startswith("document/") and _inert(event.type):
+            return  # moves no field a document's facts read (`_inert`): not even kept
         model = _Model.of(conn, tables, buffer)
         model.last_event = event
-        if not new and sid.startswith("document/") and _inert(event.type):
-            # Moves no field a document's facts read: its facts as they were (kept only).
-            streams.add(conn, tables[EVENTS], ("stream_id", sid), event, {"data": data})
-            return
         folds = _Folds.of(buffer, tables[EVENTS])
         before: Mapping[str, Any] | None = None
         if not new:
@@ -172,6 +178,8 @@ def _apply_at_once(
 ) -> None:
     """An event applied outside a unit of work (`unit.py`; an event applied alone after its
     page failed): the stream and every stream's facts read from the tables, written at once."""
+    if event.stream_version > 1 and event.stream_id.startswith("document/") and _inert(event.type):
+        return
     events, facts = tables[EVENTS], tables[FACTS]
     stream = streams.keep(
         conn, events, ("stream_id", event.stream_id), event, {"data": data}, _STORED
@@ -264,13 +272,13 @@ class _Folds:
         if event.stream_version == 1 and event.type not in CORRECTION_TYPES:
             # A new stream: its effective events are this one (`fold` over it, less the copy).
             streams.add(conn, events, ("stream_id", sid), event, {"data": data})
-            state = evolve(initial, catalog.from_json(event.type, data))
+            state = evolve(initial(), catalog.from_json(event.type, data))
             facts = _state_facts(sid, state)
             self.states[sid] = (state, frozenset(), facts)
             return facts
         stream = streams.keep(conn, events, ("stream_id", sid), event, {"data": data}, _STORED)
         stored = [StoredEvent(uuid.UUID(i), t, d) for i, t, d in stream]
-        state = fold(evolve, initial, stored)
+        state = fold(evolve, initial(), stored)
         named = frozenset(
             uuid.UUID(str(e.data["event_id"])) for e in stored if e.type in CORRECTION_TYPES
         )
@@ -618,7 +626,10 @@ def _material(f: Mapping[str, Any]) -> bool:
 
 
 def _inert(event_type: str) -> bool:
-    """An event of a document that cannot change its norm facts (`_DOCUMENT_FACTS`)."""
+    """An event of a document that cannot change its norm facts (`_DOCUMENT_FACTS`): the
+    model neither keeps it in `compliance_events` nor folds it (a document's first event is
+    kept whatever it is, its facts row being made then). A correction or a retraction of
+    one changes no facts either (`folding.effective` finds no event of the id)."""
     return event_type not in _DOCUMENT_FACTS and event_type not in CORRECTION_TYPES
 
 
@@ -734,16 +745,17 @@ def _date(value: PartialDate | None) -> str | None:
 Evolve = Callable[[Any, Any], Any]
 
 
-def _family(stream_id: str) -> tuple[Evolve, Any]:
-    """The fold of a stream of compliance's families: its `evolve` and initial state."""
+def _family(stream_id: str) -> tuple[Evolve, Callable[[], Any]]:
+    """The fold of a stream of compliance's families: its `evolve` and initial state's
+    class."""
     if stream_id == ORGANIZATION:
-        return organization.evolve, organization.OrganizationState()
+        return organization.evolve, organization.OrganizationState
     if stream_id.startswith("meeting/"):
-        return meetings.evolve, meetings.MeetingState()
+        return meetings.evolve, meetings.MeetingState
     if stream_id.startswith("membership/"):
-        return membership.evolve, membership.MembershipState()
+        return membership.evolve, membership.MembershipState
     if stream_id.startswith("document/"):
-        return documents.evolve, documents.DocumentState()
+        return documents.evolve, documents.DocumentState
     raise ValueError(f"not a stream compliance reads: {stream_id!r}")
 
 
@@ -752,7 +764,7 @@ def stream_facts(stream_id: str, stored: Sequence[StoredEvent]) -> dict[str, Any
     if not relevant(stream_id):
         return {}
     evolve, initial = _family(stream_id)
-    return _state_facts(stream_id, fold(evolve, initial, stored))
+    return _state_facts(stream_id, fold(evolve, initial(), stored))
 
 
 def _state_facts(stream_id: str, state: Any) -> dict[str, Any]:
