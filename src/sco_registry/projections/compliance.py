@@ -7,7 +7,7 @@ over and keeps the findings with both times.
 
 How the rows are made. The facts come from four families of streams: meetings (a held
 meeting: body, date, host), memberships (the organization's member terms and admissions),
-documents (signed ones: category, date, meeting) and the organization (its founding). The
+documents (signed charters: date, meeting) and the organization (its founding). The
 projection keeps those streams as recorded (`compliance_events`; less the events of a
 document that move none of the fields its facts read, `_inert`) and, per stream, the facts
 its fold gives now (`compliance_facts`, one JSON row per stream; `folding.fold`, so
@@ -256,6 +256,7 @@ class _Folds:
     ) -> dict[str, Any]:
         sid = event.stream_id
         evolve, initial = _family(sid)
+        document = sid.startswith("document/")
         held = self.states.get(sid)
         if (
             held is not None
@@ -263,8 +264,13 @@ class _Folds:
             and event.event_id not in held[1]
         ):
             streams.add(conn, events, ("stream_id", sid), event, {"data": data})
-            if sid.startswith("document/") and event.type not in _DOCUMENT_FACTS:
-                return held[2]  # an event that moves none of the fields the facts read
+            if document and (
+                event.type not in _DOCUMENT_FACTS
+                or (held[0] is None and not _names_charter(event.type, data))
+            ):
+                return held[2]  # moves none of the fields the facts read; or no charter
+            if held[0] is None:  # a document that names a charter now: fold it whole
+                return self._whole(sid, streams.read(conn, events, ("stream_id", sid), _STORED))
             state = evolve(held[0], catalog.from_json(event.type, data))
             facts = _state_facts(sid, state)
             self.states[sid] = (state, held[1], facts)
@@ -272,19 +278,43 @@ class _Folds:
         if event.stream_version == 1 and event.type not in CORRECTION_TYPES:
             # A new stream: its effective events are this one (`fold` over it, less the copy).
             streams.add(conn, events, ("stream_id", sid), event, {"data": data})
+            if document and not _names_charter(event.type, data):
+                self.states[sid] = (None, frozenset(), {})
+                return {}
             state = evolve(initial(), catalog.from_json(event.type, data))
             facts = _state_facts(sid, state)
             self.states[sid] = (state, frozenset(), facts)
             return facts
-        stream = streams.keep(conn, events, ("stream_id", sid), event, {"data": data}, _STORED)
+        return self._whole(
+            sid, streams.keep(conn, events, ("stream_id", sid), event, {"data": data}, _STORED)
+        )
+
+    def _whole(self, sid: str, stream: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
+        """The stream folded whole (`folding.fold`): its facts, and its state kept (None:
+        a document none of whose events names a charter, not folded: its facts are `{}`)."""
+        named = frozenset(
+            uuid.UUID(str(d["event_id"])) for _, t, d in stream if t in CORRECTION_TYPES
+        )
+        if sid.startswith("document/") and not any(_names_charter(t, d) for _, t, d in stream):
+            self.states[sid] = (None, named, {})
+            return {}
+        evolve, initial = _family(sid)
         stored = [StoredEvent(uuid.UUID(i), t, d) for i, t, d in stream]
         state = fold(evolve, initial(), stored)
-        named = frozenset(
-            uuid.UUID(str(e.data["event_id"])) for e in stored if e.type in CORRECTION_TYPES
-        )
         facts = _state_facts(sid, state)
         self.states[sid] = (state, named, facts)
         return facts
+
+
+def _names_charter(event_type: str, data: Mapping[str, Any]) -> bool:
+    """Whether an event of a document (as stored: a correction names its changes) gives it
+    the category `charter`. A document none of whose events does is no charter, whatever
+    else they say (`documents.evolve` takes the category from them alone), and holds no
+    norm facts (`stream_facts`): it is not folded."""
+    if event_type == "EventCorrected":
+        changes = data.get("changes")
+        return isinstance(changes, Mapping) and changes.get("category") == "charter"
+    return bool(data.get("category") == "charter")
 
 
 # The events of a document that move what its norm facts read (`documents.evolve`: the
@@ -805,7 +835,8 @@ def _state_facts(stream_id: str, state: Any) -> dict[str, Any]:
         return {"terms": terms, "admissions": admissions} if terms or admissions else {}
     if stream_id.startswith("document/"):
         d: documents.DocumentState = state
-        if d.signed and d.signed_on is not None and d.category is not None:
+        charter = d.category is not None and str(d.category) == "charter"
+        if d.signed and d.signed_on is not None and charter:
             return {
                 "document": {
                     "category": str(d.category),
