@@ -41,6 +41,7 @@ Read functions take `known_at` (a log position; None: now).
 from __future__ import annotations
 
 import functools
+import threading
 import uuid
 import weakref
 from collections import Counter, defaultdict
@@ -210,11 +211,15 @@ ADMISSION, CHARTER = "admission_by_consensus", "charter_signed_2002"
 Group = tuple[dict[str, Any], list[norms.Finding]]
 Marker = tuple[int, str, str, str] | None
 
-# The model kept between units of work (a rebuild's pages, appends), per findings table:
-# (the engine, the model). Checked at each unit's start against the last event the events
-# table holds (`_marker`): a unit rolled back or written by another process makes it stale.
+# The model kept between units of work (a rebuild's pages, appends), per findings table
+# and engine: (the engine, the model). Checked at each unit's start against the last event
+# the events table holds (`_marker`): a unit rolled back or written by another process
+# makes it stale. Units writing the same tables never run at once (every projection write
+# holds the store's append lock: BEGIN IMMEDIATE on SQLite, the advisory lock on
+# PostgreSQL, the in-memory store's lock), so a kept model is used by one unit at a time.
 _KEPT: dict[tuple[sa.Table, int], tuple[weakref.ref[Any], _Model]] = {}
 _KEPT_MAX = 4
+_KEPT_LOCK = threading.Lock()
 
 
 def _marker_of(event: RecordedEvent) -> Marker:
@@ -395,10 +400,11 @@ class _Model:
         else:
             found = cls(_Facts(tables[FACTS], buffered=False).every(conn))
             found.marker = marker
-            _KEPT.pop(key, None)
-            while len(_KEPT) >= _KEPT_MAX:
-                del _KEPT[next(iter(_KEPT))]
-            _KEPT[key] = (weakref.ref(conn.engine), found)
+            with _KEPT_LOCK:  # (units of one table's writes are serialized: other tables')
+                _KEPT.pop(key, None)
+                while len(_KEPT) >= _KEPT_MAX:
+                    del _KEPT[next(iter(_KEPT))]
+                _KEPT[key] = (weakref.ref(conn.engine), found)
         buffer.memo[("compliance.model", findings)] = found
         return found
 
