@@ -9,6 +9,7 @@ are part of every event's JSON form.
 from __future__ import annotations
 
 import enum
+import functools
 import types
 import typing
 import uuid
@@ -176,6 +177,16 @@ def from_json(type_name: str, data: Mapping[str, Any], schema_version: int | Non
 
 
 Decoder = Callable[[Any], Any]
+
+# A PartialDate is immutable: the dates of events are parsed (and checked) once per text;
+# what is not a string goes to `parse` as it is (to fail there, as it would uncached).
+_parse_cached = functools.lru_cache(maxsize=1 << 14)(PartialDate.parse)
+
+
+def _parse_date(raw: Any) -> PartialDate:
+    return _parse_cached(raw) if type(raw) is str else PartialDate.parse(raw)
+
+
 _DECODERS: dict[type[Event], tuple[tuple[str, Decoder], ...]] = {}
 
 
@@ -220,7 +231,7 @@ def _decoder(hint: Any) -> Decoder:
     if origin in (Mapping, dict) or hint is Any:
         return lambda raw: dict(raw) if isinstance(raw, Mapping) else raw
     if hint is PartialDate:
-        return PartialDate.parse
+        return _parse_date
     if hint is Citation:
         return Citation.from_json
     if hint is uuid.UUID:

@@ -65,8 +65,9 @@ def effective(events: Sequence[StoredEvent]) -> list[StoredEvent]:
             changes.setdefault(target, {}).update(e.data["changes"])
         elif e.type == "EventRetracted":
             retracted.add(uuid.UUID(str(e.data["event_id"])))
+    # An event no correction names is held as it is (most of them: no copy made).
     return [
-        replace(e, data={**e.data, **changes.get(e.event_id, {})})
+        e if (fix := changes.get(e.event_id)) is None else replace(e, data={**e.data, **fix})
         for e in events
         if e.type not in CORRECTION_TYPES and e.event_id not in retracted
     ]

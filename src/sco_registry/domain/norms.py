@@ -31,6 +31,8 @@ standing reading (the one above); `evaluate_all` adds the other readings of rota
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -469,3 +471,165 @@ def _cycle(facts: NormFacts, members_on: MembersOn = _members_on) -> list[Findin
             if still <= {x.host_state for x in hosted}:
                 members = None  # the cycle is complete: the next meeting opens one
     return out
+
+
+class Rotation:
+    """One rotating council's held meetings in order, with what rotation's three readings
+    carry from one meeting to the next, so that the findings can be evaluated from any
+    meeting on without going over the meetings before it (the compliance read model keeps
+    one per council and re-evaluates only from the first meeting a change reaches).
+
+    The order is `_rotation`'s (by start date, ties in meeting id order: the order of a
+    stable sort of the meetings sorted by id). What a reading carries to meeting `i`:
+    the host's previous turn (found by looking back from `i`), the previous meeting, and the
+    open cycle, which is wholly given by the meeting that opened it (its members are the
+    members on that meeting's date, its hosts those of the meetings with a host from it
+    on): `opened[i]`, the index of that meeting before meeting `i` (None: no cycle open).
+    `tail(start, members_on)` is `rotation_all`'s findings of the meetings from `start` on
+    (in its order: the standing reading's, then `no_consecutive_host`'s, then `cycle`'s),
+    given that the meetings before `start` and the members on their dates are as they were
+    when it last ran over them. Memory: three list entries per held meeting."""
+
+    def __init__(self, body: str) -> None:
+        self.body = body
+        self.held: list[HeldMeeting] = []
+        self._keys: list[tuple[tuple[dt.date, dt.date, int], str]] = []
+        self._lowers: list[dt.date] = []
+        self.opened: list[int | None] = []
+        self._end: int | None = None  # the open cycle after the last meeting
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    def insert(self, m: HeldMeeting) -> int:
+        """Add a meeting; its index (the meetings from it on are to be evaluated again)."""
+        key = (m.start_date.sort_key, m.meeting_id)
+        i = bisect.bisect_left(self._keys, key)
+        before = self.opened[i] if i < len(self.held) else self._end
+        self.held.insert(i, m)
+        self._keys.insert(i, key)
+        self._lowers.insert(i, m.start_date.lower)
+        self.opened.insert(i, before)
+        return i
+
+    def remove(self, m: HeldMeeting) -> int:
+        """Take a meeting away; the index the meetings after it now start at."""
+        i = bisect.bisect_left(self._keys, (m.start_date.sort_key, m.meeting_id))
+        assert self.held[i] == m, (m, self.held[i] if i < len(self.held) else None)
+        before = self.opened.pop(i)
+        del self.held[i], self._keys[i], self._lowers[i]
+        if i < len(self.held):
+            self.opened[i] = before
+        else:
+            self._end = before
+        return i
+
+    def first_of_year(self, year: int) -> int:
+        """The index of the first meeting of `year` or later."""
+        return bisect.bisect_left(self._lowers, dt.date(year, 1, 1))
+
+    def tail(
+        self, start: int, members_on: Callable[[PartialDate], frozenset[str]]
+    ) -> list[Finding]:
+        held, body = self.held, self.body
+        every: list[Finding] = []
+        consecutive: list[Finding] = []
+        cycle: list[Finding] = []
+        na = FindingStatus.NOT_APPLICABLE
+        ev: tuple[str, ...]
+        s = self.opened[start] if start < len(held) else self._end
+        members = None if s is None else members_on(held[s].start_date)
+        hosted = [] if s is None else [x for x in held[s:start] if x.host_state is not None]
+        for i in range(start, len(held)):
+            self.opened[i] = s
+            m = held[i]
+            h, year = m.host_state, m.start_date.year
+            if h is None:
+                text, ev = "no host state recorded", (m.meeting_id,)
+                every.append(
+                    Finding(
+                        "rotation", "Art. 3", year, body, na, text, ev, EVERY_MEMBER_BETWEEN_TURNS
+                    )
+                )
+                consecutive.append(_rotation_finding(m, NO_CONSECUTIVE_HOST, na, text, ev))
+                cycle.append(_rotation_finding(m, CYCLE, na, text, ev))
+                continue
+            # every_member_between_turns (`_rotation`)
+            j = i - 1
+            while j >= 0 and held[j].host_state != h:
+                j -= 1
+            if j < 0:
+                status = FindingStatus.MET
+                text = f"{h} hosts for the first time"
+                evidence: tuple[str, ...] = (m.meeting_id,)
+            else:
+                since = held[j + 1 : i]
+                done = {x.host_state for x in since}
+                waiting = sorted(members_on(m.start_date) - done - {h})
+                evidence = (held[j].meeting_id, *(x.meeting_id for x in since), m.meeting_id)
+                if waiting:
+                    status = FindingStatus.DEPARTED
+                    text = (
+                        f"{h} hosts again (last: {held[j].start_date}) "
+                        f"before {', '.join(waiting)} hosted since"
+                    )
+                else:
+                    status = FindingStatus.MET
+                    text = f"every other member hosted since {h}'s last turn"
+            every.append(
+                Finding(
+                    "rotation",
+                    "Art. 3",
+                    year,
+                    body,
+                    status,
+                    text,
+                    evidence,
+                    EVERY_MEMBER_BETWEEN_TURNS,
+                )
+            )
+            # no_consecutive_host (`_no_consecutive_host`)
+            previous = held[i - 1] if i > 0 else None
+            if previous is not None and previous.host_state == h:
+                consecutive.append(
+                    _rotation_finding(
+                        m,
+                        NO_CONSECUTIVE_HOST,
+                        FindingStatus.DEPARTED,
+                        f"{h} hosted the previous meeting too ({previous.start_date})",
+                        (previous.meeting_id, m.meeting_id),
+                    )
+                )
+            else:
+                ev = (m.meeting_id,) if previous is None else (previous.meeting_id, m.meeting_id)
+                consecutive.append(
+                    _rotation_finding(
+                        m,
+                        NO_CONSECUTIVE_HOST,
+                        FindingStatus.MET,
+                        f"{h} did not host the previous meeting",
+                        ev,
+                    )
+                )
+            # cycle (`_cycle`)
+            if members is None:
+                members, hosted, s = members_on(m.start_date), [], i
+            hosts = {x.host_state for x in hosted}
+            evidence = (*(x.meeting_id for x in hosted), m.meeting_id)
+            if h in hosts:
+                waiting = sorted((members & members_on(m.start_date)) - hosts)
+                status = FindingStatus.DEPARTED
+                text = f"{h} hosts again within a cycle before {', '.join(waiting)} hosted"
+                members, hosted, s = members_on(m.start_date), [], i
+            elif members and h not in members:
+                status = FindingStatus.DEPARTED
+                text = f"{h} hosts within a cycle that began before it was a member"
+            else:
+                status, text = FindingStatus.MET, f"{h} hosts once in the cycle"
+            hosted.append(m)
+            cycle.append(_rotation_finding(m, CYCLE, status, text, evidence))
+            still = members & members_on(m.start_date)
+            if still <= {x.host_state for x in hosted}:
+                members, s = None, None
+        self._end = s
+        return [*every, *consecutive, *cycle]

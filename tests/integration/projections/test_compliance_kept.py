@@ -1,0 +1,78 @@
+"""The compliance model is kept in memory between units of work (`compliance._KEPT`) and
+used again only where the tables stand where it does (the last event of
+`compliance_events`): a unit that was not written (rolled back, dropped) makes the kept
+model stale, and the next unit reads the model from the tables again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bench import synthetic
+from sco_registry.projections import compliance as cm
+from sco_registry.projections import unit
+from sco_registry.projections.runner import ProjectionHost, apply_events, apply_page
+from sco_registry.store.base import EventStore, RecordedEvent
+from tests.integration.projections.test_units import Rows, _rows
+
+PAGE = 300
+
+
+async def _build(
+    host: ProjectionHost, events: Sequence[RecordedEvent], suffix: str, *, forget: bool
+) -> Rows:
+    """Compliance's rows from `events` in pages, the second page's unit dropped (not
+    flushed: its events are in none of the tables). `forget`: the kept model is dropped
+    after it, as if none had been kept."""
+    p = cm.ComplianceProjection()
+    tables = p.define(sa.MetaData(), suffix)
+
+    def work(conn: Connection, head: int) -> Rows:
+        for t in tables.values():
+            t.drop(conn, checkfirst=True)
+            t.create(conn)
+        for n, start in enumerate(range(0, len(events), PAGE)):
+            chunk = events[start : start + PAGE]
+            if n == 1:
+                with unit.buffered(conn):
+                    apply_events(conn, p, tables, chunk)  # and no flush
+                if forget:
+                    cm._KEPT.clear()
+            else:
+                apply_page(conn, p, tables, chunk)
+        found = _rows(conn, tables)
+        for t in tables.values():
+            t.drop(conn)
+        return found
+
+    return await host.run_projection_write(work)
+
+
+@pytest.fixture
+async def events(store: EventStore) -> list[RecordedEvent]:
+    await synthetic.fill(store, 1500)
+    return await store.read_all()
+
+
+async def test_a_unit_not_written_makes_the_kept_model_stale(
+    store: EventStore, events: list[RecordedEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host = cast(ProjectionHost, store)
+    read_again = await _build(host, events, "__forgot", forget=True)
+    kept = await _build(host, events, "__kept", forget=False)
+    assert kept == read_again
+    assert sum(len(r) for r in kept.values()) > 0
+
+    # Negative control: a kept model taken as standing where the tables do, whatever they
+    # hold, goes on from the dropped page's events, and its rows differ.
+    def anywhere(self: Any) -> Any:
+        return self.marker
+
+    monkeypatch.setattr(cm._Model, "stands_at", anywhere)
+    monkeypatch.setattr(cm, "_marker", lambda conn, events: None)
+    blind = await _build(host, events, "__blind", forget=False)
+    assert blind != read_again

@@ -1,0 +1,109 @@
+"""`norms.Rotation`: a council's meetings kept in order, evaluated from any meeting on,
+gives `rotation_all`'s findings of those meetings, whatever was added or taken away before
+(the compliance read model re-evaluates only from the first meeting a change reaches)."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sco_registry.domain import norms
+from sco_registry.domain.norms import HeldMeeting, MemberTerm, NormFacts, Rotation
+from sco_registry.domain.time import PartialDate
+
+CHS = "body/heads_of_state_council"
+STATES = ("CN", "KZ", "KG", "RU", "TJ", "UZ", "IN")
+
+
+def _date(rng: random.Random) -> PartialDate:
+    year = rng.randint(2001, 2012)
+    kind = rng.random()
+    if kind < 0.15:
+        return PartialDate(year)
+    if kind < 0.3:
+        return PartialDate(year, rng.randint(1, 12))
+    return PartialDate(year, rng.randint(1, 12), rng.randint(1, 28))
+
+
+def _members(rng: random.Random) -> tuple[MemberTerm, ...]:
+    out = []
+    for s in STATES:
+        since = _date(rng)
+        until = None if rng.random() < 0.7 else PartialDate(since.year + rng.randint(0, 6))
+        out.append(MemberTerm(s, since, until))
+    return tuple(out)
+
+
+def _meeting(rng: random.Random, n: int) -> HeldMeeting:
+    host = None if rng.random() < 0.1 else rng.choice(STATES)
+    return HeldMeeting(f"meeting/{n:03d}", CHS, _date(rng), host)
+
+
+def _truth(held: list[HeldMeeting], members: tuple[MemberTerm, ...]) -> list[norms.Finding]:
+    facts = NormFacts(
+        founded_on=PartialDate(2001),
+        meetings=tuple(sorted(held, key=lambda m: m.meeting_id)),
+        members=members,
+        rotating_bodies=(CHS,),
+    )
+    return norms.rotation_all(facts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32))
+def test_the_tail_from_a_change_is_rotation_all_from_there(seed: int) -> None:
+    rng = random.Random(seed)
+    members = _members(rng)
+    facts = NormFacts(founded_on=PartialDate(2001), members=members, rotating_bodies=(CHS,))
+
+    def members_on(date: PartialDate) -> frozenset[str]:
+        return frozenset(norms._members_on(facts, date))
+
+    rotation = Rotation(CHS)
+    held: list[HeldMeeting] = []
+    for n in range(40):
+        if held and rng.random() < 0.25:
+            gone = held.pop(rng.randrange(len(held)))
+            at = rotation.remove(gone)
+            year = gone.start_date.year
+        else:
+            m = _meeting(rng, n)
+            held.append(m)
+            at = rotation.insert(m)
+            year = m.start_date.year
+        assert rotation.first_of_year(year) <= at
+        start = rotation.first_of_year(year)
+        found = rotation.tail(start, members_on)
+        assert found == [f for f in _truth(held, members) if f.year >= year], (seed, n)
+    # Evaluated whole, from the first meeting: the same as rotation_all (every reading).
+    assert rotation.tail(0, members_on) == _truth(held, members)
+    assert {f.reading for f in _truth(held, members)} >= {norms.CYCLE, norms.NO_CONSECUTIVE_HOST}
+
+
+def test_a_tail_rests_on_what_the_meetings_before_it_carry() -> None:
+    """Negative control: the cycle open before the first meeting evaluated is what the
+    last evaluation left there; a tail from a wrong one differs from `rotation_all`."""
+    facts = NormFacts(
+        founded_on=PartialDate(2001),
+        members=tuple(MemberTerm(s, PartialDate(2001)) for s in ("CN", "KZ", "RU")),
+        rotating_bodies=(CHS,),
+    )
+
+    def members_on(date: PartialDate) -> frozenset[str]:
+        return frozenset(norms._members_on(facts, date))
+
+    rotation = Rotation(CHS)
+    hosts = ["CN", "KZ", "RU", "CN", "KZ", "CN"]
+    held = [
+        HeldMeeting(f"meeting/{y}", CHS, PartialDate(y), h)
+        for y, h in zip(range(2002, 2008), hosts, strict=True)
+    ]
+    for m in held:
+        rotation.insert(m)
+    truth = _truth(held, facts.members)
+    assert rotation.tail(0, members_on) == truth
+    assert rotation.tail(4, members_on) == [f for f in truth if f.year >= 2006]
+    rotation.opened[4] = None  # as if no cycle were open before the 2006 meeting
+    assert rotation.tail(4, members_on) != [f for f in truth if f.year >= 2006]
