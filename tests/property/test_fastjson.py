@@ -63,7 +63,7 @@ def test_canonical_text_is_the_stdlib_form(value: Any) -> None:
 
 
 @given(values)
-@example({"note": "rub\x7fout", "ctl": "\x1f\u00e9"})  # DEL: escaped by the standard library only
+@example({"note": "rub\x7fout", "ctl": "\x1f"})  # DEL: escaped by the standard library only
 def test_ascii_text_is_the_fingerprint_form(value: Any) -> None:
     want = json.dumps(value, sort_keys=True, separators=(",", ":"))
     assert fastjson.ascii_sorted_text(value) == want
