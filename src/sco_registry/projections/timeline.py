@@ -45,7 +45,7 @@ from sco_registry.domain.errors import InvalidValue
 from sco_registry.domain.folding import StoredEvent, effective
 from sco_registry.domain.periods import Period, RecordPeriod, record_time_sql
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import bitemporal, statements, streams, unit
+from sco_registry.projections import asof, bitemporal, statements, streams, unit
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
 
@@ -315,7 +315,7 @@ def _entry(m: sa.RowMapping) -> TimelineEntry:
         entity=m["stream_id"],
         record_id=m["record_id"],
         summary=m["summary"],
-        period=Period.from_columns(dict(m)),
+        period=asof.period_of(m),
         event_id=uuid.UUID(m["event_id"]),
         position=int(m["position"]),
         corrects=None if m["corrects_event_id"] is None else uuid.UUID(m["corrects_event_id"]),
