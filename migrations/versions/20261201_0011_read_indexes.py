@@ -5,7 +5,11 @@
   at its limit instead of sorting every row (`projections/meetings.py`, `page_order`);
 - `ix_documents_rows_meeting`: the documents signed at a meeting (one meeting's page, the
   documents of a page of meetings in the API's loader);
-- `ix_membership_periods_meeting`: the membership decisions taken at a meeting.
+- `ix_membership_periods_meeting`: the membership decisions taken at a meeting;
+- `ix_timeline_facts_spanning`: the timeline's facts whose valid period crosses a new year
+  (or has no start), in page order, partial: a page of the timeline from a date reads them
+  off it and the others from the date's year on (`projections/timeline.py`, `timeline`),
+  instead of scanning every fact before the date.
 
 The same indexes are declared on the tables in the projection modules (the migrations test
 compares the two).
@@ -42,9 +46,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_documents_rows_meeting", "documents_rows", ["meeting"])
     op.create_index("ix_membership_periods_meeting", "membership_periods", ["meeting"])
+    spans = sa.text("substr(valid_to_hi, 1, 4) != substr(sort_lo, 1, 4)")
+    op.create_index(
+        "ix_timeline_facts_spanning",
+        "timeline_facts",
+        ["sort_lo", "sort_hi", "position"],
+        sqlite_where=spans,
+        postgresql_where=spans,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_timeline_facts_spanning", table_name="timeline_facts")
     op.drop_index("ix_membership_periods_meeting", table_name="membership_periods")
     op.drop_index("ix_documents_rows_meeting", table_name="documents_rows")
     op.drop_index("ix_meetings_rows_page", table_name="meetings_rows")
