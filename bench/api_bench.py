@@ -1,16 +1,25 @@
 """The API benchmark (issue 9): GraphQL against a plain FastAPI JSON endpoint serving the same
-data from the same read functions, on SQLite (and PostgreSQL when a URL is given), with a
-synthetic history imported after the bundled one. Server and load generator each run in
-their own process (`bench/api_server.py`, `bench/api_client.py`) on the same 2 cores.
+data from the same read functions, on SQLite (and PostgreSQL when a URL is given), on the
+100,000-event synthetic log (`bench/synthetic.py`'s cached one: copied, or loaded into
+PostgreSQL as `bench/readside.py` loads it, then every read model rebuilt with
+`sco-registry projections rebuild`), or with `--records N` on the bundled history plus N
+generated records imported (small runs). Server and load generator each run in their own
+process (`bench/api_server.py`, `bench/api_client.py`) on the same 2 cores. Five operations:
+four reads and one write (`recordMeeting`, with a writer's token).
 
-`python -m bench.api_bench [--records N] [--seconds S] [--pg URL]` writes
-`bench/api_results.json` and prints it. Not in `make bench` (its report is another's file)."""
+`python -m bench.api_bench [--events N | --records N] [--seconds S] [--pg URL] [--keep DIR]`
+writes `bench/api_results.json` and prints it. `--keep DIR` keeps the prepared SQLite
+database there and reuses it on the next run (a rebuild of 100k events takes minutes);
+`--pg-ready` takes the PostgreSQL database as already prepared. Not in `make bench` (its
+report is another's file)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from bench import synthetic
 from bench.history import write_history
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,9 +44,60 @@ def _free_port() -> int:
         return port
 
 
+CLI = [sys.executable, "-m", "sco_registry.cli"]
+
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _rebuilt(url: str) -> int:
+    """Migrate the log at `url` and rebuild every read model from it; its head position."""
+    env = {**os.environ, "SCO_REGISTRY_DATABASE_URL": url}
+    subprocess.run([*CLI, "migrate"], env=env, check=True, capture_output=True)
+    started = time.perf_counter()
+    subprocess.run([*CLI, "projections", "rebuild"], env=env, check=True, capture_output=True)
+    _log(f"  rebuilt the read models in {time.perf_counter() - started:.0f} s")
+    return _head(url)
+
+
+def _head(url: str) -> int:
+    env = {**os.environ, "SCO_REGISTRY_DATABASE_URL": url}
+    out = subprocess.run(
+        [*CLI, "projections", "status"], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    return max(int(x.split("head ")[1].split(",")[0]) for x in out.splitlines() if "head " in x)
+
+
+def prepare_sqlite(events: int, target: Path) -> int:
+    """The cached synthetic log of `events` copied to `target` (kept: reused as it is)."""
+    if target.is_file():
+        _log(f"reusing the prepared SQLite database {target}")
+        return _head(f"sqlite+aiosqlite:///{target}")
+    source = synthetic.cached_sqlite(events, log=_log)
+    partial = target.with_name(target.name + ".partial")
+    shutil.copyfile(source, partial)
+    _log(f"sqlite: rebuilding the read models of {events:,} events")
+    head = _rebuilt(f"sqlite+aiosqlite:///{partial}")
+    partial.rename(target)
+    return head
+
+
+def prepare_pg(events: int, url: str) -> int:
+    """The cached synthetic log loaded into the empty database `url` (as `bench/readside.py`
+    loads it: same events, ids and data), then its read models rebuilt."""
+    from bench.readside import _copy_log
+
+    source = synthetic.cached_sqlite(events, log=_log)
+    started = time.perf_counter()
+    head = asyncio.run(_copy_log(f"sqlite+aiosqlite:///{source}", url))
+    _log(f"postgresql: loaded {head:,} events in {time.perf_counter() - started:.0f} s")
+    return _rebuilt(url)
+
+
 def _prepare(url: str, history: Path) -> int:
     env = {**os.environ, "SCO_REGISTRY_DATABASE_URL": url}
-    cli = [sys.executable, "-m", "sco_registry.cli"]
+    cli = CLI
     subprocess.run([*cli, "run", "--no-serve"], env=env, check=True, capture_output=True)
     subprocess.run([*cli, "import", "--no-progress", str(history)], env=env, check=True)
     out = subprocess.run(
@@ -46,7 +107,14 @@ def _prepare(url: str, history: Path) -> int:
     return int(line.split()[1].rstrip(";"))
 
 
-def _measure(url: str, seconds: float) -> dict[str, Any]:
+def _writer_token() -> str:
+    from sco_registry.config import Settings
+    from sco_registry.graphql.auth import Role, issue_token
+
+    return issue_token(Settings(), subject="bench@api", roles=[Role.WRITER])
+
+
+def _measure(url: str, seconds: float, operations: list[str]) -> dict[str, Any]:
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "bench.api_server", url, str(port)])
     try:
@@ -58,11 +126,13 @@ def _measure(url: str, seconds: float) -> dict[str, Any]:
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
+        _log(f"  measuring (server pid {server.pid})")
         out = subprocess.run(
-            [sys.executable, "-m", "bench.api_client", base, str(seconds)],
+            [sys.executable, "-m", "bench.api_client", base, str(seconds), *operations],
             check=True,
             stdout=subprocess.PIPE,
             text=True,
+            env={**os.environ, "SCO_BENCH_WRITER_TOKEN": _writer_token()},
         ).stdout
         result: dict[str, Any] = json.loads(out)
         return result
@@ -73,25 +143,67 @@ def _measure(url: str, seconds: float) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.api_bench")
-    parser.add_argument("--records", type=int, default=1000, help="synthetic records imported")
+    parser.add_argument(
+        "--events", type=int, default=100_000, help="the cached synthetic log's size (100000)"
+    )
+    parser.add_argument(
+        "--records", type=int, help="instead: the bundled history plus N records imported"
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="per operation and mode")
     parser.add_argument("--pg", help="an empty PostgreSQL database (postgresql+asyncpg://...)")
+    parser.add_argument("--pg-ready", action="store_true", help="--pg is already prepared")
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the SQLite database here")
+    parser.add_argument("--operations", help="comma-separated operations (default: all five)")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args(argv)
+    operations = args.operations.split(",") if args.operations else []
     results: dict[str, Any] = {
         "load_generator": "asyncio httpx client in its own process, same 2 cores as the server",
         "clients_closed_loop": 50,
         "offered_rate_open_loop": 100,
         "seconds": args.seconds,
-        "records": args.records,
+        "log": (
+            f"bundled history + {args.records} generated records imported"
+            if args.records is not None
+            else f"synthetic-{args.events} (bench/synthetic.py, seed {synthetic.SEED})"
+        ),
+        "load_before": os.getloadavg()[0],
     }
     with tempfile.TemporaryDirectory() as tmp:
-        history = write_history(Path(tmp) / "synthetic.json", args.records)
-        backends = {"sqlite": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"}
+        backends: dict[str, str] = {}
+        if not args.no_sqlite:
+            folder = args.keep or Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            name = (
+                f"api-{args.records}r.db" if args.records is not None else f"api-{args.events}.db"
+            )
+            backends["sqlite"] = str(folder / name)
         if args.pg:
             backends["postgresql"] = args.pg
-        for name, url in backends.items():
-            events = _prepare(url, history)
-            results[name] = {"events": events, "operations": _measure(url, args.seconds)}
+        history = (
+            None if args.records is None else write_history(Path(tmp) / "s.json", args.records)
+        )
+        for name, where in backends.items():
+            if name == "sqlite":
+                url = f"sqlite+aiosqlite:///{where}"
+                if history is not None:
+                    events = _head(url) if Path(where).is_file() else _prepare(url, history)
+                else:
+                    events = prepare_sqlite(args.events, Path(where))
+            else:
+                url = where
+                if args.pg_ready:
+                    events = _head(url)
+                elif history is not None:
+                    events = _prepare(url, history)
+                else:
+                    events = prepare_pg(args.events, url)
+            _log(f"{name}: {events:,} events; measuring")
+            results[name] = {
+                "events": events,
+                "operations": _measure(url, args.seconds, operations),
+            }
+    results["load_after"] = os.getloadavg()[0]
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     print(json.dumps(results, indent=1))
     return 0

@@ -1,22 +1,29 @@
 """The API benchmark's server process: the registry's app (GraphQL at /graphql) with, beside
 it, plain FastAPI JSON endpoints returning the same data from the same read functions (the
-ceiling: no GraphQL). `python -m bench.api_server DATABASE_URL PORT`."""
+ceiling: no GraphQL), and one plain write (`POST /plain/record-meeting`: the writer's token
+checked, then the application's `handle`, as the `recordMeeting` mutation does).
+`python -m bench.api_server DATABASE_URL PORT`."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import uuid
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Header, HTTPException
 from starlette.routing import Mount
 
 from sco_registry.app import create_app
+from sco_registry.application import CommandContext, handle
 from sco_registry.bootstrap import Registry, open_registry
 from sco_registry.config import Settings
+from sco_registry.domain.meetings import RecordMeeting
 from sco_registry.domain.time import PartialDate
+from sco_registry.domain.values import Citation
 from sco_registry.graphql import readers
+from sco_registry.graphql.auth import AuthError, Role, TokenVerifier
 from sco_registry.projections import meetings, membership, timeline
 
 
@@ -38,7 +45,8 @@ def add_plain(app: FastAPI, registry: Registry) -> None:
     @app.get("/plain/meetings")
     async def meeting_page(first: int = 100) -> list[dict[str, Any]]:
         def work(conn: Any) -> list[dict[str, Any]]:
-            page = meetings.meetings(conn)[:first]
+            # The read GraphQL's `meetings` makes: one page cut by the database.
+            page = meetings.meetings_page(conn, limit=first)
             ids = [m.meeting_id for m in page]
             docs = readers.documents_of_meetings(conn, ids, None)
             codes = {m.host_state for m in page if m.host_state}
@@ -82,10 +90,41 @@ def add_plain(app: FastAPI, registry: Registry) -> None:
         ]
 
 
+def add_plain_write(app: FastAPI, registry: Registry) -> None:
+    verifier = TokenVerifier(registry.settings)
+
+    @app.post("/plain/record-meeting")
+    async def record_meeting(
+        value: dict[str, Any], authorization: str | None = Header(default=None)
+    ) -> dict[str, Any]:
+        try:
+            principal = verifier.from_header(authorization)
+        except AuthError as e:
+            raise HTTPException(401, e.message) from None
+        if principal is None or not principal.has(Role.WRITER):
+            raise HTTPException(401, "a writer's token is needed")
+        command = RecordMeeting(
+            meeting_id=value["meetingId"],
+            body_id=value["bodyId"],
+            start_date=PartialDate.parse(value["startDate"]),
+            city=value.get("city"),
+            host_state=value.get("hostState"),
+            sources=tuple(Citation(s.get("title"), s.get("url")) for s in value["sources"]),
+        )
+        ctx = CommandContext(
+            actor=principal.subject,
+            correlation_id=uuid.uuid4(),
+            idempotency_key=f"{principal.subject}:{value['meetingId']}",
+        )
+        result = await handle(command, registry.store, ctx)
+        return {"position": result.last_position, "recordId": command.meeting_id}
+
+
 async def serve(url: str, port: int) -> None:
     async with open_registry(Settings(database_url=url)) as registry:
         app = create_app(registry)
         add_plain(app, registry)
+        add_plain_write(app, registry)
         # The page is mounted at `/`, last: routes added after it would never be reached.
         pages = [r for r in app.router.routes if isinstance(r, Mount)]
         for route in pages:

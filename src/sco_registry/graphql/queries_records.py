@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -20,12 +21,13 @@ from sco_registry.graphql.pagination import (
     keyset_page,
     page,
 )
-from sco_registry.graphql.reading import KnownAt, View, view_of
+from sco_registry.graphql.reading import KnownAt, View, selected_names, view_of
 from sco_registry.graphql.scalars import SpanValue, parse_optional_date
 from sco_registry.graphql.types_log import Count
 from sco_registry.graphql.types_records import (
     Document,
     Meeting,
+    MeetingsPrefetch,
     MembershipChange,
     MembershipStatusValue,
     Organization,
@@ -163,13 +165,24 @@ class RecordQueries:
         when = view.as_of
         assert when is not None
         wanted = PARTY_STATUSES if statuses is None else frozenset(statuses)
-        found = await info.context.read(
-            lambda conn: membership.members_on(
+        with_states = bool(selected_names(info, {"state"}))
+
+        def work(conn: Any) -> tuple[list[Any], dict[str, readers.StateRow] | None]:
+            found = membership.members_on(
                 conn, str(organization), when, view.known_at, span=view.span, statuses=wanted
             )
-        )
+            if not with_states:
+                return found, None
+            # The answers' states in the same read (see `StatusAnswer.states`).
+            return found, {s.code: s for s in readers.states(conn, view.known_at)}
+
+        found, states = await info.context.read(work)
         return page(
-            found, lambda a: (a.state,), first, after, lambda a: StatusAnswer(a=a, view=view)
+            found,
+            lambda a: (a.state,),
+            first,
+            after,
+            lambda a: StatusAnswer(a=a, view=view, states=states),
         )
 
     @strawberry.field(
@@ -256,22 +269,41 @@ class RecordQueries:
             view.known_at,
         )
         cursor = None if after is None else _meeting_cursor(after)
-        # Cut by the database: one page's rows, whatever the list's length.
-        found = await info.context.read(
-            lambda conn: meetings.meetings_page(
+        wanted = selected_names(info, {"hostState", "documents"})
+
+        def work(conn: Any) -> tuple[list[meetings.Meeting], MeetingsPrefetch | None]:
+            # Cut by the database: one page's rows, whatever the list's length.
+            page = meetings.meetings_page(
                 conn,
                 *filters,
                 after=cursor,
                 limit=first + 1,
                 descending=order is MeetingOrder.DATE_DESC,
             )
-        )
+            if not wanted:
+                return page, None
+            # The nested fields' rows in the same read (one statement per kind, as the
+            # loaders would make them), answered without a coroutine per meeting.
+            states = documents_of = None
+            if "hostState" in wanted:
+                states = {s.code: s for s in readers.states(conn, view.known_at)}
+            if "documents" in wanted:
+                ids = [m.meeting_id for m in page[:first]]
+                documents_of = readers.documents_of_meetings(conn, ids, view.known_at)
+            return page, MeetingsPrefetch(states=states, documents=documents_of)
+
+        found, prefetch = await info.context.read(work)
 
         async def count() -> int:
             return await info.context.read(lambda conn: meetings.count_meetings(conn, *filters))
 
         return keyset_page(
-            found, meetings.page_key, first, after, lambda m: Meeting(m=m, view=view), count
+            found,
+            meetings.page_key,
+            first,
+            after,
+            lambda m: Meeting(m=m, view=view, prefetch=prefetch),
+            count,
         )
 
     @strawberry.field(description="A meeting by its record id (`meeting/heads_of_state/2002`).")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -116,3 +118,20 @@ async def view_of(
     position = await position_of(info, known_at)
     base = parent or View()
     return base.with_(date, position, None if span is None else span.domain())
+
+
+def selected_names(info: Info[Any, Any], names: Collection[str]) -> set[str]:
+    """Which of the field names `names` the query selects anywhere under the current field
+    (through fragments too): a resolver may then read their rows with its own. An
+    over-approximation is harmless (a read made for nothing), never a missed field."""
+    found: set[str] = set()
+
+    def walk(selections: Iterable[Any]) -> None:
+        for s in selections:
+            if getattr(s, "name", None) in names:
+                found.add(s.name)
+            walk(getattr(s, "selections", None) or ())
+
+    for field in info.selected_fields:
+        walk(field.selections)
+    return found

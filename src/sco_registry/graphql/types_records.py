@@ -4,7 +4,8 @@ with it (their own `asOf` / `knownAt` override it) through the request's DataLoa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry.types import Info
@@ -156,6 +157,9 @@ class StatusPeriod:
 class StatusAnswer:
     a: strawberry.Private[membership.StatusAnswer]
     view: strawberry.Private[View]
+    # The states by code, read with the answers when `state` is selected (as `Meeting`'s
+    # prefetch: no coroutine per answer); None: the loader.
+    states: strawberry.Private[dict[str, readers.StateRow] | None] = None
 
     @strawberry.field
     def answer(self) -> AnswerValue:
@@ -166,8 +170,10 @@ class StatusAnswer:
         return self.a.certain
 
     @strawberry.field
-    async def state(self, info: Info[Context, None]) -> State | None:
-        return await load_state(info, self.a.state, self.view)
+    def state(self, info: Info[Context, None]) -> State | None:
+        if self.states is not None:
+            return State(row=self.states.get(self.a.state), code_value=self.a.state, view=self.view)
+        return cast("State | None", load_state(info, self.a.state, self.view))  # awaited
 
     @strawberry.field
     def status(self) -> MembershipStatusValue:  # type: ignore[valid-type]
@@ -311,10 +317,24 @@ async def load_organization(
 # --- meetings -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class MeetingsPrefetch:
+    """What a page of meetings read with the page itself, in the same read, for the nested
+    fields the query selects (None: not selected, the fields load it): each meeting's host
+    state from `states` (by code), its documents from `documents` (by meeting id), as the
+    loaders would give them (`readers.states`, `readers.documents_of_meetings`, the view's
+    `known_at`). Answered without a coroutine each: in a page of 100 an async field per
+    meeting cost more than the rest of the meeting (the event loop's tasks and handles)."""
+
+    states: dict[str, readers.StateRow] | None = None
+    documents: dict[str, list[documents.Document]] | None = None
+
+
 @strawberry.type(description="A meeting of a body (a summit, a council's session).")
 class Meeting:
     m: strawberry.Private[meetings.Meeting]
     view: strawberry.Private[View]
+    prefetch: strawberry.Private[MeetingsPrefetch | None] = None
 
     @strawberry.field(description="The record id (`meeting/heads_of_state/2002`): its node id.")
     def id(self) -> strawberry.ID:
@@ -355,8 +375,17 @@ class Meeting:
         return self.m.city
 
     @strawberry.field
-    async def host_state(self, info: Info[Context, None]) -> State | None:
-        return await load_state(info, self.m.host_state, self.view)
+    def host_state(self, info: Info[Context, None]) -> State | None:
+        code, pre = self.m.host_state, self.prefetch
+        if pre is not None and pre.states is not None:
+            return (
+                None
+                if code is None
+                else State(row=pre.states.get(code), code_value=code, view=self.view)
+            )
+        # Not prefetched: the loader's coroutine, which the executor awaits (a resolver may
+        # return an awaitable; declared sync, the field costs no coroutine when prefetched).
+        return cast("State | None", load_state(info, code, self.view))
 
     @strawberry.field(description="in_person, virtual, ...")
     def format(self) -> str | None:
@@ -379,7 +408,14 @@ class Meeting:
         return json_value(list(self.m.changes))
 
     @strawberry.field(description="The documents whose signature names this meeting.")
-    async def documents(self, info: Info[Context, None]) -> list[Document]:
+    def documents(self, info: Info[Context, None]) -> list[Document]:
+        pre = self.prefetch
+        if pre is not None and pre.documents is not None:
+            found = pre.documents.get(self.m.meeting_id, [])
+            return [Document(d=d, view=self.view) for d in found]
+        return cast("list[Document]", self._load_documents(info))  # awaited, as host_state
+
+    async def _load_documents(self, info: Info[Context, None]) -> list[Document]:
         key = (self.m.meeting_id, self.view.known_at)
         found = await info.context.loaders.documents_of_meeting.load(key)
         return [Document(d=d, view=self.view) for d in found]

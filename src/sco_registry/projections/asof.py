@@ -20,13 +20,18 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
+from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sco_registry.domain.errors import InvalidValue
 from sco_registry.domain.periods import (
+    VALID_TIME_COLUMNS,
     Answer,
+    Period,
     Span,
     occasion_sql,
     question_params,
@@ -66,6 +71,37 @@ def answer_column(table: sa.Table, as_of: AsOf, span: Span, rule: Rule) -> sa.La
 def answer_of(value: str | None) -> Answer | None:
     """The stored answer column read back (None: the read was not asked as of a date)."""
     return None if value is None else Answer(value)
+
+
+def answer_in(m: Mapping[str, Any] | sa.RowMapping) -> Answer | None:
+    """The row's `answer` column, if the read selected one (`answer_of`). A membership test,
+    not `m.get`: on a SQLAlchemy row a missing key costs a raised and caught KeyError."""
+    return answer_of(m["answer"]) if "answer" in m else None
+
+
+# --- building answers: the same immutable values for the same stored text, made once --------
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _period(values: tuple[Any, ...]) -> Period:
+    return Period.from_columns(dict(zip(VALID_TIME_COLUMNS, values, strict=True)))
+
+
+def period_of(m: Mapping[str, Any] | sa.RowMapping) -> Period:
+    """`Period.from_columns(row)`, its checks included (a malformed row still raises: an
+    exception is not cached), made once per distinct stored period: a page's rows share
+    most of theirs, and parsing them was a good part of a read's Python time."""
+    return _period(tuple(m[c] for c in VALID_TIME_COLUMNS))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _date(text: str) -> PartialDate:
+    return PartialDate.parse(text)
+
+
+def date_of(text: str | None) -> PartialDate | None:
+    """A stored partial date (`PartialDate.parse`, cached: the values are immutable)."""
+    return _date(text) if text else None
 
 
 def position_at(conn: Connection, at: dt.datetime) -> int:

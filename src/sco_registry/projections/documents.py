@@ -51,6 +51,14 @@ class DocumentsProjection(RecordProjection):
         ("drafts", sa.JSON()),
     )
 
+    @classmethod
+    def define(cls, target: sa.MetaData, suffix: str = "") -> Tables:
+        tables = super().define(target, suffix)
+        rows = tables[ROWS]
+        # The documents signed at a meeting (a meeting's page, the API's loader).
+        sa.Index(f"ix_{rows.name}_meeting", rows.c.meeting)
+        return tables
+
     def facts(self, held: Sequence[StoredEvent]) -> dict[str, Any] | None:
         f: dict[str, Any] = {c: None for c, _ in self.columns}
         f.update(ratifications={}, amended_by=[], drafts=[], founding_parties=[])
@@ -130,7 +138,7 @@ class Document:
 
 
 def _date(text: str | None) -> PartialDate | None:
-    return PartialDate.parse(text) if text else None
+    return asof.date_of(text)
 
 
 def _row(m: sa.RowMapping) -> Document:
@@ -151,12 +159,12 @@ def _row(m: sa.RowMapping) -> Document:
         superseded_on=_date(m["superseded_on"]),
         mandate=m["mandate"],
         drafts=tuple(m["drafts"]),
-        period=Period.from_columns(dict(m)),
+        period=asof.period_of(m),
         events=made_by(m),
         sources=tuple(m["sources"]),
         record=RecordPeriod(m["recorded_from"], m["recorded_to"]),
         recorded_at=m["recorded_at"],
-        answer=asof.answer_of(m.get("answer")),
+        answer=asof.answer_in(m),
     )
 
 

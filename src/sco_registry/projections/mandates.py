@@ -114,11 +114,11 @@ def _mandate(m: sa.RowMapping) -> Mandate:
         due_date=m["due_date"],
         fulfilled=bool(m["fulfilled"]),
         fulfilled_document=m["fulfilled_document"],
-        period=Period.from_columns(dict(m)),
+        period=asof.period_of(m),
         events=d.events_of(m),
         sources=tuple(m["sources"]),
         record=RecordPeriod(m["recorded_from"], m["recorded_to"]),
-        answer=asof.answer_of(m.get("answer")),
+        answer=asof.answer_in(m),
     )
 
 

@@ -40,6 +40,21 @@ _ARRANGED = (
 )
 
 
+def page_order(table: sa.Table) -> tuple[Any, ...]:
+    """`page_key` as SQL over the rows table: the expressions of its index (`ix_..._page`).
+    The key's first part (dated or not) needs no expression of its own: a row has no start
+    bound exactly when it has no start date (`Period.columns`), and '' sorts before any ISO
+    day, so the coalesced bounds order undated before dated as `page_key` does. A literal,
+    not a bound parameter, so that the query's expressions are the index's (SQLite matches
+    an expression index only on the same expression)."""
+    empty = sa.literal_column("''", sa.Text())
+    return (
+        sa.func.coalesce(table.c.valid_from_lo, empty),
+        sa.func.coalesce(table.c.valid_from_hi, empty),
+        table.c.record_id,
+    )
+
+
 class MeetingsProjection(RecordProjection):
     name = "meetings"
     version = 1
@@ -58,6 +73,14 @@ class MeetingsProjection(RecordProjection):
         ("documents", sa.JSON()),
         ("changes", sa.JSON()),
     )
+
+    @classmethod
+    def define(cls, target: sa.MetaData, suffix: str = "") -> Tables:
+        tables = super().define(target, suffix)
+        rows = tables[ROWS]
+        # `meetings_page`'s order: a page is read off the index, not sorted from every row.
+        sa.Index(f"ix_{rows.name}_page", *page_order(rows))
+        return tables
 
     def facts(self, held: Sequence[StoredEvent]) -> dict[str, Any] | None:
         f: dict[str, Any] = {"status": None, "participants": [], "documents": [], "changes": []}
@@ -146,7 +169,7 @@ class MeetingDetail:
 
 
 def _date(text: str | None) -> PartialDate | None:
-    return PartialDate.parse(text) if text else None
+    return asof.date_of(text)
 
 
 def _row(m: sa.RowMapping) -> Meeting:
@@ -156,7 +179,7 @@ def _row(m: sa.RowMapping) -> Meeting:
         ordinal=m["ordinal"],
         start_date=_date(m["start_date"]),
         end_date=_date(m["end_date"]),
-        period=Period.from_columns(dict(m)),
+        period=asof.period_of(m),
         city=m["city"],
         host_state=m["host_state"],
         format=m["format"],
@@ -169,7 +192,7 @@ def _row(m: sa.RowMapping) -> Meeting:
         sources=tuple(m["sources"]),
         record=RecordPeriod(m["recorded_from"], m["recorded_to"]),
         recorded_at=m["recorded_at"],
-        answer=asof.answer_of(m.get("answer")),
+        answer=asof.answer_in(m),
     )
 
 
@@ -331,15 +354,10 @@ def meetings_page(
     reverse), after the key `after`. One indexed query whatever the list's length."""
     table = (tables or LIVE)[ROWS]
     where = _filters(table, body, host_state, format, status, year_from, year_to, ordinal, known_at)
-    dated = sa.case((table.c.valid_from.is_(None), 0), else_=1)
-    key = (
-        dated,
-        sa.func.coalesce(table.c.valid_from_lo, ""),
-        sa.func.coalesce(table.c.valid_from_hi, ""),
-        table.c.record_id,
-    )
+    key = page_order(table)
     if after is not None:
-        bound = sa.tuple_(*(sa.literal(v) for v in (int(after[0]), *after[1:])))
+        # (The key's first part is implied by the second: `page_order`.)
+        bound = sa.tuple_(*(sa.literal(v) for v in after[1:]))
         row = sa.tuple_(*key)
         where.append(row < bound if descending else row > bound)
     order = [k.desc() if descending else k.asc() for k in key]

@@ -50,7 +50,7 @@ from sco_registry.domain.periods import (
     valid_time_sql,
 )
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import bitemporal, streams, unit
+from sco_registry.projections import asof, bitemporal, streams, unit
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.projections.derived import Held, held, in_valid_order, started_ended
 from sco_registry.store.base import RecordedEvent
@@ -112,6 +112,8 @@ class MembershipProjection(Projection):
             sa.Column("events", sa.JSON(), nullable=False),
             sa.Column("sources", sa.JSON(), nullable=False),
             sa.Index(f"ix_{PERIODS}{suffix}_organization_id_status", "organization_id", "status"),
+            # The decisions taken at a meeting (the meetings model's reads, the API's loader).
+            sa.Index(f"ix_{PERIODS}{suffix}_meeting", "meeting"),
         )
         return {CHANGES: changes, PERIODS: periods}
 
@@ -220,7 +222,7 @@ def _row(m: sa.RowMapping) -> StatusPeriod:
         state=m["state"],
         organization_id=m["organization_id"],
         status=MembershipStatus(m["status"]),
-        period=Period.from_columns(dict(m)),
+        period=asof.period_of(m),
         meeting=m["meeting"],
         document=m["document"],
         events=tuple((uuid.UUID(e["event_id"]), int(e["position"])) for e in m["events"]),

@@ -110,7 +110,7 @@ class Organization:
 
 
 def _date(text: str | None) -> PartialDate | None:
-    return PartialDate.parse(text) if text else None
+    return asof.date_of(text)
 
 
 def _founders(
@@ -148,12 +148,12 @@ def _row(conn: Connection, m: sa.RowMapping, known_at: int | None) -> Organizati
         purposes=m["purposes"],
         shanghai_spirit=m["shanghai_spirit"],
         principles=m["principles"],
-        period=Period.from_columns(dict(m)),
+        period=asof.period_of(m),
         events=made_by(m),
         sources=tuple(m["sources"]),
         record=RecordPeriod(m["recorded_from"], m["recorded_to"]),
         recorded_at=m["recorded_at"],
-        answer=asof.answer_of(m.get("answer")),
+        answer=asof.answer_in(m),
     )
 
 

@@ -47,7 +47,7 @@ from sco_registry.domain.errors import InvalidValue
 from sco_registry.domain.folding import StoredEvent, effective
 from sco_registry.domain.periods import Period, RecordPeriod, record_time_sql
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import bitemporal, statements, streams, unit
+from sco_registry.projections import asof, bitemporal, statements, streams, unit
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
 
@@ -73,6 +73,23 @@ CONTENT = (
 # Sort keys for unknown bounds: before and after every ISO day.
 LOWEST, HIGHEST = "", "~"
 _SUMMARY_SKIP = frozenset({"sources", "valid_time", "changes"})
+
+
+def _year(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    # Literals, not bound parameters: SQLite uses a partial index only for a query whose
+    # WHERE clause holds the index's own predicate, expression for expression.
+    one, four = sa.literal_column("1", sa.Integer()), sa.literal_column("4", sa.Integer())
+    return sa.func.substr(column, one, four)
+
+
+def spans_years(table: sa.Table) -> sa.ColumnElement[bool]:
+    """A fact whose end's year is not its start's (undated start: "" is no year): the
+    predicate of the partial index `ix_timeline_facts_spanning`, as `timeline` asks it."""
+    return _year(table.c.valid_to_hi) != _year(table.c.sort_lo)
+
+
+def _same_year(table: sa.Table) -> sa.ColumnElement[bool]:
+    return _year(table.c.valid_to_hi) == _year(table.c.sort_lo)
 
 
 class TimelineProjection(Projection):
@@ -117,6 +134,17 @@ class TimelineProjection(Projection):
                 f"ix_{FACTS}{suffix}_sort_lo_sort_hi_position", "sort_lo", "sort_hi", "position"
             ),
             sa.Index(f"ix_{FACTS}{suffix}_record_id", "record_id"),
+        )
+        # The facts whose valid period crosses a new year, in page order: the only ones a
+        # page from a date must look for before that date's year (`timeline`).
+        spans = spans_years(facts)
+        sa.Index(
+            f"ix_{FACTS}{suffix}_spanning",
+            facts.c.sort_lo,
+            facts.c.sort_hi,
+            facts.c.position,
+            sqlite_where=spans,
+            postgresql_where=spans,
         )
         return {EVENTS: events, FACTS: facts}
 
@@ -340,7 +368,7 @@ def _entry(m: sa.RowMapping) -> TimelineEntry:
         entity=m["stream_id"],
         record_id=m["record_id"],
         summary=m["summary"],
-        period=Period.from_columns(dict(m)),
+        period=asof.period_of(m),
         event_id=uuid.UUID(m["event_id"]),
         position=int(m["position"]),
         corrects=None if m["corrects_event_id"] is None else uuid.UUID(m["corrects_event_id"]),
@@ -400,5 +428,26 @@ def timeline(
                 ),
             )
         )
-    query = query.order_by(table.c.sort_lo, table.c.sort_hi, table.c.position).limit(limit)
+    order = (table.c.sort_lo, table.c.sort_hi, table.c.position)
+    if from_ is not None:
+        # In page order, a fact that may fall on or after `from_` can start long before it;
+        # scanning the order from its start for the first of them read every earlier fact
+        # (half the table for a date half-way). Split: a fact within one calendar year
+        # (the most) ends in or after `from_`'s year, so it starts in or after that year:
+        # its part of the page is a range of the order's index from there. The others
+        # (crossing a new year, or with no start) are read off their partial index. The
+        # two parts are disjoint and cover every fact the query selects (each has an end:
+        # `valid_to_hi` is not null), so their merged first `limit` are the same page. Two
+        # plain statements, merged here: a UNION of ordered subqueries cost more to build
+        # in SQLAlchemy than the page's SQL takes to run.
+        year = f"{from_.lower.year:04d}"
+        within = query.where(_same_year(table), table.c.sort_lo >= year)
+        crossing = query.where(spans_years(table))
+        found = [
+            _entry(m)
+            for part in (within, crossing)
+            for m in conn.execute(part.order_by(*order).limit(limit)).mappings()
+        ]
+        return sorted(found, key=lambda e: e.key)[:limit]
+    query = query.order_by(*order).limit(limit)
     return [_entry(m) for m in conn.execute(query).mappings()]
