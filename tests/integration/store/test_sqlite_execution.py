@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from sco_registry.db import create_engine, sqlite_sync_engine
@@ -81,5 +82,38 @@ async def test_an_in_memory_database_stays_on_its_own_engine() -> None:
         await store.append("s", [NewEvent("Two", {})], 1)
         assert [e.type for e in await store.read_all()] == ["One", "Two"]
         assert await store.stream_version("s") == 2
+    finally:
+        await store.close()
+
+
+async def test_projection_writes_run_with_secure_delete_fast_and_restore_it(
+    migrated_sqlite_url: str,
+) -> None:
+    """A projection unit (rebuild pages, swap, dropping scratch tables) runs with
+    `secure_delete` FAST; the connection's own setting (appends) is back after it, also
+    when the unit fails."""
+    store = SqlEventStore(create_engine(migrated_sqlite_url))
+
+    def secure_delete(conn: Connection) -> int:
+        return int(conn.exec_driver_sql("PRAGMA secure_delete").scalar() or 0)
+
+    def set_on(conn: Connection, head: int) -> int:
+        conn.exec_driver_sql("PRAGMA secure_delete = 1")  # as SECURE_DELETE builds have it
+        return 0
+
+    def inside(conn: Connection, head: int) -> int:
+        return secure_delete(conn)
+
+    def failing(conn: Connection, head: int) -> int:
+        raise RuntimeError("boom")
+
+    try:
+        # Set "on" on the writer's connection outside a projection unit (a plain unit of
+        # the store's runner, as appends use it: the same writer thread and connection).
+        await store._runner.write(lambda conn, hook: set_on(conn, 0), None)
+        assert await store.run_projection_write(inside) == 2  # FAST
+        with pytest.raises(RuntimeError):
+            await store.run_projection_write(failing)
+        assert await store._runner.write(lambda conn, hook: secure_delete(conn), None) == 1
     finally:
         await store.close()
