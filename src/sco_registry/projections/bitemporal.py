@@ -32,7 +32,6 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -230,12 +229,12 @@ def _timestamp(value: dt.datetime) -> str:
     return format_timestamp(value)
 
 
-def valid_columns(start: object, end: object) -> Mapping[str, str | None]:
+def valid_columns(start: object, end: object) -> dict[str, str | None]:
     """`Period(start, end).columns()` of a record's dates as its facts give them (text, or
-    nothing: a falsy value is no date), cached by the texts (a history's records share
-    few dates, and parsing them and building the period was most of a record row's valid
-    columns): a read-only mapping, for the caller to copy into its row. A value that is
-    not text is parsed (and refused) as before, uncached."""
+    nothing: a falsy value is no date), each date parsed once per text (`period_columns`:
+    parsing the dates and building the period was most of a row's valid columns, and a
+    history's events share their dates among models). A value that is not text is parsed
+    (and refused) as before."""
     if (start is None or type(start) is str) and (end is None or type(end) is str):
         return period_columns(start or None, end or None)
     return Period(_date(start), _date(end)).columns()
@@ -245,15 +244,29 @@ def _date(value: Any) -> PartialDate | None:
     return PartialDate.parse(value) if value else None
 
 
-@functools.lru_cache(maxsize=1 << 15)
-def period_columns(start: str | None, end: str | None) -> Mapping[str, str | None]:
+def period_columns(start: str | None, end: str | None) -> dict[str, str | None]:
     """`Period(PartialDate.parse(start), PartialDate.parse(end)).columns()` (None: no date;
-    any text parsed, "" refused as `PartialDate.parse` refuses it), cached; read-only."""
-    period = Period(
-        None if start is None else PartialDate.parse(start),
-        None if end is None else PartialDate.parse(end),
-    )
-    return MappingProxyType(period.columns())
+    any text parsed, "" refused as `PartialDate.parse` refuses it, a period ending before
+    it starts as `Period` refuses it), each date parsed once per text (`_date_columns`)."""
+    s = None if start is None else _date_columns(start)
+    e = None if end is None else _date_columns(end)
+    if s is not None and e is not None and e[0].definitely_before(s[0]):
+        Period(s[0], e[0])  # raises, as building the period would
+    return {
+        "valid_from": None if s is None else s[1],
+        "valid_from_lo": None if s is None else s[2],
+        "valid_from_hi": None if s is None else s[3],
+        "valid_to": None if e is None else e[1],
+        "valid_to_lo": None if e is None else e[2],
+        "valid_to_hi": None if e is None else e[3],
+    }
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _date_columns(text: str) -> tuple[PartialDate, str, str, str]:
+    """A date as given, parsed: it, its text as stored, its first and last days (ISO)."""
+    date = PartialDate.parse(text)
+    return date, str(date), date.lower.isoformat(), date.upper.isoformat()
 
 
 def record_time(event: RecordedEvent) -> str:

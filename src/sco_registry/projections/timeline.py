@@ -302,7 +302,7 @@ def _instant(raw: str | None) -> Mapping[str, str | None]:
     """A fact's valid-time columns and sort keys from its date as given (None: undated):
     the period from that date to itself. Cached (many facts share a date); the caller
     copies it into its row."""
-    columns: dict[str, str | None] = dict(bitemporal.period_columns(raw, raw))
+    columns = bitemporal.period_columns(raw, raw)
     columns["sort_lo"] = columns["valid_from_lo"] or LOWEST
     columns["sort_hi"] = columns["valid_to_hi"] or HIGHEST
     return MappingProxyType(columns)
