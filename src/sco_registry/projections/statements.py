@@ -106,10 +106,15 @@ class _RowWrite:
             params = [get(r) for r in rows]
         else:
             params = []
+            dumps, options, refused = _dumps, _JSON_OPTIONS, _JSONEncodeError
             for r in rows:
                 values = list(get(r))
                 for i in encoded:
-                    values[i] = json_text(values[i])
+                    value = values[i]
+                    try:  # `json_text`, inlined (one call fewer per JSON value)
+                        values[i] = dumps(value, option=options).decode("utf-8")
+                    except refused:
+                        values[i] = _stdlib_json(value)
                 for i, proc in processed:
                     if values[i] is not None:
                         values[i] = proc(values[i])
