@@ -262,7 +262,7 @@ def period_columns(start: str | None, end: str | None) -> dict[str, str | None]:
     }
 
 
-@functools.lru_cache(maxsize=1 << 15)
+@functools.lru_cache(maxsize=1 << 13)
 def _date_columns(text: str) -> tuple[PartialDate, str, str, str]:
     """A date as given, parsed: it, its text as stored, its first and last days (ISO)."""
     date = PartialDate.parse(text)

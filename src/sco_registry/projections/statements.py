@@ -42,7 +42,7 @@ def insert(table: sa.Table) -> sa.Insert:
     return cached(table, "insert", lambda t: t.insert())
 
 
-@functools.lru_cache(maxsize=1 << 14)
+@functools.lru_cache(maxsize=1 << 13)
 def uuid_text(value: uuid.UUID) -> str:
     """`str(value)`, cached: the same event's id is written by most models in turn (and a
     correlation id by many events), and `UUID.__str__` is Python code."""

@@ -297,7 +297,7 @@ def fact_row(
     }
 
 
-@functools.lru_cache(maxsize=1 << 14)
+@functools.lru_cache(maxsize=4096)
 def _instant(raw: str | None) -> Mapping[str, str | None]:
     """A fact's valid-time columns and sort keys from its date as given (None: undated):
     the period from that date to itself. Cached (many facts share a date); the caller
