@@ -80,13 +80,14 @@ class AuditProjection(Projection):
                     statements.cached(table, "position_of", _position_of),
                     {"w_event_id": corrects_id},
                 ).scalar()
+        event_id = statements.uuid_text(event.event_id)
         if seen is not None:
             seen[event.position] = event.hash
-            seen[str(event.event_id)] = event.position
+            seen[event_id] = event.position
         record_id = event.metadata.get("record_id")
         row = {
             "position": event.position,
-            "event_id": str(event.event_id),
+            "event_id": event_id,
             "stream_id": event.stream_id,
             "stream_version": event.stream_version,
             "record_id": None if record_id is None else str(record_id),
@@ -116,7 +117,7 @@ AuditProjection.tables = LIVE
 
 
 def _text(value: uuid.UUID | None) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else statements.uuid_text(value)
 
 
 @dataclass(frozen=True, slots=True)

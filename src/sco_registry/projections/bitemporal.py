@@ -38,6 +38,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sco_registry.domain.periods import Period
+from sco_registry.domain.time import PartialDate
 from sco_registry.projections import statements, unit
 from sco_registry.store.base import RecordedEvent
 from sco_registry.store.chain import format_timestamp
@@ -109,6 +111,7 @@ def sync(
     new_scope: bool = False,
     where: Callable[[Mapping[Any, Any]], bool] | None = None,
     ordinal_base: int = 0,
+    differs: Callable[[Mapping[Any, Any]], bool] | None = None,
 ) -> int:
     """Make the open rows of `scope` in `table` the `derived` rows (their `content`
     columns, in a deterministic order), as of `event`: close what no longer holds, open
@@ -116,8 +119,12 @@ def sync(
     the scope has no rows yet (its stream's first event), so none are read. `where`: only
     the scope's open rows it accepts are compared with `derived` (the others are left as
     they are: the caller derived that part of the scope alone). `ordinal_base` is added to
-    the ordinals opened. Returns `len(derived)`: the ordinals this call may have used
-    after `ordinal_base` (for a caller syncing several scopes of one table at one event)."""
+    the ordinals opened. `differs`: a test the caller can make cheaply that an open row's
+    content is none of `derived`'s (true only when it is sure); when it holds for every
+    open row compared, no fingerprint is made (each is closed, every derived row opened,
+    as the comparison would have decided). Returns `len(derived)`: the ordinals this call
+    may have used after `ordinal_base` (for a caller syncing several scopes of one table
+    at one event)."""
     buffer = unit.active(conn)
     if new_scope:
         if buffer is not None:
@@ -128,18 +135,22 @@ def sync(
     content = tuple(content)
     # Under a unit, a row's fingerprint is computed once: the unit keeps it with the row.
     known = None if buffer is None else buffer.fingerprints
-    prints = [fingerprint(row, content) for row in derived]
+    current = open_rows(conn, table, scope)
+    prints: list[str] | None = None
+    if differs is None or not all(differs(row) for row in current if where is None or where(row)):
+        prints = [fingerprint(row, content) for row in derived]
     wanted: dict[str, list[int]] = {}
-    for i, text in enumerate(prints):
+    for i, text in enumerate(prints or ()):
         wanted.setdefault(text, []).append(i)
     kept: set[int] = set()
     key = [c.name for c in table.primary_key.columns]
     closed: list[dict[str, Any]] = []
-    current = open_rows(conn, table, scope)
     still: list[dict[str, Any]] = []
     for row in current:
         if where is None or where(row):
-            if known is None:
+            if prints is None:
+                text = ""  # `differs`: matches nothing derived
+            elif known is None:
                 text = fingerprint(row, content)
             else:
                 found = known.get((id(row), content))
@@ -167,7 +178,7 @@ def sync(
         conn.execute(statements.cached(table, "close", unit.close_statement), closed)
     rows = [(ordinal_base + i, row) for i, row in enumerate(derived) if i not in kept]
     made = append(conn, table, scope=scope, rows=rows, event=event)
-    if known is not None and made:
+    if known is not None and made and prints is not None:
         opened = [i for i in range(len(derived)) if i not in kept]
         for i, row in zip(opened, made, strict=True):
             known[(id(row), content)] = (row, prints[i])
@@ -216,6 +227,46 @@ def append(
 @functools.lru_cache(maxsize=8192)
 def _timestamp(value: dt.datetime) -> str:
     return format_timestamp(value)
+
+
+def valid_columns(start: object, end: object) -> dict[str, str | None]:
+    """`Period(start, end).columns()` of a record's dates as its facts give them (text, or
+    nothing: a falsy value is no date), each date parsed once per text (`period_columns`:
+    parsing the dates and building the period was most of a row's valid columns, and a
+    history's events share their dates among models). A value that is not text is parsed
+    (and refused) as before."""
+    if (start is None or type(start) is str) and (end is None or type(end) is str):
+        return period_columns(start or None, end or None)
+    return Period(_date(start), _date(end)).columns()
+
+
+def _date(value: Any) -> PartialDate | None:
+    return PartialDate.parse(value) if value else None
+
+
+def period_columns(start: str | None, end: str | None) -> dict[str, str | None]:
+    """`Period(PartialDate.parse(start), PartialDate.parse(end)).columns()` (None: no date;
+    any text parsed, "" refused as `PartialDate.parse` refuses it, a period ending before
+    it starts as `Period` refuses it), each date parsed once per text (`_date_columns`)."""
+    s = None if start is None else _date_columns(start)
+    e = None if end is None else _date_columns(end)
+    if s is not None and e is not None and e[0].definitely_before(s[0]):
+        Period(s[0], e[0])  # raises, as building the period would
+    return {
+        "valid_from": None if s is None else s[1],
+        "valid_from_lo": None if s is None else s[2],
+        "valid_from_hi": None if s is None else s[3],
+        "valid_to": None if e is None else e[1],
+        "valid_to_lo": None if e is None else e[2],
+        "valid_to_hi": None if e is None else e[3],
+    }
+
+
+@functools.lru_cache(maxsize=1 << 13)
+def _date_columns(text: str) -> tuple[PartialDate, str, str, str]:
+    """A date as given, parsed: it, its text as stored, its first and last days (ISO)."""
+    date = PartialDate.parse(text)
+    return date, str(date), date.lower.isoformat(), date.upper.isoformat()
 
 
 def record_time(event: RecordedEvent) -> str:

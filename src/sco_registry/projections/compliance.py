@@ -223,7 +223,7 @@ _KEPT_LOCK = threading.Lock()
 
 
 def _marker_of(event: RecordedEvent) -> Marker:
-    return (event.position, str(event.event_id), event.stream_id, event.type)
+    return (event.position, statements.uuid_text(event.event_id), event.stream_id, event.type)
 
 
 def _marker(conn: Connection, events: sa.Table) -> Marker:

@@ -22,7 +22,7 @@ from sco_registry.domain.folding import StoredEvent
 from sco_registry.domain.ids import DOCUMENT
 from sco_registry.domain.periods import Answer, Period, RecordPeriod, Span
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import asof
+from sco_registry.projections import asof, bitemporal
 from sco_registry.projections.base import Tables, metadata
 from sco_registry.projections.records import ROWS, RecordProjection, known, made_by
 
@@ -98,8 +98,7 @@ class DocumentsProjection(RecordProjection):
                 f["superseded_by"], f["superseded_on"] = d.get("superseded_by"), when
         if not seen:
             return None
-        period = Period(_date(f["signed_on"]), _date(f["superseded_on"]))
-        return {**f, **period.columns()}
+        return {**f, **bitemporal.valid_columns(f["signed_on"], f["superseded_on"])}
 
 
 LIVE: Tables = DocumentsProjection.define(metadata)

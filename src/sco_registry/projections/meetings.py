@@ -24,7 +24,7 @@ from sco_registry.domain.ids import MEETING
 from sco_registry.domain.meetings import MeetingPhase
 from sco_registry.domain.periods import Answer, Period, RecordPeriod, Span
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import asof, membership
+from sco_registry.projections import asof, bitemporal, membership
 from sco_registry.projections.base import Tables, metadata
 from sco_registry.projections.records import ROWS, RecordProjection, known, made_by
 
@@ -123,9 +123,7 @@ class MeetingsProjection(RecordProjection):
                 f["changes"].append({"kind": "cancelled", "date": d.get("valid_time")})
         if f["status"] is None:
             return None
-        start = PartialDate.parse(f["start_date"]) if f["start_date"] else None
-        end = PartialDate.parse(f["end_date"]) if f["end_date"] else None
-        return {**f, **Period(start, end).columns()}
+        return {**f, **bitemporal.valid_columns(f["start_date"], f["end_date"])}
 
 
 LIVE: Tables = MeetingsProjection.define(metadata)

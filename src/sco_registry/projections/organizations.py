@@ -23,7 +23,7 @@ from sco_registry.domain.ids import ORGANIZATION
 from sco_registry.domain.membership import PARTY_STATUSES, MembershipStatus
 from sco_registry.domain.periods import Answer, Period, RecordPeriod, Span
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import asof, membership
+from sco_registry.projections import asof, bitemporal, membership
 from sco_registry.projections.base import Tables, metadata
 from sco_registry.projections.records import ROWS, RecordProjection, known, made_by
 
@@ -73,8 +73,7 @@ class OrganizationsProjection(RecordProjection):
                 f["successor"], f["succeeded_on"] = d.get("successor"), when
         if not founded:
             return None
-        period = Period(_date(f["founded_on"]), _date(f["succeeded_on"]))
-        return {**f, **period.columns()}
+        return {**f, **bitemporal.valid_columns(f["founded_on"], f["succeeded_on"])}
 
 
 LIVE: Tables = OrganizationsProjection.define(metadata)

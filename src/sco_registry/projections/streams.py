@@ -114,7 +114,7 @@ def add(
     row = {
         "position": event.position,
         column: value,
-        "event_id": str(event.event_id),
+        "event_id": statements.uuid_text(event.event_id),
         "event_type": event.type,
         **values,
     }
@@ -130,5 +130,5 @@ def add(
             found.append(row)
         else:  # not read in this unit: read only if the model asks for it (`_cached`)
             buffer.stream_tails.setdefault((table, column, value), []).append(row)
-    buffer.insert(table, [row])
+    buffer.insert(table, [row], closable=False)
     return row

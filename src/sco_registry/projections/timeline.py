@@ -162,7 +162,9 @@ class TimelineProjection(Projection):
             # A stream's first event: its one row is what `derive` makes of it (a fact of
             # its family, nothing corrected), the scope new.
             streams.add(conn, events, key, event, {"data": data, "record": record})
-            row = fact_row(stream_id, event.position, str(event.event_id), event.type, data)
+            row = fact_row(
+                stream_id, event.position, statements.uuid_text(event.event_id), event.type, data
+            )
             bitemporal.sync(
                 conn,
                 facts,
@@ -180,7 +182,13 @@ class TimelineProjection(Projection):
             streams.add(conn, events, key, event, {"data": data, "record": record})
             count, fixes = _open_count_of(conn, facts, stream_id)
             if not fixes:
-                row = fact_row(stream_id, event.position, str(event.event_id), event.type, data)
+                row = fact_row(
+                    stream_id,
+                    event.position,
+                    statements.uuid_text(event.event_id),
+                    event.type,
+                    data,
+                )
                 bitemporal.append(
                     conn,
                     facts,
@@ -322,8 +330,7 @@ def _instant(raw: str | None) -> Mapping[str, str | None]:
     """A fact's valid-time columns and sort keys from its date as given (None: undated):
     the period from that date to itself. Cached (many facts share a date); the caller
     copies it into its row."""
-    date = None if raw is None else PartialDate.parse(raw)
-    columns: dict[str, str | None] = dict(Period(date, date).columns())
+    columns = bitemporal.period_columns(raw, raw)
     columns["sort_lo"] = columns["valid_from_lo"] or LOWEST
     columns["sort_hi"] = columns["valid_to_hi"] or HIGHEST
     return MappingProxyType(columns)

@@ -65,7 +65,7 @@ class Unit:
         self.open: dict[ScopeKey, list[dict[str, Any]]] = {}
         # Rows to insert, per table (a row closed in this unit carries its recorded_to).
         self.inserts: dict[sa.Table, list[dict[str, Any]]] = {}
-        # ids of the dicts in `inserts` (closing one of them changes it in place).
+        # ids of the closable dicts in `inserts` (closing one of them changes it in place).
         self.pending: set[int] = set()
         # Rows of the database to close, per table: the key's values and `p_to`.
         self.closes: dict[sa.Table, list[dict[str, Any]]] = {}
@@ -76,9 +76,12 @@ class Unit:
         self.memo: dict[Hashable, Any] = {}
         self._on_flush: list[Callable[[Connection], None]] = []
 
-    def insert(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    def insert(self, table: sa.Table, rows: list[dict[str, Any]], closable: bool = True) -> None:
+        """Buffer `rows` for `table`; `closable`: rows a model may close in this unit
+        (`bitemporal`'s open rows; not a kept stream's or an audit's, never changed)."""
         self.inserts.setdefault(table, []).extend(rows)
-        self.pending.update(id(r) for r in rows)
+        if closable:
+            self.pending.update(id(r) for r in rows)
 
     def on_flush(self, write: Callable[[Connection], None]) -> None:
         """Run `write(conn)` at `flush`, after the rows (once per call of this)."""
@@ -125,14 +128,15 @@ def buffered(conn: Connection) -> Iterator[Unit]:
 
 
 def write(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert `rows` into `table`: buffered when a unit is active, else at once."""
+    """Insert `rows` into `table`: buffered when a unit is active, else at once (rows no
+    model closes: those of a table `bitemporal` keeps go through `bitemporal.append`)."""
     if not rows:
         return
     unit = active(conn)
     if unit is None:
         conn.execute(statements.insert(table), rows)
     else:
-        unit.insert(table, rows)
+        unit.insert(table, rows, closable=False)
 
 
 def scope_key(table: sa.Table, scope: Mapping[str, Any]) -> ScopeKey:
