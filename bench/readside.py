@@ -90,12 +90,18 @@ def is_readside(workload: str) -> bool:
 
 @contextmanager
 def sqlite_copy(events: int) -> Iterator[str]:
-    """A throw-away copy of the cached SQLite log; yields its aiosqlite URL."""
+    """A throw-away copy of the cached SQLite log, migrated to the code's newest revision
+    (a log cached under an older one lacks the read models' later indexes); yields its
+    aiosqlite URL."""
+    from sco_registry.db import migrate
+
     source = synthetic.cached_sqlite(events, log=log)
     folder = Path(tempfile.mkdtemp(prefix="bench-readside-"))
     try:
         shutil.copyfile(source, folder / "log.db")
-        yield f"sqlite+aiosqlite:///{folder / 'log.db'}"
+        url = f"sqlite+aiosqlite:///{folder / 'log.db'}"
+        asyncio.run(migrate(url))
+        yield url
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -381,5 +381,20 @@ def write_doc(doc: Path, machine: dict[str, Any], rows: list[dict[str, Any]]) ->
     from bench import readside
 
     analysis = read_analysis(doc)
+    tail = read_tail(doc)
     doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(render_doc(machine, rows, analysis, readside.read_analysis(doc)))
+    text = render_doc(machine, rows, analysis, readside.read_analysis(doc))
+    doc.write_text(text + ("\n" + tail if tail else ""))
+
+
+def read_tail(doc: Path) -> str:
+    """The hand-written sections after the read side's (the API's, the cache's: their
+    benchmarks are other commands), kept as they are when this file is regenerated."""
+    from bench import readside
+
+    if not doc.is_file():
+        return ""
+    text = doc.read_text()
+    at = text.find(readside.ANALYSIS_END)
+    tail = text[at + len(readside.ANALYSIS_END) :].strip() if at >= 0 else ""
+    return tail + "\n" if tail else ""
