@@ -9,7 +9,6 @@ are part of every event's JSON form.
 from __future__ import annotations
 
 import enum
-import functools
 import types
 import typing
 import uuid
@@ -30,7 +29,7 @@ from sco_registry.domain import (
 )
 from sco_registry.domain.errors import InvalidValue
 from sco_registry.domain.events import Event
-from sco_registry.domain.time import PartialDate
+from sco_registry.domain.time import PartialDate, parse_cached
 from sco_registry.domain.values import Citation
 
 JSON = dict[str, Any]
@@ -178,13 +177,11 @@ def from_json(type_name: str, data: Mapping[str, Any], schema_version: int | Non
 
 Decoder = Callable[[Any], Any]
 
-# A PartialDate is immutable: the dates of events are parsed (and checked) once per text;
-# what is not a string goes to `parse` as it is (to fail there, as it would uncached).
-_parse_cached = functools.lru_cache(maxsize=1 << 14)(PartialDate.parse)
-
 
 def _parse_date(raw: Any) -> PartialDate:
-    return _parse_cached(raw) if type(raw) is str else PartialDate.parse(raw)
+    # Once per text (`parse_cached`); what is not a string goes to `parse` as it is, to
+    # fail there as it would uncached.
+    return parse_cached(raw) if type(raw) is str else PartialDate.parse(raw)
 
 
 _DECODERS: dict[type[Event], tuple[tuple[str, Decoder], ...]] = {}

@@ -531,7 +531,7 @@ class Rotation:
     def tail(
         self, start: int, members_on: Callable[[PartialDate], frozenset[str]]
     ) -> list[Finding]:
-        held, body = self.held, self.body
+        held = self.held
         every: list[Finding] = []
         consecutive: list[Finding] = []
         cycle: list[Finding] = []
@@ -543,14 +543,10 @@ class Rotation:
         for i in range(start, len(held)):
             self.opened[i] = s
             m = held[i]
-            h, year = m.host_state, m.start_date.year
+            h = m.host_state
             if h is None:
                 text, ev = "no host state recorded", (m.meeting_id,)
-                every.append(
-                    Finding(
-                        "rotation", "Art. 3", year, body, na, text, ev, EVERY_MEMBER_BETWEEN_TURNS
-                    )
-                )
+                every.append(_rotation_finding(m, EVERY_MEMBER_BETWEEN_TURNS, na, text, ev))
                 consecutive.append(_rotation_finding(m, NO_CONSECUTIVE_HOST, na, text, ev))
                 cycle.append(_rotation_finding(m, CYCLE, na, text, ev))
                 continue
@@ -576,18 +572,7 @@ class Rotation:
                 else:
                     status = FindingStatus.MET
                     text = f"every other member hosted since {h}'s last turn"
-            every.append(
-                Finding(
-                    "rotation",
-                    "Art. 3",
-                    year,
-                    body,
-                    status,
-                    text,
-                    evidence,
-                    EVERY_MEMBER_BETWEEN_TURNS,
-                )
-            )
+            every.append(_rotation_finding(m, EVERY_MEMBER_BETWEEN_TURNS, status, text, evidence))
             # no_consecutive_host (`_no_consecutive_host`)
             previous = held[i - 1] if i > 0 else None
             if previous is not None and previous.host_state == h:

@@ -23,7 +23,7 @@ import datetime as dt
 import enum
 import re
 from dataclasses import dataclass
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 
 from sco_registry.domain.errors import InvalidValue
 
@@ -145,3 +145,12 @@ class PartialDate:
 
     def __repr__(self) -> str:
         return f"PartialDate({str(self)!r})"
+
+
+@lru_cache(maxsize=1 << 16)
+def parse_cached(text: str) -> PartialDate:
+    """`PartialDate.parse(text)`, made once per text: a `PartialDate` is immutable, and the
+    hot paths (decoding the log, applying and reading the read models) parse the same few
+    thousand dates over and over. A refused text raises each time (exceptions are not
+    cached); the argument must be hashable (callers with untrusted values check `str`)."""
+    return PartialDate.parse(text)

@@ -37,7 +37,7 @@ from sco_registry.domain.periods import (
     question_params,
     valid_time_sql,
 )
-from sco_registry.domain.time import PartialDate
+from sco_registry.domain.time import PartialDate, parse_cached
 from sco_registry.store.chain import format_timestamp
 
 AsOf = dt.date | PartialDate
@@ -94,14 +94,9 @@ def period_of(m: Mapping[str, Any] | sa.RowMapping) -> Period:
     return _period(tuple(m[c] for c in VALID_TIME_COLUMNS))
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _date(text: str) -> PartialDate:
-    return PartialDate.parse(text)
-
-
 def date_of(text: str | None) -> PartialDate | None:
-    """A stored partial date (`PartialDate.parse`, cached: the values are immutable)."""
-    return _date(text) if text else None
+    """A stored partial date (`parse_cached`: the values are immutable)."""
+    return parse_cached(text) if text else None
 
 
 def position_at(conn: Connection, at: dt.datetime) -> int:

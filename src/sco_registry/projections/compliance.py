@@ -40,7 +40,6 @@ Read functions take `known_at` (a log position; None: now).
 
 from __future__ import annotations
 
-import functools
 import threading
 import uuid
 import weakref
@@ -57,7 +56,7 @@ from sco_registry.domain.corrections import CORRECTION_TYPES
 from sco_registry.domain.folding import StoredEvent, fold
 from sco_registry.domain.membership import MembershipChange
 from sco_registry.domain.periods import RecordPeriod, record_time_sql
-from sco_registry.domain.time import PartialDate
+from sco_registry.domain.time import PartialDate, parse_cached
 from sco_registry.projections import bitemporal, statements, streams, unit
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
@@ -854,8 +853,7 @@ def _state_facts(stream_id: str, state: Any) -> dict[str, Any]:
     return {}
 
 
-# The same few thousand dates are parsed on every recompute; a PartialDate is immutable.
-_parse = functools.lru_cache(maxsize=1 << 16)(PartialDate.parse)
+_parse = parse_cached  # the same few thousand dates, parsed on every recompute
 
 
 def norm_facts(by_stream: Mapping[str, Mapping[str, Any]]) -> norms.NormFacts:
