@@ -285,8 +285,17 @@ class SqliteRunner:
         self._reader = self._engine.execution_options(**{SQLITE_BEGIN_OPTION: ""})
         self._inline_conn: Connection | None = None
         self._inline_thread: int | None = None
+        # Inline commits and rows changed (`total_changes`) since the last checkpoint.
         self._inline_commits = 0
+        self._inline_changes = 0
+        self._changes_seen = 0
         self._checkpointing: concurrent.futures.Future[None] | None = None
+        # Set by a checkpoint, cleared by the writer thread's next commit: that commit may
+        # restart the WAL, which syncs the WAL's new header, so it is not made inline. Set
+        # at first too: the store's first commit may be the first in a new WAL file.
+        self._restart_pending = True
+        self.checkpoints: list[tuple[int, int, int]] = []
+        """What each checkpoint reported: (busy, frames in the WAL, frames checkpointed)."""
         self.longest_inline = 0.0
         """The longest a unit of work has held the event loop's thread, in seconds."""
         self._writer = concurrent.futures.ThreadPoolExecutor(1, "sco-sqlite-write")
@@ -328,7 +337,8 @@ class SqliteRunner:
         with conn.begin():  # BEGIN IMMEDIATE (db.py); ROLLBACK on any exception
             result = work(conn, None if state.hook is None else state.run_hook)
             state.check()  # raising here rolls back
-            return result
+        self._restart_pending = False  # any WAL restart (and its sync) was made here
+        return result
 
     def _close_writer(self) -> None:
         if self._write_conn is not None:
@@ -357,14 +367,18 @@ class SqliteRunner:
     # are only ever busy in WAL's rare recovery cases, and fall back the same way). Once
     # BEGIN IMMEDIATE holds the lock nothing in the unit waits: WAL readers take no lock
     # that blocks a writer, and this connection never checkpoints (wal_autocheckpoint=0;
-    # a checkpoint's fsync would block the loop): every CHECKPOINT_EVERY inline commits a
-    # passive checkpoint is handed to the writer thread instead. Positions, the chain and
+    # a checkpoint's fsync would block the loop): see `_checkpoint`. Positions, the chain and
     # idempotency do not depend on which connection appends: every append takes the same
     # SQLite write lock and reads the head under it. The loop is blocked for the unit's
     # own time only; the store keeps units small (a few events, a short page), and
     # `longest_inline` records the longest.
 
-    CHECKPOINT_EVERY = 200
+    # Checkpoint once the inline commits since the last one reach CHECKPOINT_COMMITS or
+    # the rows they changed CHECKPOINT_CHANGES, whichever first (SQLite's own default is
+    # a checkpoint at 1,000 WAL pages; a one-event append writes about 5 pages here, a
+    # 100-event one about 50): the WAL stays near that size (`checkpoints` tells).
+    CHECKPOINT_COMMITS = 200
+    CHECKPOINT_CHANGES = 2000
 
     def _inline(self) -> Connection:
         conn = self._inline_conn
@@ -381,6 +395,10 @@ class SqliteRunner:
         return conn
 
     def _write_inline(self, work: WriteWork[T]) -> T:
+        if self._restart_pending or (
+            self._checkpointing is not None and not self._checkpointing.done()
+        ):
+            raise _Busy  # the writer thread is checkpointing, or about to restart the WAL
         conn = self._inline()
         started = time.perf_counter()
         dbapi_connection = conn.connection.dbapi_connection
@@ -404,7 +422,13 @@ class SqliteRunner:
         finally:
             self._note(started)
         self._inline_commits += 1
-        if self._inline_commits % self.CHECKPOINT_EVERY == 0:
+        changes = dbapi_connection.total_changes
+        self._inline_changes += changes - self._changes_seen
+        self._changes_seen = changes
+        if (
+            self._inline_commits >= self.CHECKPOINT_COMMITS
+            or self._inline_changes >= self.CHECKPOINT_CHANGES
+        ):
             self._checkpoint()
         return result
 
@@ -428,8 +452,21 @@ class SqliteRunner:
             self.longest_inline = took
 
     def _checkpoint(self) -> None:
+        """Hand a checkpoint to the writer thread. Until it is done and the writer thread
+        has committed once more, appends are not made inline (`_write_inline` sends them
+        to the writer thread, where they queue behind the checkpoint): a checkpoint that
+        runs while appends go on copies only the frames it found, the WAL is never fully
+        copied, SQLite never restarts it, and it grows without end (334 MB after 40,000
+        events of W1 and W2 with concurrent checkpoints every 200 commits). With no
+        concurrent append the checkpoint copies the whole WAL (unless a reader still
+        needs its frames), and the next commit, on the writer thread, starts it over from
+        its first frame; that commit writes the WAL's new header and syncs it, the only
+        sync a commit makes at `synchronous = NORMAL`, which is why it too is not made on
+        the loop's thread. Durability and crash safety are SQLite's own: only the thread
+        and the moment of each checkpoint are chosen here."""
         if self._checkpointing is not None and not self._checkpointing.done():
             return
+        self._inline_commits = self._inline_changes = 0
         self._checkpointing = self._writer.submit(self._checkpoint_in_writer)
 
     def _checkpoint_in_writer(self) -> None:
@@ -438,8 +475,14 @@ class SqliteRunner:
             if conn is not None:
                 conn.close()
             conn = self._write_conn = self._engine.connect()
-        # PASSIVE: copies what it can without waiting for readers or the writer.
-        _pragma(conn, "wal_checkpoint(PASSIVE)")
+        # PASSIVE: copies what it can without waiting for readers (nor for a writer, and
+        # none is running: this thread is the writer, and inline appends wait).
+        try:
+            busy, frames, copied = _pragma_row(conn, "wal_checkpoint(PASSIVE)")
+            self.checkpoints.append((busy, frames, copied))
+            del self.checkpoints[:-100]
+        finally:
+            self._restart_pending = True
 
     def _read(self, work: ReadWork[T]) -> T:
         # Each reader thread keeps its connection too; a unit leaves no transaction open
@@ -495,6 +538,16 @@ def _pragma(conn: Connection, pragma: str) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA {pragma}").fetchall()
+    finally:
+        cursor.close()
+
+
+def _pragma_row(conn: Connection, pragma: str) -> tuple[Any, ...]:
+    dbapi_connection = conn.connection.dbapi_connection
+    assert dbapi_connection is not None
+    cursor = dbapi_connection.cursor()
+    try:
+        return tuple(cursor.execute(f"PRAGMA {pragma}").fetchone())
     finally:
         cursor.close()
 

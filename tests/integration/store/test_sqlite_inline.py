@@ -6,7 +6,9 @@ other tasks run."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -99,6 +101,9 @@ async def test_negative_control_without_the_yield_the_other_task_starves(
 
 async def _other_task_ran_while_appending(store: SqlEventStore) -> bool:
     """Whether a task started before 50 inline appends ran before they ended."""
+    # The store's first commit goes to the writer thread (it may start a new WAL file),
+    # and so lets other tasks run whatever the yield does: made before the task starts.
+    await store.append("first", [NewEvent("E", {})])
     ran = asyncio.Event()
 
     async def other() -> None:
@@ -111,3 +116,106 @@ async def _other_task_ran_while_appending(store: SqlEventStore) -> bool:
         seen = seen or ran.is_set()
     await task
     return seen
+
+
+# -- checkpoints: off the loop's thread, and the WAL stays bounded ----------------------------
+
+WAL_APPENDS = 1500
+
+
+async def _wal_after_inline_appends(url: str, store: SqlEventStore) -> tuple[int, int]:
+    """(the largest the WAL file got, in bytes; appends made inline) for WAL_APPENDS
+    one-event appends to new streams, each of which fits inline."""
+    wal = url.split("///", 1)[1] + "-wal"
+
+    def wal_size() -> int:
+        return os.stat(wal).st_size  # blocking, but one stat of a local file
+
+    inline = 0
+    real = runner(store)._write_inline
+
+    def counting(work: object) -> object:
+        nonlocal inline
+        result = real(work)  # type: ignore[arg-type]
+        inline += 1
+        return result
+
+    runner(store)._write_inline = counting  # type: ignore[method-assign]
+    largest = 0
+    for i in range(WAL_APPENDS):
+        await store.append(f"s{i}", [NewEvent("E", {"i": i})], StreamState.NO_STREAM)
+        if i % 50 == 0:
+            largest = max(largest, wal_size())
+    largest = max(largest, wal_size())
+    assert await store.head_position() == WAL_APPENDS
+    assert verify_events(await store.read_all()).ok
+    return largest, inline
+
+
+# Bytes the WAL may reach with a checkpoint every 50 inline commits: a one-event append to a
+# new stream here writes a handful of 4 KiB pages (its table's and indexes' leaves), so 50
+# of them about 1 MB; well below what WAL_APPENDS of them write with no checkpoint.
+WAL_BOUND = 4 * 1024 * 1024
+
+
+async def test_inline_appends_keep_the_wal_bounded_with_checkpoints_off_the_loop(
+    migrated_sqlite_url: str,
+) -> None:
+    store = SqlEventStore(create_engine(migrated_sqlite_url))
+    r = runner(store)
+    r.CHECKPOINT_COMMITS = 50
+    try:
+        largest, inline = await _wal_after_inline_appends(migrated_sqlite_url, store)
+        assert largest < WAL_BOUND, largest
+        assert len(r.checkpoints) >= WAL_APPENDS // 50 // 2
+        # No append ran while a checkpoint did, so each copied the whole WAL.
+        assert all(busy == 0 and frames == copied for busy, frames, copied in r.checkpoints)
+        # The commit after each checkpoint (which may restart the WAL and sync its header)
+        # was made by the writer thread; all others inline.
+        assert WAL_APPENDS - 2 * len(r.checkpoints) - 2 <= inline < WAL_APPENDS
+    finally:
+        await store.close()
+
+
+async def test_negative_control_without_checkpoints_the_wal_grows(
+    migrated_sqlite_url: str,
+) -> None:
+    store = SqlEventStore(create_engine(migrated_sqlite_url))
+    r = runner(store)
+    r.CHECKPOINT_COMMITS = r.CHECKPOINT_CHANGES = 10**9
+    try:
+        largest, _inline = await _wal_after_inline_appends(migrated_sqlite_url, store)
+        assert largest > WAL_BOUND, largest
+        assert r.checkpoints == []
+    finally:
+        await store.close()
+
+
+async def test_after_a_checkpoint_the_next_append_commits_in_the_writer_thread(
+    migrated_sqlite_url: str,
+) -> None:
+    store = SqlEventStore(create_engine(migrated_sqlite_url))
+    r = runner(store)
+    threads: list[int] = []
+    real = r._write
+
+    def recording(work: object, state: object) -> object:
+        threads.append(threading.get_ident())
+        return real(work, state)  # type: ignore[arg-type]
+
+    r._write = recording  # type: ignore[method-assign]
+    r.CHECKPOINT_COMMITS = 3
+    try:
+        await store.append("s", [NewEvent("E", {})])  # the first: a new WAL, the writer's
+        assert len(threads) == 1
+        for version in range(1, 4):  # inline; the third hands a checkpoint to the writer
+            await store.append("s", [NewEvent("E", {})], version)
+        assert len(threads) == 1
+        await store.append("s", [NewEvent("E", {})], 4)  # may restart the WAL: the writer's
+        assert len(threads) == 2 and threads[1] != threading.get_ident()
+        assert len(r.checkpoints) == 1
+        await store.append("s", [NewEvent("E", {})], 5)  # inline again
+        assert len(threads) == 2
+        assert verify_events(await store.read_all()).ok
+    finally:
+        await store.close()
