@@ -120,16 +120,22 @@ def add_plain_write(app: FastAPI, registry: Registry) -> None:
         return {"position": result.last_position, "recordId": command.meeting_id}
 
 
+def bench_app(registry: Registry) -> FastAPI:
+    """The registry's app with the plain endpoints beside GraphQL."""
+    app = create_app(registry)
+    add_plain(app, registry)
+    add_plain_write(app, registry)
+    # The page is mounted at `/`, last: routes added after it would never be reached.
+    pages = [r for r in app.router.routes if isinstance(r, Mount)]
+    for route in pages:
+        app.router.routes.remove(route)
+        app.router.routes.append(route)
+    return app
+
+
 async def serve(url: str, port: int) -> None:
     async with open_registry(Settings(database_url=url)) as registry:
-        app = create_app(registry)
-        add_plain(app, registry)
-        add_plain_write(app, registry)
-        # The page is mounted at `/`, last: routes added after it would never be reached.
-        pages = [r for r in app.router.routes if isinstance(r, Mount)]
-        for route in pages:
-            app.router.routes.remove(route)
-            app.router.routes.append(route)
+        app = bench_app(registry)
         # Keep-alive longer than any pause of the client (uvicorn's default is 5 s: on a busy
         # machine an idle pooled connection closed meanwhile fails the next request).
         config = uvicorn.Config(
