@@ -54,7 +54,7 @@ async def _run(args: argparse.Namespace) -> None:
                     await graphql(document)
                 profiler.disable()
                 stats = pstats.Stats(profiler, stream=sys.stdout)
-                stats.sort_stats(args.sort).print_stats(40)
+                stats.sort_stats(args.sort).print_stats(args.lines)
                 return
             for op in operations:
                 document, path = OPERATIONS[op]
@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile")
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--lines", type=int, default=40)
     asyncio.run(_run(parser.parse_args(argv)))
     return 0
 
