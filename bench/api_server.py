@@ -7,7 +7,10 @@ checked, then the application's `handle`, as the `recordMeeting` mutation does).
 from __future__ import annotations
 
 import asyncio
+import gc
+import os
 import sys
+import time
 import uuid
 from typing import Any
 
@@ -120,22 +123,59 @@ def add_plain_write(app: FastAPI, registry: Registry) -> None:
         return {"position": result.last_position, "recordId": command.meeting_id}
 
 
+def bench_app(registry: Registry) -> FastAPI:
+    """The registry's app with the plain endpoints beside GraphQL."""
+    app = create_app(registry)
+    add_plain(app, registry)
+    add_plain_write(app, registry)
+    # The page is mounted at `/`, last: routes added after it would never be reached.
+    pages = [r for r in app.router.routes if isinstance(r, Mount)]
+    for route in pages:
+        app.router.routes.remove(route)
+        app.router.routes.append(route)
+    return app
+
+
 async def serve(url: str, port: int) -> None:
     async with open_registry(Settings(database_url=url)) as registry:
-        app = create_app(registry)
-        add_plain(app, registry)
-        add_plain_write(app, registry)
-        # The page is mounted at `/`, last: routes added after it would never be reached.
-        pages = [r for r in app.router.routes if isinstance(r, Mount)]
-        for route in pages:
-            app.router.routes.remove(route)
-            app.router.routes.append(route)
+        app = bench_app(registry)
+        if os.environ.get("SCO_BENCH_GC_FREEZE") == "1":
+            # The experiment of members' p99 tail (docs/benchmarks.md): the heap built at
+            # startup (schema, models, caches) moved out of the collector's generations,
+            # so a full collection no longer walks it. Not what `sco-registry run` does.
+            gc.collect()
+            gc.freeze()
         # Keep-alive longer than any pause of the client (uvicorn's default is 5 s: on a busy
         # machine an idle pooled connection closed meanwhile fails the next request).
         config = uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=120
         )
+        pauses = _gc_pauses() if os.environ.get("SCO_BENCH_GC_LOG") == "1" else None
         await uvicorn.Server(config).serve()
+        if pauses is not None:
+            for generation, found in sorted(pauses.items()):
+                found.sort()
+                print(
+                    f"gc generation {generation}: {len(found)} collections, total"
+                    f" {sum(found) * 1000:.0f} ms, longest {found[-1] * 1000 if found else 0:.1f}"
+                    f" ms, over 10 ms: {sum(1 for p in found if p > 0.01)}",
+                    file=sys.stderr,
+                )
+
+
+def _gc_pauses() -> dict[int, list[float]]:
+    """The collector's pauses by generation (seconds), recorded from now on."""
+    pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    started = [0.0]
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses[info["generation"]].append(time.perf_counter() - started[0])
+
+    gc.callbacks.append(callback)
+    return pauses
 
 
 if __name__ == "__main__":

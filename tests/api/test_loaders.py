@@ -84,3 +84,23 @@ async def test_negative_control_without_batching_the_count_grows(
     small = await _cost(shared_api, statements, 2)
     whole = await _cost(shared_api, statements, 100)
     assert whole > small + 50
+
+
+MEMBERS = """query ($asOf: String!) { members(organization: "organization/sco", asOf: $asOf,
+  first: 100) { nodes { state { code %s } } } }"""
+
+
+async def test_members_read_the_states_only_when_more_than_the_code_is_asked(
+    shared_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statements = _counting(shared_api, monkeypatch)
+    counts: dict[str, int] = {}
+    for extra in ("", "name", "... on State { name }"):
+        statements.clear()
+        data = await shared_api.data(MEMBERS % extra, {"asOf": "2018"})
+        counts[extra] = len(statements)
+        states = [n["state"] for n in data["members"]["nodes"]]
+        assert states and all(s["code"] for s in states)
+        # the control: asked for, the names are there (read with the answers)
+        assert all(s.get("name") for s in states) == bool(extra)
+    assert counts[""] < counts["name"] == counts["... on State { name }"]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
 
 from sco_registry.domain.periods import Span
 from sco_registry.domain.time import PartialDate
@@ -135,3 +136,27 @@ def selected_names(info: Info[Any, Any], names: Collection[str]) -> set[str]:
     for field in info.selected_fields:
         walk(field.selections)
     return found
+
+
+def selects_only(info: Info[Any, Any], field: str, allowed: Collection[str]) -> bool:
+    """Whether every field the query selects under any field named `field` (at any depth,
+    through fragments too) is one of `allowed`: then the rows behind `field` are not
+    needed. Over-approximating the selection (False for nothing) is harmless."""
+
+    def names(selections: Iterable[Any]) -> Iterator[str]:
+        for s in selections:
+            if isinstance(s, SelectedField):
+                yield s.name
+            yield from names(getattr(s, "selections", None) or ())
+
+    def under(selections: Iterable[Any]) -> Iterator[Any]:
+        for s in selections:
+            if isinstance(s, SelectedField) and s.name == field:
+                yield s
+            yield from under(getattr(s, "selections", None) or ())
+
+    return all(
+        name in allowed
+        for found in under(f for top in info.selected_fields for f in top.selections)
+        for name in names(found.selections)
+    )

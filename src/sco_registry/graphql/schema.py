@@ -28,6 +28,7 @@ from strawberry.schema.config import StrawberryConfig
 from sco_registry.graphql.errors import MaskUnexpectedErrors
 from sco_registry.graphql.mutations import build_mutation
 from sco_registry.graphql.queries import Query
+from sco_registry.graphql.shortcut import LeafExecutionContext, shortcut_resolvers
 from sco_registry.graphql.subscriptions import Subscription
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema.graphql"
@@ -82,13 +83,17 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=Query,
         mutation=build_mutation(),
         subscription=Subscription,
         extensions=extensions,
+        execution_context_class=LeafExecutionContext,
         config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
     )
+    # The argument-free resolver methods called directly (`shortcut.py`): same answers.
+    shortcut_resolvers(schema)
+    return schema
 
 
 def sdl() -> str:

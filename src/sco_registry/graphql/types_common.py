@@ -62,10 +62,25 @@ def record_time(r: RecordPeriod) -> RecordTime:
 )
 class Provenance:
     record_id: str | None
-    sources: list[Source]
-    events: list[EventRef]
-    record_time: RecordTime | None
+    # The rows as read, turned into `Source`s, `EventRef`s and a `RecordTime` only when
+    # the query selects them (a page of meetings builds a provenance per meeting and per
+    # document, and its events' ids were parsed for every one, selected or not).
+    raw_sources: strawberry.Private[Iterable[Mapping[str, Any]]]
+    raw_events: strawberry.Private[Sequence[tuple[Any, int]]]
+    record: strawberry.Private[RecordPeriod | None]
     view: strawberry.Private[View]
+
+    @strawberry.field
+    def sources(self) -> list[Source]:
+        return sources_of(self.raw_sources)
+
+    @strawberry.field
+    def events(self) -> list[EventRef]:
+        return event_refs(self.raw_events)
+
+    @strawberry.field
+    def record_time(self) -> RecordTime | None:
+        return None if self.record is None else record_time(self.record)
 
     @strawberry.field(description="The record's confidence as its history file gave it.")
     async def confidence(self, info: Info[Context, None]) -> str | None:
@@ -90,9 +105,5 @@ def provenance(
     view: View,
 ) -> Provenance:
     return Provenance(
-        record_id=record_id,
-        sources=sources_of(sources),
-        events=event_refs(events),
-        record_time=None if record is None else record_time(record),
-        view=view,
+        record_id=record_id, raw_sources=sources, raw_events=events, record=record, view=view
     )

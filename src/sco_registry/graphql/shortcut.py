@@ -1,0 +1,208 @@
+"""A shorter call path for the schema's argument-free resolver methods (issue 9).
+
+Strawberry calls every field that has a resolver through the same machinery: a new `Info`,
+the arguments converted (`get_arguments`), the field extensions chained (`functools.reduce`
+over partials, even with none), and for an async field one more coroutine around the
+resolver's own. That is about 10 us a field; a page of 100 meetings has some 2,000 of them,
+most of them a method such as `Meeting.city` returning an attribute of its row.
+
+`shortcut_resolvers` replaces, in the built schema, the resolver of each field that needs
+none of that machinery with a direct call of the same method: a field of an object type
+(not a root type), with no GraphQL arguments, no field extensions (permission classes are
+extensions), no exception handlers, whose method takes `self` and at most `info` (no
+`root` / `parent`). The method itself is the one Strawberry would call, with the same
+`self` (the source object) and an `Info` of the same class built the same way, and its
+result (an awaitable included) goes to graphql-core as before: the answers do not change.
+Every other field keeps Strawberry's resolver.
+
+`LeafExecutionContext` (the schema's execution context) shortens graphql-core's side for
+the leaves among them, and for Strawberry's plain attribute fields of a leaf type: a field
+of a scalar or enum type (not a list), no arguments, answered by an attribute or a method
+of `self` alone (not an async one). graphql-core makes for every field a resolve info,
+calls the resolver, checks for an awaitable and completes the value through
+`complete_value`'s type checks; for such a leaf it is the getter's value coerced by the
+same `coerce_output_value`. Any other case (a null for a non-null field, an exception, a
+coercion that gives no value) goes the ordinary way, which calls the getter again and
+answers or reports it as before (the getters are attribute reads and pure methods:
+reading twice is harmless)."""
+
+from __future__ import annotations
+
+import inspect
+import operator
+from collections.abc import Callable
+from typing import Any, cast
+
+import strawberry
+from graphql import (
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    Undefined,
+    is_leaf_type,
+)
+from graphql.pyutils import Path, gather_with_cancel
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+#: A leaf field's (getter, coerce, non_null), in its GraphQL field's `extensions`.
+LEAF = "sco-registry-leaf"
+
+
+def _direct(schema: strawberry.Schema, field: StrawberryField) -> Callable[..., Any] | None:
+    """The direct resolver of `field`, or None when it must keep Strawberry's."""
+    resolver = field.base_resolver
+    if resolver is None or field.extensions or field.arguments or field.is_subscription:
+        return None
+    if resolver.self_parameter is None or resolver.root_parameter or resolver.parent_parameter:
+        return None
+    converter = schema.schema_converter
+    if converter._get_field_exception_handlers(field):
+        return None
+    # A method (it takes `self`): not a staticmethod or classmethod object.
+    method = cast("Callable[..., Any]", resolver.wrapped_func)
+    info_parameter = resolver.info_parameter
+    if info_parameter is None:
+
+        def plain(source: Any, _info: GraphQLResolveInfo[Any]) -> Any:
+            return method(source)
+
+        return plain
+    name = info_parameter.name
+    info_class = converter.config.info_class
+
+    def with_info(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+        return method(source, **{name: info_class(_raw_info=info, _field=field)})
+
+    return with_info
+
+
+def shortcut_resolvers(schema: strawberry.Schema) -> list[str]:
+    """Give the eligible fields of `schema` their direct resolver (in place); the fields
+    changed, as `Type.field`."""
+    core = schema._schema
+    roots = {t.name for t in (core.query_type, core.mutation_type, core.subscription_type) if t}
+    changed: list[str] = []
+    for name, gql_type in core.type_map.items():
+        if name.startswith("__") or name in roots or not isinstance(gql_type, GraphQLObjectType):
+            continue
+        for field_name, gql_field in gql_type.fields.items():
+            field = (gql_field.extensions or {}).get(_BACKREF)
+            if not isinstance(field, StrawberryField):
+                continue
+            direct = _direct(schema, field)
+            if direct is not None:
+                gql_field.resolve = direct
+                changed.append(f"{name}.{field_name}")
+            _mark_leaf(schema, field, gql_field)
+    return changed
+
+
+def _getter(schema: strawberry.Schema, field: StrawberryField) -> Callable[[Any], Any] | None:
+    """What answers `field` from its source alone, or None (it needs more)."""
+    if field.extensions or field.arguments or field.is_subscription:
+        return None
+    resolver = field.base_resolver
+    if resolver is None:
+        if schema.schema_converter.config.default_resolver is not getattr:
+            return None
+        return operator.attrgetter(field.python_name)
+    if _direct(schema, field) is None or resolver.info_parameter is not None or resolver.is_async:
+        return None
+    return cast("Callable[[Any], Any]", resolver.wrapped_func)
+
+
+def _mark_leaf(schema: strawberry.Schema, field: StrawberryField, gql_field: GraphQLField) -> None:
+    return_type = gql_field.type
+    non_null = isinstance(return_type, GraphQLNonNull)
+    inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+    if isinstance(inner, GraphQLList) or not is_leaf_type(inner) or gql_field.args:
+        return
+    getter = _getter(schema, field)
+    if getter is None:
+        return
+    gql_field.extensions[LEAF] = (getter, inner.coerce_output_value, non_null)
+
+
+_MISS = object()
+
+
+class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context, with the short way for marked leaves (see above).
+
+    `execute_fields` is graphql-core 3.3's (the lock pins it), except that a marked leaf is
+    answered in the loop (no `Path`, no resolve info, no `execute_field` call); every other
+    field, and a leaf the short way does not answer, goes through `execute_field`."""
+
+    def _leaf(self, parent_type: GraphQLObjectType, source: Any, details: Any) -> Any:
+        """The leaf's value the short way, or `_MISS`."""
+        node = details[0].node
+        field_def = self.schema.get_field(parent_type, node.name.value)
+        if field_def is None or node.arguments:
+            return _MISS
+        leaf = field_def.extensions.get(LEAF)
+        if leaf is None:
+            return _MISS
+        getter, coerce, non_null = leaf
+        try:
+            value = getter(source)
+            if value is None:
+                return _MISS if non_null else None
+            if self.is_awaitable(value):
+                if inspect.iscoroutine(value):
+                    value.close()  # the ordinary way makes (and awaits) its own
+                return _MISS
+            if isinstance(value, Exception):
+                return _MISS
+            coerced = coerce(value)
+        except Exception:  # the ordinary way raises it again and reports it
+            return _MISS
+        return _MISS if coerced is None or coerced is Undefined else coerced
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        leaf = self._leaf
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                result = leaf(parent_type, source_value, field_details_list)
+                if result is not _MISS:
+                    results[response_name] = result
+                    continue
+                field_path = Path(path, response_name, parent_type.name)
+                result = self.execute_field(
+                    parent_type, source_value, field_details_list, field_path, position_context
+                )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[f] for f in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
