@@ -21,6 +21,7 @@ from starlette.routing import Mount
 from sco_registry.app import create_app
 from sco_registry.application import CommandContext, handle
 from sco_registry.bootstrap import Registry, open_registry
+from sco_registry.cli.serving import freeze_startup_heap
 from sco_registry.config import Settings
 from sco_registry.domain.meetings import RecordMeeting
 from sco_registry.domain.time import PartialDate
@@ -139,12 +140,12 @@ def bench_app(registry: Registry) -> FastAPI:
 async def serve(url: str, port: int) -> None:
     async with open_registry(Settings(database_url=url)) as registry:
         app = bench_app(registry)
-        if os.environ.get("SCO_BENCH_GC_FREEZE") == "1":
-            # The experiment of members' p99 tail (docs/benchmarks.md): the heap built at
-            # startup (schema, models, caches) moved out of the collector's generations,
-            # so a full collection no longer walks it. Not what `sco-registry run` does.
-            gc.collect()
-            gc.freeze()
+        if os.environ.get("SCO_BENCH_GC_FREEZE", "1") == "1":
+            # As `sco-registry serve` does (`freeze_startup_heap`): the heap built at
+            # start-up moved out of the collector's generations, so a full collection no
+            # longer walks it (members' p99 tail, docs/benchmarks.md). `=0` for the
+            # comparison without it.
+            freeze_startup_heap()
         # Keep-alive longer than any pause of the client (uvicorn's default is 5 s: on a busy
         # machine an idle pooled connection closed meanwhile fails the next request).
         config = uvicorn.Config(

@@ -86,9 +86,9 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host if args.host is not None else settings.api_host
     port = args.port if args.port is not None else settings.api_port
     async with open_registry(settings) as registry:
-        config = uvicorn.Config(
-            create_app(registry), host=host, port=port, log_level="warning", access_log=False
-        )
+        app = create_app(registry)
+        freeze_startup_heap()
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
         server = _server(config)
         serving = asyncio.create_task(server.serve())
         # uvicorn sets a plain flag once it listens (no event to await): poll it.
@@ -106,6 +106,20 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
                 f"could not listen on {host}:{port} (see the message above)", code="serve.failed"
             )
     return EXIT_OK
+
+
+def freeze_startup_heap() -> int:
+    """Move everything allocated until now (the schema, the registry, its models and caches:
+    some 170,000 objects) out of the cyclic collector's generations, as a server does once its
+    start-up is done (`gc.freeze`). A full collection otherwise walks that whole heap, and
+    each one paused every request in flight for up to 140 ms on a loaded machine (the members
+    query's p99 of 91-105 ms on a p50 of 5 ms, docs/benchmarks.md); frozen, the longest was
+    12 ms. Returns how many objects are now frozen."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 @contextlib.contextmanager
