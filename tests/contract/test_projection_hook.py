@@ -251,3 +251,77 @@ async def test_catch_up_racing_appends_applies_every_event_once(store: EventStor
     assert [r[0] for r in rows] == list(range(1, 26))
     assert [r[2] for r in rows] == [f"E{i}" for i in range(25)]
     assert await _checkpoint(runner) == 25
+
+
+class OtherTally(Tally):
+    """A second projection with a table of its own (for several checkpoints at once)."""
+
+    name = "other"
+
+    @classmethod
+    def define(cls, target: sa.MetaData, suffix: str = "") -> Tables:
+        table = sa.Table(
+            "test_other_tally" + suffix,
+            target,
+            sa.Column("position", sa.Integer(), primary_key=True, autoincrement=False),
+            sa.Column("stream_id", sa.Text(), nullable=False),
+            sa.Column("note", sa.Text(), nullable=False),
+        )
+        return {"tally": table}
+
+
+OtherTally.tables = OtherTally.define(sa.MetaData())
+
+
+async def test_inline_moves_only_the_checkpoints_current_just_before_the_append(
+    store: EventStore,
+) -> None:
+    """Each projection's checkpoint decides alone (they are read and moved together): the
+    current one is applied and moved; one whose checkpoint row is behind, and one whose
+    row is of another version, are left as they are (catch-up and rebuild are theirs)."""
+    host = cast(ProjectionHost, store)
+    runner = ProjectionRunner(host, [Tally(), OtherTally()])
+    host.attach_projector(runner)
+
+    def create(conn: Connection, head: int) -> None:
+        for p in runner.projections:
+            for table in p.tables.values():
+                table.create(conn)
+
+    await host.run_projection_write(create)
+    await store.append("s", [ev("A")])
+    other = OtherTally.tables["tally"]
+
+    def rows(conn: Connection, table: sa.Table) -> list[str]:
+        return [r[2] for r in conn.execute(sa.select(table).order_by(table.c.position))]
+
+    async def state() -> tuple[Any, ...]:
+        def work(conn: Connection) -> tuple[Any, ...]:
+            cps = [read_checkpoint(conn, n) for n in ("tally", "other")]
+            return (
+                rows(conn, Tally.tables["tally"]),
+                rows(conn, other),
+                [(cp.version, cp.position) for cp in cps],
+            )
+
+        return await runner.read(work)
+
+    assert await state() == (["A"], ["A"], [(1, 1), (1, 1)])
+
+    def behind(conn: Connection, head: int) -> None:  # "other" back to nothing applied
+        conn.execute(other.delete())
+        conn.execute(sa.text("UPDATE projection_checkpoints SET position = 0 WHERE name = 'other'"))
+
+    await host.run_projection_write(behind)
+    await store.append("s", [ev("B")])
+    assert await state() == (["A", "B"], [], [(1, 2), (1, 0)])
+    assert await runner.catch_up() == {"tally": 0, "other": 2}
+    await store.append("s", [ev("C")])
+    assert await state() == (["A", "B", "C"], ["A", "B", "C"], [(1, 3), (1, 3)])
+
+    def other_version(conn: Connection, head: int) -> None:  # "other" stale
+        conn.execute(sa.text("UPDATE projection_checkpoints SET version = 7 WHERE name = 'other'"))
+
+    await host.run_projection_write(other_version)
+    await store.append("s", [ev("D")])
+    assert await state() == (["A", "B", "C", "D"], ["A", "B", "C"], [(1, 4), (7, 3)])

@@ -65,7 +65,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from sco_registry.projections import unit
+from sco_registry.projections import statements, unit
 from sco_registry.projections.base import (
     Projection,
     ProjectionError,
@@ -76,6 +76,7 @@ from sco_registry.projections.base import (
 )
 from sco_registry.store.base import RecordedEvent
 from sco_registry.store.hooks import ProjectionRead, ProjectionWrite, Projector
+from sco_registry.store.statements import DriverStatement
 
 T = TypeVar("T")
 BATCH_SIZE = 2000
@@ -151,6 +152,18 @@ _ADVANCE = (
 _READ = sa.select(checkpoints.c.version, checkpoints.c.position).where(
     checkpoints.c.name == sa.bindparam("name")
 )
+
+
+def _read_checkpoints(conn: Connection) -> dict[str, tuple[int, int]]:
+    """Every stored checkpoint: name -> (version, position), in one statement on the DBAPI
+    cursor (`DriverStatement`: SQLAlchemy's SQL and conversions)."""
+    dialect = conn.dialect
+
+    def build(t: sa.Table) -> DriverStatement:
+        return DriverStatement(sa.select(t.c.name, t.c.version, t.c.position), dialect)
+
+    query = statements.cached(checkpoints, ("driver-all", dialect.name, dialect.driver), build)
+    return {str(n): (int(v), int(p)) for n, v, p in query.fetch_all(conn, {})}
 
 
 def read_checkpoint(conn: Connection, name: str) -> Checkpoint:
@@ -361,22 +374,31 @@ class ProjectionRunner:
         metadata.create_all(conn)
 
     def apply_inline(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
+        """Two statements for the checkpoints of all the projections, whatever their
+        number: one read of them all, and one executemany moving those that are current
+        and just before these events (`_ADVANCE`, its condition kept); the rows follow in
+        the same transaction. The append holds the store's append lock (so does every
+        other checkpoint writer: catch-up, rebuild's swap), so no checkpoint moves between
+        the read and the update. One statement per projection cost 0.3 ms (SQLite) to
+        1 ms (PostgreSQL, a round trip each) of an append."""
         if not events:
             return
         first, last = events[0].position, events[-1].position
+        stored = _read_checkpoints(conn)
+        moved = {"p_before": first - 1, "p_last": last}
+        advance: list[dict[str, Any]] = []
         for p in self.projections:
-            # One statement on the usual path: move the checkpoint if it is current and
-            # just before these events (the rows follow in the same transaction).
-            moved = conn.execute(
-                _ADVANCE,
-                {"p_name": p.name, "p_version": p.version, "p_last": last, "p_before": first - 1},
-            )
-            if moved.rowcount != 1:
-                cp = read_checkpoint(conn, p.name)
-                if cp.version is not None or first != 1:
-                    continue  # stale or lagging: catch-up or rebuild applies these, in order
+            cp = stored.get(p.name)
+            if cp is None:
+                if first != 1:
+                    continue  # lagging (nothing applied, the log not empty): catch-up
                 save_checkpoint(conn, p.name, p.version, last)  # the log's first append
+            elif cp != (p.version, first - 1):
+                continue  # stale or lagging: catch-up or rebuild applies these, in order
+            else:
+                advance.append({"p_name": p.name, "p_version": p.version, **moved})
             apply_buffered(conn, p, p.tables, events)
+        statements.update_rows(conn, checkpoints, "advance", lambda t: _ADVANCE, advance)
 
     # -- reading ------------------------------------------------------------------------------
 
