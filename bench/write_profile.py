@@ -48,9 +48,9 @@ def _instrument() -> None:
     """Time the handler, each model's inline apply and the whole append."""
     apply_buffered = runner.apply_buffered
 
-    def timed_apply(conn: Any, projection: Any, tables: Any, events: Any) -> None:
+    def timed_apply(conn: Any, projection: Any, tables: Any, events: Any, **kwargs: Any) -> Any:
         with _timed(f"apply {projection.name}"):
-            apply_buffered(conn, projection, tables, events)
+            return apply_buffered(conn, projection, tables, events, **kwargs)
 
     runner.apply_buffered = timed_apply  # type: ignore[assignment]
 

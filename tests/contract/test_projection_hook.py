@@ -325,3 +325,91 @@ async def test_inline_moves_only_the_checkpoints_current_just_before_the_append(
     await host.run_projection_write(other_version)
     await store.append("s", [ev("D")])
     assert await state() == (["A", "B", "C", "D"], ["A", "B", "C"], [(1, 4), (7, 3)])
+
+
+class History(Projection):
+    """Per stream, one open row: the types of the stream's events so far, derived from
+    the stream's open row (`bitemporal`): a unit's open rows carried to the next one
+    (`unit.Carried`) that are not the table's show in the next row."""
+
+    name = "history"
+    version = 1
+
+    @classmethod
+    def define(cls, target: sa.MetaData, suffix: str = "") -> Tables:
+        table = sa.Table(
+            "test_history" + suffix,
+            target,
+            sa.Column("stream_id", sa.Text(), primary_key=True),
+            sa.Column("recorded_from", sa.Integer(), primary_key=True, autoincrement=False),
+            sa.Column("recorded_to", sa.Integer(), nullable=True),
+            sa.Column("recorded_at", sa.Text(), nullable=False),
+            sa.Column("types", sa.JSON(), nullable=False),
+        )
+        return {"history": table}
+
+    def apply(self, conn: Connection, tables: Tables, event: RecordedEvent) -> None:
+        from sco_registry.projections import bitemporal
+
+        table, scope = tables["history"], {"stream_id": event.stream_id}
+        current = bitemporal.open_rows(conn, table, scope)
+        types = list(current[0]["types"]) if current else []
+        derived = [{"types": [*types, event.type]}]
+        bitemporal.sync(conn, table, scope=scope, content=["types"], derived=derived, event=event)
+
+
+History.tables = History.define(sa.MetaData())
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+async def log_url(request: pytest.FixtureRequest) -> str:
+    from sco_registry.db import migrate
+
+    if request.param == "sqlite":
+        url: str = request.getfixturevalue("sqlite_url")
+        await migrate(url)
+        return url
+    clone: str = request.getfixturevalue("pg_clone_url")
+    return clone
+
+
+async def test_open_rows_carried_between_appends_follow_the_log_not_a_rolled_back_append(
+    log_url: str,
+) -> None:
+    """Two writers on one log. Writer A's append applies History, then fails in Tally and
+    is rolled back; writer B appends at the very position A had taken; A's next append
+    must not start from the open rows A's rolled-back unit left (they are not the
+    table's): its History rows are those a rebuild gives, and verify finds no drift."""
+    from sco_registry.db import create_engine
+    from sco_registry.store.sql import SqlEventStore
+
+    stores = [SqlEventStore(create_engine(log_url)) for _ in range(2)]
+    try:
+        a, b = (ProjectionRunner(s, [History(), Tally()]).attach() for s in stores)
+
+        def create(conn: Connection, head: int) -> None:
+            for p in a.projections:
+                for table in p.tables.values():
+                    table.create(conn)
+
+        await stores[0].run_projection_write(create)
+        await stores[0].append("s", [ev("A")])
+        await stores[0].append("s", [ev("B")])
+        with pytest.raises(ProjectionFailed):
+            await stores[0].append("s", [ev("Boom")])  # History applied, Tally fails
+        await stores[1].append("s", [ev("C")])  # position 3, as A's rolled-back event
+        await stores[0].append("s", [ev("D")])
+        table = History.tables["history"]
+
+        def open_types(conn: Connection) -> list[Any]:
+            query = sa.select(table.c.types).where(table.c.recorded_to.is_(None))
+            return [r[0] for r in conn.execute(query)]
+
+        assert await a.read(open_types) == [["A", "B", "C", "D"]]
+        for report in await b.verify():
+            assert report.ok, report
+    finally:
+        for s in stores:
+            await s.close()
