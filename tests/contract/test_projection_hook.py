@@ -413,3 +413,42 @@ async def test_open_rows_carried_between_appends_follow_the_log_not_a_rolled_bac
     finally:
         for s in stores:
             await s.close()
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+async def test_open_rows_are_carried_within_the_bounds_and_the_rows_stay_a_rebuilds(
+    log_url: str, monkeypatch: pytest.MonkeyPatch, bounded: bool
+) -> None:
+    """A stream's open rows are read from the table once, then carried from append to
+    append; past the bounds (here: one scope) nothing is carried and each append reads
+    its scopes again. Either way the rows are a rebuild's."""
+    from sco_registry.db import create_engine
+    from sco_registry.projections import bitemporal, unit
+    from sco_registry.store.sql import SqlEventStore
+
+    if bounded:
+        monkeypatch.setattr(unit, "MAX_CARRIED_SCOPES", 1)
+    reads: list[str] = []
+    select_open = bitemporal._select_open
+
+    def counted(conn: Connection, table: sa.Table, scope: Any) -> Any:
+        reads.append(scope["stream_id"])
+        return select_open(conn, table, scope)
+
+    monkeypatch.setattr(bitemporal, "_select_open", counted)
+    store = SqlEventStore(create_engine(log_url))
+    try:
+        runner = ProjectionRunner(store, [History()]).attach()
+
+        def create(conn: Connection, head: int) -> None:
+            History.tables["history"].create(conn)
+
+        await store.run_projection_write(create)
+        for name in "ABCDEF":
+            await store.append_many([StreamAppend("s", [ev(name)]), StreamAppend("t", [ev(name)])])
+        # Carried: each stream read once (its first append). Bounded: read at every append.
+        assert sorted(reads) == (["s"] * 6 + ["t"] * 6 if bounded else ["s", "t"])
+        [report] = await runner.verify()
+        assert report.ok and report.live_rows == 12
+    finally:
+        await store.close()

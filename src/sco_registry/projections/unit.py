@@ -57,11 +57,12 @@ ScopeKey = tuple[sa.Table, tuple[tuple[str, Any], ...]]
 StreamKey = tuple[sa.Table, str, Any]
 
 
-# Bounds on what an inline unit leaves to the next (`Carried`): past them, nothing (or no
-# fingerprint) is carried, and the next unit reads its scopes again.
-MAX_CARRIED_SCOPES = 4096
-MAX_CARRIED_ROWS = 50_000
-MAX_CARRIED_PRINTS = 100_000
+# Bounds on what an inline unit leaves to the next (`Carried`), per projection: past them,
+# nothing (or no fingerprint) is carried, and the next unit reads its scopes again. The
+# memory held between appends is at most about MAX_CARRIED_ROWS row dicts per projection.
+MAX_CARRIED_SCOPES = 1024
+MAX_CARRIED_ROWS = 10_000
+MAX_CARRIED_PRINTS = 20_000
 
 
 class Carried:
