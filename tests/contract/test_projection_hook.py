@@ -251,3 +251,204 @@ async def test_catch_up_racing_appends_applies_every_event_once(store: EventStor
     assert [r[0] for r in rows] == list(range(1, 26))
     assert [r[2] for r in rows] == [f"E{i}" for i in range(25)]
     assert await _checkpoint(runner) == 25
+
+
+class OtherTally(Tally):
+    """A second projection with a table of its own (for several checkpoints at once)."""
+
+    name = "other"
+
+    @classmethod
+    def define(cls, target: sa.MetaData, suffix: str = "") -> Tables:
+        table = sa.Table(
+            "test_other_tally" + suffix,
+            target,
+            sa.Column("position", sa.Integer(), primary_key=True, autoincrement=False),
+            sa.Column("stream_id", sa.Text(), nullable=False),
+            sa.Column("note", sa.Text(), nullable=False),
+        )
+        return {"tally": table}
+
+
+OtherTally.tables = OtherTally.define(sa.MetaData())
+
+
+async def test_inline_moves_only_the_checkpoints_current_just_before_the_append(
+    store: EventStore,
+) -> None:
+    """Each projection's checkpoint decides alone (they are read and moved together): the
+    current one is applied and moved; one whose checkpoint row is behind, and one whose
+    row is of another version, are left as they are (catch-up and rebuild are theirs)."""
+    host = cast(ProjectionHost, store)
+    runner = ProjectionRunner(host, [Tally(), OtherTally()])
+    host.attach_projector(runner)
+
+    def create(conn: Connection, head: int) -> None:
+        for p in runner.projections:
+            for table in p.tables.values():
+                table.create(conn)
+
+    await host.run_projection_write(create)
+    await store.append("s", [ev("A")])
+    other = OtherTally.tables["tally"]
+
+    def rows(conn: Connection, table: sa.Table) -> list[str]:
+        return [r[2] for r in conn.execute(sa.select(table).order_by(table.c.position))]
+
+    async def state() -> tuple[Any, ...]:
+        def work(conn: Connection) -> tuple[Any, ...]:
+            cps = [read_checkpoint(conn, n) for n in ("tally", "other")]
+            return (
+                rows(conn, Tally.tables["tally"]),
+                rows(conn, other),
+                [(cp.version, cp.position) for cp in cps],
+            )
+
+        return await runner.read(work)
+
+    assert await state() == (["A"], ["A"], [(1, 1), (1, 1)])
+
+    def behind(conn: Connection, head: int) -> None:  # "other" back to nothing applied
+        conn.execute(other.delete())
+        conn.execute(sa.text("UPDATE projection_checkpoints SET position = 0 WHERE name = 'other'"))
+
+    await host.run_projection_write(behind)
+    await store.append("s", [ev("B")])
+    assert await state() == (["A", "B"], [], [(1, 2), (1, 0)])
+    assert await runner.catch_up() == {"tally": 0, "other": 2}
+    await store.append("s", [ev("C")])
+    assert await state() == (["A", "B", "C"], ["A", "B", "C"], [(1, 3), (1, 3)])
+
+    def other_version(conn: Connection, head: int) -> None:  # "other" stale
+        conn.execute(sa.text("UPDATE projection_checkpoints SET version = 7 WHERE name = 'other'"))
+
+    await host.run_projection_write(other_version)
+    await store.append("s", [ev("D")])
+    assert await state() == (["A", "B", "C", "D"], ["A", "B", "C"], [(1, 4), (7, 3)])
+
+
+class History(Projection):
+    """Per stream, one open row: the types of the stream's events so far, derived from
+    the stream's open row (`bitemporal`): a unit's open rows carried to the next one
+    (`unit.Carried`) that are not the table's show in the next row."""
+
+    name = "history"
+    version = 1
+
+    @classmethod
+    def define(cls, target: sa.MetaData, suffix: str = "") -> Tables:
+        table = sa.Table(
+            "test_history" + suffix,
+            target,
+            sa.Column("stream_id", sa.Text(), primary_key=True),
+            sa.Column("recorded_from", sa.Integer(), primary_key=True, autoincrement=False),
+            sa.Column("recorded_to", sa.Integer(), nullable=True),
+            sa.Column("recorded_at", sa.Text(), nullable=False),
+            sa.Column("types", sa.JSON(), nullable=False),
+        )
+        return {"history": table}
+
+    def apply(self, conn: Connection, tables: Tables, event: RecordedEvent) -> None:
+        from sco_registry.projections import bitemporal
+
+        table, scope = tables["history"], {"stream_id": event.stream_id}
+        current = bitemporal.open_rows(conn, table, scope)
+        types = list(current[0]["types"]) if current else []
+        derived = [{"types": [*types, event.type]}]
+        bitemporal.sync(conn, table, scope=scope, content=["types"], derived=derived, event=event)
+
+
+History.tables = History.define(sa.MetaData())
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+async def log_url(request: pytest.FixtureRequest) -> str:
+    from sco_registry.db import migrate
+
+    if request.param == "sqlite":
+        url: str = request.getfixturevalue("sqlite_url")
+        await migrate(url)
+        return url
+    clone: str = request.getfixturevalue("pg_clone_url")
+    return clone
+
+
+async def test_open_rows_carried_between_appends_follow_the_log_not_a_rolled_back_append(
+    log_url: str,
+) -> None:
+    """Two writers on one log. Writer A's append applies History, then fails in Tally and
+    is rolled back; writer B appends at the very position A had taken; A's next append
+    must not start from the open rows A's rolled-back unit left (they are not the
+    table's): its History rows are those a rebuild gives, and verify finds no drift."""
+    from sco_registry.db import create_engine
+    from sco_registry.store.sql import SqlEventStore
+
+    stores = [SqlEventStore(create_engine(log_url)) for _ in range(2)]
+    try:
+        a, b = (ProjectionRunner(s, [History(), Tally()]).attach() for s in stores)
+
+        def create(conn: Connection, head: int) -> None:
+            for p in a.projections:
+                for table in p.tables.values():
+                    table.create(conn)
+
+        await stores[0].run_projection_write(create)
+        await stores[0].append("s", [ev("A")])
+        await stores[0].append("s", [ev("B")])
+        with pytest.raises(ProjectionFailed):
+            await stores[0].append("s", [ev("Boom")])  # History applied, Tally fails
+        await stores[1].append("s", [ev("C")])  # position 3, as A's rolled-back event
+        await stores[0].append("s", [ev("D")])
+        table = History.tables["history"]
+
+        def open_types(conn: Connection) -> list[Any]:
+            query = sa.select(table.c.types).where(table.c.recorded_to.is_(None))
+            return [r[0] for r in conn.execute(query)]
+
+        assert await a.read(open_types) == [["A", "B", "C", "D"]]
+        for report in await b.verify():
+            assert report.ok, report
+    finally:
+        for s in stores:
+            await s.close()
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+async def test_open_rows_are_carried_within_the_bounds_and_the_rows_stay_a_rebuilds(
+    log_url: str, monkeypatch: pytest.MonkeyPatch, bounded: bool
+) -> None:
+    """A stream's open rows are read from the table once, then carried from append to
+    append; past the bounds (here: one scope) nothing is carried and each append reads
+    its scopes again. Either way the rows are a rebuild's."""
+    from sco_registry.db import create_engine
+    from sco_registry.projections import bitemporal, unit
+    from sco_registry.store.sql import SqlEventStore
+
+    if bounded:
+        monkeypatch.setattr(unit, "MAX_CARRIED_SCOPES", 1)
+    reads: list[str] = []
+    select_open = bitemporal._select_open
+
+    def counted(conn: Connection, table: sa.Table, scope: Any) -> Any:
+        reads.append(scope["stream_id"])
+        return select_open(conn, table, scope)
+
+    monkeypatch.setattr(bitemporal, "_select_open", counted)
+    store = SqlEventStore(create_engine(log_url))
+    try:
+        runner = ProjectionRunner(store, [History()]).attach()
+
+        def create(conn: Connection, head: int) -> None:
+            History.tables["history"].create(conn)
+
+        await store.run_projection_write(create)
+        for name in "ABCDEF":
+            await store.append_many([StreamAppend("s", [ev(name)]), StreamAppend("t", [ev(name)])])
+        # Carried: each stream read once (its first append). Bounded: read at every append.
+        assert sorted(reads) == (["s"] * 6 + ["t"] * 6 if bounded else ["s", "t"])
+        [report] = await runner.verify()
+        assert report.ok and report.live_rows == 12
+    finally:
+        await store.close()

@@ -25,10 +25,12 @@ from sco_registry.store.base import EventStore
 class ReadSet:
     """The streams a handler read for facts, each with the version it read (0: none)."""
 
-    __slots__ = ("_versions",)
+    __slots__ = ("_held", "_versions")
 
     def __init__(self) -> None:
         self._versions: dict[str, int] = {}
+        # The streams loaded for this decision (`loaded`), by id: read once per decision.
+        self._held: dict[str, Loaded[Any]] = {}
 
     def note(self, stream_id: str, version: int) -> None:
         """Record a read. Read twice at different versions, the older one is kept, so that
@@ -38,6 +40,11 @@ class ReadSet:
 
     def loaded(self, loaded: Loaded[Any]) -> None:
         self.note(loaded.stream_id, loaded.version)
+        self._held.setdefault(loaded.stream_id, loaded)
+
+    def held(self, stream_id: str) -> Loaded[Any] | None:
+        """The stream as this decision first loaded it, if it did (its version noted)."""
+        return self._held.get(stream_id)
 
     @property
     def versions(self) -> Mapping[str, int]:
@@ -53,9 +60,16 @@ async def known_states(store: EventStore, reads: ReadSet) -> frozenset[str]:
 async def known_ids(
     store: EventStore, reads: ReadSet, refs: Iterable[str | None]
 ) -> frozenset[str]:
-    """The referenced record ids whose streams hold something (each record id is a stream)."""
+    """The referenced record ids whose streams hold something (each record id is a stream).
+    A stream this decision has loaded already (a meeting's body) is not read again: its
+    version is noted, and the read set keeps the older of two reads anyway."""
     found: set[str] = set()
     for ref in sorted({r for r in refs if r}):
+        held = reads.held(ref)
+        if held is not None:
+            if held.exists:
+                found.add(ref)
+            continue
         recorded = await store.read_stream(ref)
         reads.note(ref, recorded[-1].stream_version if recorded else 0)
         if effective(stored_events(recorded)):

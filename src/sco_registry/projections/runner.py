@@ -44,6 +44,8 @@ page's transaction is rolled back and the page applied again event by event (no 
 new one, so the failure still names its event (and a page `apply` takes is committed: the
 two are equal by contract, which the rebuild = inline tests check). Inline, a failure to
 flush names the append's first event and the positions being written.
+Inline, each projection's unit starts from the open rows its previous inline unit left
+(`unit.Carried`) when the append's first event follows that unit's last in the hash chain.
 Each page is read and applied with the cyclic garbage collector paused
 (`_collector_paused`).
 `apply_seconds` adds up, per projection, the time its `apply`/`apply_batch` took in
@@ -65,7 +67,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from sco_registry.projections import unit
+from sco_registry.projections import statements, unit
 from sco_registry.projections.base import (
     Projection,
     ProjectionError,
@@ -75,7 +77,9 @@ from sco_registry.projections.base import (
     metadata,
 )
 from sco_registry.store.base import RecordedEvent
+from sco_registry.store.chain import chain_hash, envelope_of
 from sco_registry.store.hooks import ProjectionRead, ProjectionWrite, Projector
+from sco_registry.store.statements import DriverStatement
 
 T = TypeVar("T")
 BATCH_SIZE = 2000
@@ -153,6 +157,36 @@ _READ = sa.select(checkpoints.c.version, checkpoints.c.position).where(
 )
 
 
+def _read_checkpoints(conn: Connection) -> dict[str, tuple[int, int]]:
+    """Every stored checkpoint: name -> (version, position), in one statement on the DBAPI
+    cursor (`DriverStatement`: SQLAlchemy's SQL and conversions)."""
+    dialect = conn.dialect
+
+    def build(t: sa.Table) -> DriverStatement:
+        return DriverStatement(sa.select(t.c.name, t.c.version, t.c.position), dialect)
+
+    query = statements.cached(checkpoints, ("driver-all", dialect.name, dialect.driver), build)
+    return {str(n): (int(v), int(p)) for n, v, p in query.fetch_all(conn, {})}
+
+
+def _follows(
+    carried: unit.Carried, first: RecordedEvent, seen: dict[tuple[int, str], bool]
+) -> bool:
+    """Whether `first` is the event right after the one `carried` stands at: the next
+    position, and a hash chained on that event's hash (so the log up to it is the one the
+    carried rows were made from: an append rolled back after them, or another writer's
+    events, make another chain). `seen`: the answers of this append, by position and hash."""
+    key = (carried.position, carried.hash)
+    found = seen.get(key)
+    if found is None:
+        found = seen[key] = (
+            carried.position == first.position - 1
+            and bool(first.hash)
+            and (chain_hash(carried.hash, envelope_of(first)) == first.hash)
+        )
+    return found
+
+
 def read_checkpoint(conn: Connection, name: str) -> Checkpoint:
     row = conn.execute(_READ, {"name": name}).first()
     return Checkpoint(None, 0) if row is None else Checkpoint(int(row[0]), int(row[1]))
@@ -210,15 +244,28 @@ def apply_page(
 
 
 def apply_buffered(
-    conn: Connection, projection: Projection, tables: Tables, events: Sequence[RecordedEvent]
-) -> None:
+    conn: Connection,
+    projection: Projection,
+    tables: Tables,
+    events: Sequence[RecordedEvent],
+    *,
+    carried: unit.Carried | None = None,
+    carry: bool = False,
+) -> unit.Carried | None:
     """Apply events in order under a unit (`unit.py`), flushed at the end. A failure to
     write the unit's rows (the events' own failures name them) names the first event and
-    says which positions were being written."""
-    with unit.buffered(conn) as buffer:
+    says which positions were being written. `carried`: the open rows the previous unit
+    left (the caller vouches that they are the tables' as these events find them);
+    `carry`: return the open rows this unit leaves (None under a unit already active)."""
+    nested = unit.active(conn) is not None
+    with unit.buffered(conn, None if nested else carried) as buffer:
         apply_events(conn, projection, tables, events)
         try:
+            if carry and not nested:
+                last = events[-1]
+                return buffer.flush_carried(conn, last.position, last.hash)
             buffer.flush(conn)
+            return None
         except Exception as e:
             first, last = events[0], events[-1]
             cause = RuntimeError(
@@ -334,6 +381,11 @@ class ProjectionRunner:
         self.host = host
         self.projections = list(projections)
         self.batch_size = batch_size
+        # Per projection, the open rows its last inline unit left (`unit.Carried`): the next
+        # append's unit starts from them instead of reading its scopes again, when its first
+        # event follows that unit's last in the hash chain (`_follows`). Dropped by every
+        # other write of the runner (catch-up, rebuild, verify), under the append lock.
+        self._carried: dict[str, unit.Carried] = {}
         # Seconds each projection's apply took in rebuilds, verifies and catch-ups.
         self.apply_seconds: defaultdict[str, float] = defaultdict(float)
 
@@ -361,22 +413,37 @@ class ProjectionRunner:
         metadata.create_all(conn)
 
     def apply_inline(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
+        """Two statements for the checkpoints of all the projections, whatever their
+        number: one read of them all, and one executemany moving those that are current
+        and just before these events (`_ADVANCE`, its condition kept); the rows follow in
+        the same transaction. The append holds the store's append lock (so does every
+        other checkpoint writer: catch-up, rebuild's swap), so no checkpoint moves between
+        the read and the update. One statement per projection cost 0.3 ms (SQLite) to
+        1 ms (PostgreSQL, a round trip each) of an append."""
         if not events:
             return
         first, last = events[0].position, events[-1].position
+        stored = _read_checkpoints(conn)
+        moved = {"p_before": first - 1, "p_last": last}
+        advance: list[dict[str, Any]] = []
+        follows: dict[tuple[int, str], bool] = {}
         for p in self.projections:
-            # One statement on the usual path: move the checkpoint if it is current and
-            # just before these events (the rows follow in the same transaction).
-            moved = conn.execute(
-                _ADVANCE,
-                {"p_name": p.name, "p_version": p.version, "p_last": last, "p_before": first - 1},
-            )
-            if moved.rowcount != 1:
-                cp = read_checkpoint(conn, p.name)
-                if cp.version is not None or first != 1:
-                    continue  # stale or lagging: catch-up or rebuild applies these, in order
+            carried = self._carried.pop(p.name, None)
+            cp = stored.get(p.name)
+            if cp is None:
+                if first != 1:
+                    continue  # lagging (nothing applied, the log not empty): catch-up
                 save_checkpoint(conn, p.name, p.version, last)  # the log's first append
-            apply_buffered(conn, p, p.tables, events)
+            elif cp != (p.version, first - 1):
+                continue  # stale or lagging: catch-up or rebuild applies these, in order
+            else:
+                advance.append({"p_name": p.name, "p_version": p.version, **moved})
+            if carried is not None and not _follows(carried, events[0], follows):
+                carried = None
+            kept = apply_buffered(conn, p, p.tables, events, carried=carried, carry=True)
+            if kept is not None:
+                self._carried[p.name] = kept
+        statements.update_rows(conn, checkpoints, "advance", lambda t: _ADVANCE, advance)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -395,6 +462,17 @@ class ProjectionRunner:
             Status(p.name, p.version, cp.version, cp.position, max(head, cp.position))
             for p, cp in zip(self.projections, found, strict=True)
         ]
+
+    async def _projection_write(self, work: ProjectionWrite[T]) -> T:
+        """`work` in the host's write transaction (under the append lock), the open rows
+        carried between inline units dropped first: whatever `work` does to the live
+        tables, the next inline unit reads its scopes from them."""
+
+        def run(conn: Connection, head: int) -> T:
+            self._carried.clear()
+            return work(conn, head)
+
+        return await self.host.run_projection_write(run)
 
     # -- pages ----------------------------------------------------------------------------
 
@@ -418,9 +496,9 @@ class ProjectionRunner:
         fails (`_ReplayPage`), rolled back and run again with `batched=False`, so that the
         failure names its event."""
         try:
-            return await self.host.run_projection_write(lambda c, h: work(c, h, True))
+            return await self._projection_write(lambda c, h: work(c, h, True))
         except _ReplayPage:
-            return await self.host.run_projection_write(lambda c, h: work(c, h, False))
+            return await self._projection_write(lambda c, h: work(c, h, False))
 
     # -- catch-up -----------------------------------------------------------------------------
 
@@ -509,7 +587,7 @@ class ProjectionRunner:
                 else:
                     _recreate(conn, tables)
 
-        await self.host.run_projection_write(recreate)
+        await self._projection_write(recreate)
         total = until if until is not None else await self.host.head_position()
         return await self._extend(ps, scratch, 0, until, total, progress)
 
@@ -565,7 +643,7 @@ class ProjectionRunner:
                         save_checkpoint(conn, p.name, p.version, position)
                     return True
 
-                if await self.host.run_projection_write(swap):
+                if await self._projection_write(swap):
                     return position
                 head = await self.host.head_position()
                 position = await self._extend(ps, scratch, position, None, head, progress)
@@ -575,7 +653,7 @@ class ProjectionRunner:
                 for tables in scratch:
                     _drop(conn, tables)
 
-            await self.host.run_projection_write(drop)
+            await self._projection_write(drop)
 
     # -- verify -------------------------------------------------------------------------------
 
@@ -612,7 +690,7 @@ class ProjectionRunner:
                         p.name, position, live_n, rebuilt_n, only_live, only_rebuilt
                     )
 
-                outcome = await self.host.run_projection_write(compare)
+                outcome = await self._projection_write(compare)
                 if isinstance(outcome, VerifyReport):
                     return outcome
                 if outcome < position:  # rebuilt meanwhile: the live model is another build
@@ -623,7 +701,7 @@ class ProjectionRunner:
                     )
                 position = await self._extend([p], [scratch], position, outcome, outcome, None)
         finally:
-            await self.host.run_projection_write(lambda conn, head: _drop(conn, scratch))
+            await self._projection_write(lambda conn, head: _drop(conn, scratch))
 
 
 def default_projections() -> list[Projection]:

@@ -26,6 +26,14 @@ recorded), only read from memory instead of the database. Nothing else may read 
 buffered table during the unit (the models' own reads go through the helpers: the one
 rule of this module).
 
+Inline, a unit's open rows also outlive it (`Carried`, handed on by the runner): the next
+append's unit of the same projection starts from them instead of reading its scopes again,
+if its first event follows the last one the carrying unit applied in the log's hash chain
+(so nothing else was committed in between, and the carrying append was not rolled back);
+any other write of the runner's (catch-up, rebuild, verify) drops them. A scope's open rows
+were otherwise read again at every append: most of a model's inline cost (one SELECT per
+scope, each open row decoded and fingerprinted again).
+
 The invariant that makes the caches right: a scope with buffered writes is always in the
 cache, because a write goes through the cache (loading it first, or starting it empty when
 the caller knows the scope is new); a kept stream with buffered writes is in the cache, or
@@ -49,20 +57,49 @@ ScopeKey = tuple[sa.Table, tuple[tuple[str, Any], ...]]
 StreamKey = tuple[sa.Table, str, Any]
 
 
+# Bounds on what an inline unit leaves to the next (`Carried`), per projection: past them,
+# nothing (or no fingerprint) is carried, and the next unit reads its scopes again. The
+# memory held between appends is at most about MAX_CARRIED_ROWS row dicts per projection.
+MAX_CARRIED_SCOPES = 1024
+MAX_CARRIED_ROWS = 10_000
+MAX_CARRIED_PRINTS = 20_000
+
+
+class Carried:
+    """A unit's open rows, and their fingerprints, as its flush left them in the database,
+    for the next unit of the same projection: the position and hash of the last event
+    the unit applied say where they stand (`ProjectionRunner.apply_inline` hands them on
+    only to a unit whose first event follows that one in the hash chain)."""
+
+    __slots__ = ("fingerprints", "hash", "open", "position")
+
+    def __init__(
+        self,
+        position: int,
+        hash: str,
+        open: dict[ScopeKey, list[dict[str, Any]]],
+        fingerprints: dict[tuple[int, tuple[str, ...]], tuple[Any, str]],
+    ) -> None:
+        self.position, self.hash = position, hash
+        self.open, self.fingerprints = open, fingerprints
+
+
 class Unit:
-    """What one unit of work has read and not yet written (see the module's docstring)."""
+    """What one unit of work has read and not yet written (see the module's docstring).
+    `carried`: the open rows a previous unit left (`Carried`), taken as read (the unit
+    then changes them in place: a carried state serves one unit)."""
 
-    def __init__(self) -> None:
-        self._reset()
+    def __init__(self, carried: Carried | None = None) -> None:
+        self._reset(carried)
 
-    def _reset(self) -> None:
+    def _reset(self, carried: Carried | None = None) -> None:
         # A kept stream's rows (dicts of the table's columns), in position order.
         self.streams: dict[StreamKey, list[dict[str, Any]]] = {}
         # The rows added in this unit to a kept stream not read in it (`streams.add`): they
         # follow its rows in the database, and join them when it is read.
         self.stream_tails: dict[StreamKey, list[dict[str, Any]]] = {}
         # A scope's open rows (dicts of the table's columns): read once, then kept here.
-        self.open: dict[ScopeKey, list[dict[str, Any]]] = {}
+        self.open: dict[ScopeKey, list[dict[str, Any]]] = {} if carried is None else carried.open
         # Rows to insert, per table (a row closed in this unit carries its recorded_to).
         self.inserts: dict[sa.Table, list[dict[str, Any]]] = {}
         # ids of the closable dicts in `inserts` (closing one of them changes it in place).
@@ -71,7 +108,9 @@ class Unit:
         self.closes: dict[sa.Table, list[dict[str, Any]]] = {}
         # The content fingerprints (`bitemporal.fingerprint`) of the unit's open rows, by the
         # row's id and the content columns (the row kept too, so its id stays its own).
-        self.fingerprints: dict[tuple[int, tuple[str, ...]], tuple[Any, str]] = {}
+        self.fingerprints: dict[tuple[int, tuple[str, ...]], tuple[Any, str]] = (
+            {} if carried is None else carried.fingerprints
+        )
         # A model's own state for the unit, by a key of its own.
         self.memo: dict[Hashable, Any] = {}
         self._on_flush: list[Callable[[Connection], None]] = []
@@ -97,6 +136,20 @@ class Unit:
             write(conn)
         self._reset()
 
+    def flush_carried(self, conn: Connection, position: int, hash: str) -> Carried:
+        """`flush`, and the open rows it leaves in the database (every scope read or
+        written in the unit: the unit's rows are those of the database once written),
+        with their fingerprints, for the next unit (`Carried`), within the bounds."""
+        scopes, prints = self.open, self.fingerprints
+        self.flush(conn)
+        if len(scopes) > MAX_CARRIED_SCOPES or (
+            sum(len(rows) for rows in scopes.values()) > MAX_CARRIED_ROWS
+        ):
+            scopes, prints = {}, {}
+        elif len(prints) > MAX_CARRIED_PRINTS:
+            prints = {}  # recomputed when needed; a row's own dict keeps its id meanwhile
+        return Carried(position, hash, scopes, prints)
+
 
 def close_statement(t: sa.Table) -> sa.Update:
     """`UPDATE t SET recorded_to = :p_to WHERE <key> = :k_<key>` (executemany)."""
@@ -113,14 +166,15 @@ def active(conn: Connection) -> Unit | None:
 
 
 @contextmanager
-def buffered(conn: Connection) -> Iterator[Unit]:
+def buffered(conn: Connection, carried: Carried | None = None) -> Iterator[Unit]:
     """A unit active on `conn` while the block runs (the caller flushes it; what is not
-    flushed is dropped). Nested: the unit already active."""
+    flushed is dropped), starting from `carried` if given. Nested: the unit already
+    active (`carried` then unused)."""
     found = _ACTIVE.get(id(conn))
     if found is not None:
         yield found
         return
-    made = _ACTIVE[id(conn)] = Unit()
+    made = _ACTIVE[id(conn)] = Unit(carried)
     try:
         yield made
     finally:

@@ -522,3 +522,41 @@ async def test_an_old_event_form_in_the_log_is_upcast_when_the_stream_is_loaded(
             ),
         )
     assert e.value.code == "office.term_already_ended"
+
+
+class CountingStore(InMemoryEventStore):
+    """Counts the reads of each stream."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: dict[str, int] = {}
+
+    async def read_stream(self, stream_id: str, **kwargs: Any) -> Any:
+        self.reads[stream_id] = self.reads.get(stream_id, 0) + 1
+        return await super().read_stream(stream_id, **kwargs)
+
+
+async def test_a_meetings_body_is_read_once_and_a_retracted_body_is_unknown() -> None:
+    """The body a meeting's decision loads (dissolved? expired?) also answers whether it
+    is known: one read of its stream, and a body whose record was retracted is unknown,
+    as when it was read apart."""
+    store = CountingStore()
+    await run(store, *states(), SCO_FOUND, CHS)
+    store.reads.clear()
+    await run(store, MEETING_2002)
+    assert store.reads[CHS.body_id] == 1
+    (recorded,) = await store.read_stream(CHS.body_id)
+    await run(
+        store,
+        c.RetractEvent(stream_id=CHS.body_id, event_id=recorded.event_id, reason="no", sources=SRC),
+    )
+    later = c.RecordMeeting(
+        meeting_id="meeting/heads_of_state/2003",
+        body_id=CHS.body_id,
+        start_date=d("2003-05-29"),
+        sources=SRC,
+    )
+    with pytest.raises(RegistryError) as e:
+        await run(store, later)
+    assert e.value.code == "reference.unknown_body"
+    assert await store.read_stream(later.meeting_id) == []
