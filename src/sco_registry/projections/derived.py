@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import abc
 import functools
+import operator
 import uuid
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +82,18 @@ class Held:
     sources: list[Any]
     # `date`, parsed on first use (a derivation sorts by it, asking it again and again).
     _date: Any = field(default=_UNPARSED, init=False, repr=False, compare=False)
+    # `valid_key`, made on first use (a long stream's events are sorted on each event).
+    _key: Any = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def valid_key(self) -> tuple[Any, ...]:
+        """The key of `in_valid_order`: undated first, then by date, then by index."""
+        found = self._key
+        if found is None:
+            date = self.date
+            found = (date is not None, date.sort_key if date else (), self.index)
+            object.__setattr__(self, "_key", found)
+        return found  # type: ignore[no-any-return]
 
     @property
     def date(self) -> PartialDate | None:
@@ -153,9 +166,7 @@ def held(
 def in_valid_order(events: Sequence[Held]) -> list[Held]:
     """Undated first (a record without a date starts its history), then by date; ties in
     recording order."""
-    return sorted(
-        events, key=lambda h: (h.date is not None, h.date.sort_key if h.date else (), h.index)
-    )
+    return sorted(events, key=_valid_key)
 
 
 class Rows:
@@ -188,6 +199,9 @@ class Rows:
         made = bitemporal.Derived(make(*args))
         kept[key] = (start, end, made)
         return made
+
+
+_valid_key = operator.attrgetter("valid_key")
 
 
 def started_ended(start: Held, end: Held | None) -> dict[str, Any]:
