@@ -74,7 +74,9 @@ async def events(store: EventStore) -> list[RecordedEvent]:
 
 
 @pytest.mark.parametrize(
-    "projection", [membership.MembershipProjection, bodies.BodiesProjection], ids=str
+    "projection",
+    [membership.MembershipProjection, bodies.BodiesProjection],
+    ids=lambda p: str(p.name),
 )
 async def test_a_carried_stream_is_used_only_where_the_tables_stand(
     store: EventStore,
