@@ -70,6 +70,26 @@ def fingerprint(row: Mapping[str, Any] | sa.RowMapping, content: Sequence[str]) 
         return _stdlib(values)
 
 
+class Derived(dict[str, Any]):
+    """A derived row (content columns) a model keeps from one event to the next (one that
+    depends only on events that do not change, such as a period's start and end): its
+    fingerprint is made once (`sync`). It must not be changed once made."""
+
+    __slots__ = ("_print",)
+
+
+def _derived_print(row: Mapping[str, Any], content: tuple[str, ...]) -> str:
+    """`fingerprint(row, content)`, kept with the row when it is a `Derived`."""
+    if type(row) is not Derived:
+        return fingerprint(row, content)
+    found: tuple[tuple[str, ...], str] | None = getattr(row, "_print", None)
+    if found is not None and found[0] == content:
+        return found[1]
+    text = fingerprint(row, content)
+    row._print = (content, text)  # type: ignore[attr-defined]
+    return text
+
+
 def open_rows(
     conn: Connection, table: sa.Table, scope: Mapping[str, Any]
 ) -> Sequence[Mapping[Any, Any]]:
@@ -138,7 +158,7 @@ def sync(
     current = open_rows(conn, table, scope)
     prints: list[str] | None = None
     if differs is None or not all(differs(row) for row in current if where is None or where(row)):
-        prints = [fingerprint(row, content) for row in derived]
+        prints = [_derived_print(row, content) for row in derived]
     wanted: dict[str, list[int]] = {}
     for i, text in enumerate(prints or ()):
         wanted.setdefault(text, []).append(i)

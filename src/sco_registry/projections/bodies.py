@@ -23,7 +23,7 @@ now): `body`, `bodies`, `status_history`, `name_history`, `seat_history`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -85,6 +85,11 @@ class BodiesProjection(d.DerivedProjection):
     def derive(self, record_id: str, stream: list[d.Held]) -> Mapping[str, list[dict[str, Any]]]:
         return derive(stream)
 
+    def derive_kept(
+        self, record_id: str, stream: list[d.Held], rows: dict[Hashable, Any]
+    ) -> Mapping[str, list[dict[str, Any]]]:
+        return derive(stream, rows)
+
 
 LIVE: Tables = BodiesProjection.define(metadata)
 BodiesProjection.tables = LIVE
@@ -119,7 +124,7 @@ def _values(h: d.Held, aspect: str) -> dict[str, Any] | None:
 _EMPTY = {"status": None, "name": None, "abbreviation": None, "seat": None, "seat_state": None}
 
 
-def _periods(ordered: Sequence[d.Held], aspect: str) -> list[dict[str, Any]]:
+def _periods(ordered: Sequence[d.Held], aspect: str, rows: d.Rows) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     current: tuple[d.Held, dict[str, Any]] | None = None
 
@@ -129,16 +134,7 @@ def _periods(ordered: Sequence[d.Held], aspect: str) -> list[dict[str, Any]]:
         # An undated start ended by an undated change held on no day the registry can name.
         if end is not None and end.date is None:
             return
-        period = Period(start.date, None if end is None else end.date)
-        out.append(
-            {
-                "aspect": aspect,
-                **_EMPTY,
-                **values,
-                **period.columns(),
-                **d.started_ended(start, end),
-            }
-        )
+        out.append(rows.get(aspect, start, end, _row, aspect, start, values, end))
 
     for h in ordered:
         if aspect != "status" and h.event_type == "BodyDissolved":
@@ -157,8 +153,20 @@ def _periods(ordered: Sequence[d.Held], aspect: str) -> list[dict[str, Any]]:
     return out
 
 
-def derive(stream: Sequence[d.Held]) -> dict[str, list[dict[str, Any]]]:
-    """A body's facts row and its periods (content columns) from its stream as it holds."""
+def _row(
+    aspect: str, start: d.Held, values: Mapping[str, Any], end: d.Held | None
+) -> dict[str, Any]:
+    """A period of `aspect` (its `values` are `start`'s) from `start` to `end`."""
+    period = Period(start.date, None if end is None else end.date)
+    return {"aspect": aspect, **_EMPTY, **values, **period.columns(), **d.started_ended(start, end)}
+
+
+def derive(
+    stream: Sequence[d.Held], kept: dict[Hashable, Any] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """A body's facts row and its periods (content columns) from its stream as it holds.
+    `kept`: the periods made so far, kept with a carried stream (`derived.Rows`)."""
+    rows = d.Rows(kept, len(stream))
     described = [h for h in stream if h.event_type in DESCRIBED]
     if not described:
         return {FACTS: [], PERIODS: []}
@@ -167,7 +175,7 @@ def derive(stream: Sequence[d.Held]) -> dict[str, list[dict[str, Any]]]:
     decided = [h.date for h in described if h.event_type == "BodyDecided"]
     established = [h.date for h in described if h.event_type != "BodyDecided"]
     dissolutions = [h for h in stream if h.event_type == "BodyDissolved"]
-    periods = [row for aspect in ASPECTS for row in _periods(ordered, aspect)]
+    periods = [row for aspect in ASPECTS for row in _periods(ordered, aspect, rows)]
     names = [p for p in periods if p["aspect"] == "name"]
     seats = [p for p in periods if p["aspect"] == "seat"]
     facts = {

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import abc
 import functools
+import operator
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -81,6 +82,18 @@ class Held:
     sources: list[Any]
     # `date`, parsed on first use (a derivation sorts by it, asking it again and again).
     _date: Any = field(default=_UNPARSED, init=False, repr=False, compare=False)
+    # `valid_key`, made on first use (a long stream's events are sorted on each event).
+    _key: Any = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def valid_key(self) -> tuple[Any, ...]:
+        """The key of `in_valid_order`: undated first, then by date, then by index."""
+        found = self._key
+        if found is None:
+            date = self.date
+            found = (date is not None, date.sort_key if date else (), self.index)
+            object.__setattr__(self, "_key", found)
+        return found  # type: ignore[no-any-return]
 
     @property
     def date(self) -> PartialDate | None:
@@ -153,9 +166,42 @@ def held(
 def in_valid_order(events: Sequence[Held]) -> list[Held]:
     """Undated first (a record without a date starts its history), then by date; ties in
     recording order."""
-    return sorted(
-        events, key=lambda h: (h.date is not None, h.date.sort_key if h.date else (), h.index)
-    )
+    return sorted(events, key=_valid_key)
+
+
+class Rows:
+    """Rows made from a start and an end `Held` (and a `kind`), kept with a carried stream
+    (`streams.carry`) by the identity of the two (which the entry keeps alive): a stream's
+    events as recorded are held by the same `Held`s from one event to the next (its memo),
+    so a row made from them is made, and fingerprinted (`bitemporal.Derived`), once."""
+
+    def __init__(self, kept: dict[Hashable, Any] | None, size: int) -> None:
+        if kept is not None and len(kept) > 4 * size + 64:
+            kept.clear()  # (rows of `Held`s made afresh: a stream with corrections)
+        self.kept = kept
+
+    def get(
+        self,
+        kind: str,
+        start: Held,
+        end: Held | None,
+        make: Callable[..., dict[str, Any]],
+        *args: Any,
+    ) -> dict[str, Any]:
+        """`make(*args)`: the row of `kind` from `start` to `end` (made from them alone)."""
+        kept = self.kept
+        if kept is None:
+            return make(*args)
+        key = (kind, id(start), id(end))
+        found = kept.get(key)
+        if found is not None and found[0] is start and found[1] is end:
+            return found[2]  # type: ignore[no-any-return]
+        made = bitemporal.Derived(make(*args))
+        kept[key] = (start, end, made)
+        return made
+
+
+_valid_key = operator.attrgetter("valid_key")
 
 
 def started_ended(start: Held, end: Held | None) -> dict[str, Any]:
@@ -219,26 +265,43 @@ class DerivedProjection(Projection):
     def derive(self, record_id: str, stream: list[Held]) -> Mapping[str, list[dict[str, Any]]]:
         """Each row table's rows (content columns) from the stream as it now holds."""
 
+    def derive_kept(
+        self, record_id: str, stream: list[Held], rows: dict[Hashable, Any]
+    ) -> Mapping[str, list[dict[str, Any]]]:
+        """`derive`, for a stream carried from unit to unit (`streams.carry`): `rows`, kept
+        with the stream, may keep rows made from `Held`s that do not change (by their
+        identity; see `Rows`), so that a long stream's rows are not made and fingerprinted
+        again on each of its events. By default: `derive`."""
+        return self.derive(record_id, stream)
+
     def apply(self, conn: Connection, tables: Tables, event: RecordedEvent) -> None:
         if not event.stream_id.startswith(self.prefix):
             return
         record_id = event.stream_id
         data = catalog.upcast(event.type, event.schema_version, event.data)
-        stream = streams.keep(
-            conn, tables[self.events_table], ("stream_id", record_id), event, {"data": data}
+        scope = {self.key: record_id}
+        events = tables[self.events_table]
+        # A long stream (a body's hundreds of relocations) is carried from unit to unit.
+        carried = streams.carry(
+            conn,
+            events,
+            ("stream_id", record_id),
+            event,
+            [(tables[name], scope, _names(content)) for name, content in self.row_tables.items()],
         )
-        buffer = unit.active(conn)
-        memo = (
-            None
-            if buffer is None
-            else buffer.memo.setdefault(("held", tables[self.events_table]), {})
-        )
-        derived = self.derive(record_id, held(stream, memo))  # tuples of STREAM_COLUMNS
+        stream = streams.keep(conn, events, ("stream_id", record_id), event, {"data": data})
+        if carried is not None:
+            now = held(stream, carried.setdefault("held", {}))
+            derived = self.derive_kept(record_id, now, carried.setdefault("rows", {}))
+        else:
+            buffer = unit.active(conn)
+            memo = None if buffer is None else buffer.memo.setdefault(("held", events), {})
+            derived = self.derive(record_id, held(stream, memo))  # tuples of STREAM_COLUMNS
         for name, content in self.row_tables.items():
             bitemporal.sync(
                 conn,
                 tables[name],
-                scope={self.key: record_id},
+                scope=scope,
                 content=_names(content),
                 derived=derived.get(name, []),
                 event=event,

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +52,7 @@ from sco_registry.domain.periods import (
 from sco_registry.domain.time import PartialDate
 from sco_registry.projections import asof, bitemporal, streams, unit
 from sco_registry.projections.base import Position, Projection, Tables, metadata
-from sco_registry.projections.derived import Held, held, in_valid_order, started_ended
+from sco_registry.projections.derived import Held, Rows, held, in_valid_order, started_ended
 from sco_registry.store.base import RecordedEvent
 
 STREAM_PREFIX = stream_id("")
@@ -122,15 +122,25 @@ class MembershipProjection(Projection):
             return
         state = event.stream_id[len(STREAM_PREFIX) :]
         data = catalog.upcast(event.type, event.schema_version, event.data)
+        scope = {"state": state}
+        # A long stream (a state's hundreds of changes) is carried from unit to unit.
+        carried = streams.carry(
+            conn, tables[CHANGES], ("state", state), event, ((tables[PERIODS], scope, CONTENT),)
+        )
         stream = streams.keep(conn, tables[CHANGES], ("state", state), event, {"data": data})
-        buffer = unit.active(conn)
-        memo = None if buffer is None else buffer.memo.setdefault(("held", tables[CHANGES]), {})
+        rows: dict[Hashable, Any] | None = None
+        if carried is not None:
+            memo = carried.setdefault("held", {})
+            rows = carried.setdefault("periods", {})
+        else:
+            buffer = unit.active(conn)
+            memo = None if buffer is None else buffer.memo.setdefault(("held", tables[CHANGES]), {})
         bitemporal.sync(
             conn,
             tables[PERIODS],
-            scope={"state": state},
+            scope=scope,
             content=CONTENT,
-            derived=derive(stream, memo),  # tuples of STREAM_COLUMNS
+            derived=derive(stream, memo, rows),  # tuples of STREAM_COLUMNS
             event=event,
             new_scope=event.stream_version == 1,
         )
@@ -144,12 +154,18 @@ MembershipProjection.tables = LIVE
 def derive(
     stream: Sequence[tuple[int, str, str, Mapping[str, Any]]],
     memo: dict[int, Held] | None = None,
+    kept: dict[Hashable, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """A state's status periods (content columns) from its membership stream as recorded:
     (position, event id, type, data upcast) in position order, corrections included.
-    `memo`: a unit's, for `derived.held`."""
+    `memo`: a unit's or the stream's (`streams.carry`), for `derived.held`. `kept`: the
+    stream's periods made so far (`derived.Rows`: a period is made from the `Held`s that
+    start and end it alone), kept with the stream: a long stream's periods are not made
+    and fingerprinted again on each of its events."""
+    held_now = held(stream, memo)
+    rows = Rows(kept, len(held_now))
     by_org: dict[str, list[Held]] = {}
-    for h in held(stream, memo):
+    for h in held_now:
         by_org.setdefault(str(h.data["organization_id"]), []).append(h)
     out: list[dict[str, Any]] = []
     for org in sorted(by_org):
@@ -160,12 +176,12 @@ def derive(
                 # An undated change sorts first: it can only replace an undated status,
                 # which then held on no day the registry can name, and is left out.
                 if c.date is not None:
-                    out.append(_period(org, current, c))
+                    out.append(rows.get(org, current, c, _period, org, current, c))
                 current = None
             if current is None and status is not None:
                 current = c
         if current is not None:
-            out.append(_period(org, current, None))
+            out.append(rows.get(org, current, None, _period, org, current, None))
     return out
 
 
