@@ -1,10 +1,11 @@
 """The timeline: its page index carries the columns a page's conditions test (issue 8).
 
 `ix_timeline_facts_page` (`sort_lo, sort_hi, position`, then `recorded_from,
-recorded_to, valid_to_hi`) replaces `ix_timeline_facts_sort_lo_sort_hi_position` (its
-prefix): a page known at a position, or from a date, tests those conditions on the index's
-entries and reads only the rows of the page (`projections/timeline.py`, `_page`; on
-PostgreSQL an index-only scan), instead of reading every row it rejects.
+recorded_to`) replaces `ix_timeline_facts_sort_lo_sort_hi_position` (its prefix): a page
+known at a position tests the record-time conditions on the index's entries (a page from
+or to a date tests its bounds on the sort keys) and reads only the rows of the page
+(`projections/timeline.py`, `_page`; on PostgreSQL an index-only scan), instead of
+reading every row it rejects.
 
 The same index is declared on the table in the projection module (the migrations test
 compares the two).
@@ -33,7 +34,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_timeline_facts_page",
         "timeline_facts",
-        [*ORDER, "recorded_from", "recorded_to", "valid_to_hi"],
+        [*ORDER, "recorded_from", "recorded_to"],
     )
 
 

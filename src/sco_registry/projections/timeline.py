@@ -126,8 +126,9 @@ class TimelineProjection(Projection):
             sa.Column("sources", sa.JSON(), nullable=False),
             sa.Column("confidence", sa.Text(), nullable=True),
             sa.Column("note", sa.Text(), nullable=True),
-            # The page order, then what a page's record-time and `from_` conditions test
-            # (`_page`: read off the index's entries, not the rows).
+            # The page order, then what a page's record-time conditions test (`_page`:
+            # read off the index's entries, not the rows; `from_` and `to` are tested on
+            # the sort keys, which are the bounds they test).
             sa.Index(
                 f"ix_{FACTS}{suffix}_page",
                 "sort_lo",
@@ -135,7 +136,6 @@ class TimelineProjection(Projection):
                 "position",
                 "recorded_from",
                 "recorded_to",
-                "valid_to_hi",
             ),
             sa.Index(f"ix_{FACTS}{suffix}_record_id", "record_id"),
         )
@@ -474,10 +474,12 @@ def _page(
     those crossing a new year).
 
     `all` and `within` are read in two steps: the first `limit` keys of the page, off the
-    page index whose columns after the order's (`recorded_from`, `recorded_to`,
-    `valid_to_hi`) answer the record-time and `from_` conditions without reading the
-    table's rows (PostgreSQL: an index-only scan; SQLite: the terms on index columns are
-    tested before the row is read), then those rows. A page known at a position before
+    page index, whose columns after the order's (`recorded_from`, `recorded_to`) answer
+    the record-time conditions without reading the table's rows (PostgreSQL: an
+    index-only scan; SQLite: the terms on index columns are tested before the row is
+    read), then those rows. `from_` and `to` are tested on the sort keys, the same
+    bounds: `sort_hi` is `valid_to_hi`, or "~" (after every date) for none; `sort_lo` is
+    `valid_from_lo`, or "" for none. A page known at a position before
     most of the facts after `from_` (the synthetic positions grow with the dates) walks
     that whole tail of the index and rejects it: off the index's entries alone, that
     costs a fraction of reading each rejected row."""
@@ -509,10 +511,10 @@ def _page(
             else:
                 where.append(sa.text(record_time_sql(table.name)))
             if has_from:
-                where += [c.valid_to_hi.is_not(None), c.valid_to_hi >= sa.bindparam("w_from")]
+                where += [c.sort_hi < HIGHEST, c.sort_hi >= sa.bindparam("w_from")]
                 where.append(c.sort_lo >= sa.bindparam("w_year", type_=sa.Text()))
         if has_to:
-            where += [c.valid_from_lo.is_not(None), c.valid_from_lo <= sa.bindparam("w_to")]
+            where += [c.sort_lo > LOWEST, c.sort_lo <= sa.bindparam("w_to")]
         if has_kinds:
             where.append(c.kind.in_(sa.bindparam("w_kinds", expanding=True)))
         if has_entity:
