@@ -1,8 +1,9 @@
 """A timeline page from a date (`timeline(from_=...)`) is read in two parts, the facts
 within one calendar year from the date's year on and the facts crossing a new year off
 their partial index: on rows with periods of every shape (undated, within a year, over
-several years, closed in record time), every page from every date is the page the plain
-definition gives (facts that may fall on or after the date, in key order), on SQLite."""
+several years, closed in record time), every page from every date, as of now and as known
+at positions through the history, is the page the plain definition gives (facts known
+then that may fall on or after the date, in key order), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -64,19 +65,43 @@ def _rows(n: int, seed: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _expected(rows: list[dict[str, Any]], lo: str) -> list[tuple[str, str, int]]:
+def _known(row: dict[str, Any], known_at: int | None) -> bool:
+    if known_at is None:
+        return row["recorded_to"] is None
+    return row["recorded_from"] <= known_at and (
+        row["recorded_to"] is None or row["recorded_to"] > known_at
+    )
+
+
+def _expected(
+    rows: list[dict[str, Any]], lo: str, known_at: int | None = None
+) -> list[tuple[str, str, int]]:
     return sorted(
         (r["sort_lo"], r["sort_hi"], r["position"])
         for r in rows
-        if r["recorded_to"] is None and r["valid_to_hi"] is not None and r["valid_to_hi"] >= lo
+        if _known(r, known_at) and r["valid_to_hi"] is not None and r["valid_to_hi"] >= lo
     )
 
 
 def test_pages_from_a_date_are_the_plain_definitions_pages() -> None:
+    _check(sa.create_engine("sqlite://"))
+
+
+def test_pages_from_a_date_are_the_plain_definitions_pages_on_postgresql(
+    fresh_pg_database: str,
+) -> None:
+    # Its own statements for the part crossing a new year (written for PostgreSQL's planner).
+    engine = sa.create_engine(fresh_pg_database.replace("+asyncpg", "+psycopg", 1))
+    try:
+        _check(engine)
+    finally:
+        engine.dispose()
+
+
+def _check(engine: sa.Engine) -> None:
     target = sa.MetaData()
     tables = t.TimelineProjection.define(target, "__from")
     facts = tables[t.FACTS]
-    engine = sa.create_engine("sqlite://")
     rows = _rows(600, seed=8)
     crossing_seen = 0
     with engine.begin() as conn:
@@ -84,18 +109,30 @@ def test_pages_from_a_date_are_the_plain_definitions_pages() -> None:
         conn.execute(facts.insert(), rows)
         for year in range(1988, 2018, 4):
             for when in (PartialDate(year), PartialDate(year, 7), PartialDate(year, 7, 15)):
-                lo = when.lower.isoformat()
-                expected = _expected(rows, lo)
-                # The facts that start in an earlier year but end in or after this date:
-                # the part only the crossing branch finds (a negative control of its use).
-                crossing_seen += sum(1 for k in expected if "" < k[0] < f"{when.year:04d}")
-                walked: list[tuple[str, str, int]] = []
-                after = None
-                while True:
-                    page = t.timeline(conn, from_=when, after=after, limit=20, tables=tables)
-                    walked += [e.key for e in page]
-                    if len(page) < 20:
-                        break
-                    after = page[-1].key
-                assert walked == expected, when
+                for known_at in (None, 1, 150, 301, 600):
+                    lo = when.lower.isoformat()
+                    expected = _expected(rows, lo, known_at)
+                    # The facts that start in an earlier year but end in or after this
+                    # date: the part only the crossing branch finds (a negative control of
+                    # its use), and the rows closed at a position known then.
+                    crossing_seen += sum(1 for k in expected if "" < k[0] < f"{when.year:04d}")
+                    walked: list[tuple[str, str, int]] = []
+                    after = None
+                    while True:
+                        page = t.timeline(
+                            conn, from_=when, known_at=known_at, after=after, limit=20,
+                            tables=tables,
+                        )  # fmt: skip
+                        walked += [e.key for e in page]
+                        if len(page) < 20:
+                            break
+                        after = page[-1].key
+                    assert walked == expected, (when, known_at)
+                    if known_at is not None:
+                        assert all(e.record.recorded_from <= known_at for e in page), (
+                            "known-at pages hold only rows recorded by then"
+                        )
     assert crossing_seen > 100
+    # Rows closed in record time, known half-way: the known-at pages differ from the
+    # current ones (else the known-at branch was not tested).
+    assert _expected(rows, "1990-01-01", 301) != _expected(rows, "1990-01-01", None)
