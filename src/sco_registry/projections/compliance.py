@@ -499,7 +499,7 @@ class _Model:
                 for a, b in f["terms"]
             ]
             self._put(self.terms, stream_id, terms, sign)
-            self._member_moved(code, self.terms.get(stream_id, ()))
+            self._members.clear()
         if "admissions" in f:
             admitted = [
                 norms.Admission(code, parse(a["date"]), a["meeting"], a["document"], stream_id)
@@ -555,16 +555,6 @@ class _Model:
             self._first = min(found, key=_charter_key) if found else None
             self._first_known = True
         return self._first
-
-    def _member_moved(self, state: str, terms: Sequence[norms.MemberTerm]) -> None:
-        """The members on each date asked before (`members_on`), after `state`'s terms
-        became `terms`: only that state's place in them can have changed (a date is
-        looked at again for it alone, not for every state's terms)."""
-        members = self._members
-        for date, found in members.items():
-            inside = any(t.covers(date) for t in terms)
-            if inside != (state in found):
-                members[date] = found | {state} if inside else found - {state}
 
     def members_on(self, date: PartialDate) -> frozenset[str]:
         found = self._members.get(date)
