@@ -40,6 +40,7 @@ Read functions take `known_at` (a log position; None: now).
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
 import weakref
@@ -425,6 +426,8 @@ class _Model:
         self._first: norms.SignedDocument | None = None  # the first charter signed
         self._first_known = True
         self._members: dict[PartialDate, frozenset[str]] = {}  # members on a date
+        # Each stream's member terms as (state, first day, last day of the end or None).
+        self._spans: dict[str, list[tuple[str, dt.date, dt.date | None]]] = {}
         self.folds = _Folds()  # the long streams' folded states, carried between units
         for stream_id, facts in every.items():
             if facts:
@@ -499,6 +502,10 @@ class _Model:
                 for a, b in f["terms"]
             ]
             self._put(self.terms, stream_id, terms, sign)
+            spans = [
+                (t.state, t.since.lower, None if t.until is None else t.until.upper) for t in terms
+            ]
+            self._put(self._spans, stream_id, spans, sign)
             self._members.clear()
         if "admissions" in f:
             admitted = [
@@ -559,8 +566,13 @@ class _Model:
     def members_on(self, date: PartialDate) -> frozenset[str]:
         found = self._members.get(date)
         if found is None:
+            # `MemberTerm.covers` over every term, each term's bounds worked out once.
+            lo, hi = date.lower, date.upper
             found = self._members[date] = frozenset(
-                t.state for terms in self.terms.values() for t in terms if t.covers(date)
+                state
+                for spans in self._spans.values()
+                for state, since, until in spans
+                if since <= hi and (until is None or not until < lo)
             )
         return found
 
