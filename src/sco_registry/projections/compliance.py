@@ -40,6 +40,7 @@ Read functions take `known_at` (a log position; None: now).
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
 import weakref
@@ -53,7 +54,7 @@ from sqlalchemy.engine import Connection
 
 from sco_registry.domain import catalog, documents, meetings, membership, norms, organization
 from sco_registry.domain.corrections import CORRECTION_TYPES
-from sco_registry.domain.folding import StoredEvent, fold
+from sco_registry.domain.folding import StoredEvent, effective, fold
 from sco_registry.domain.membership import MembershipChange
 from sco_registry.domain.periods import RecordPeriod, record_time_sql
 from sco_registry.domain.time import PartialDate, parse_cached
@@ -142,7 +143,7 @@ class ComplianceProjection(Projection):
             return  # moves no field a document's facts read (`_inert`): not even kept
         model = _Model.of(conn, tables, buffer)
         model.last_event = event
-        folds = _Folds.of(buffer, tables[EVENTS])
+        folds = _Folds.of(buffer, model)
         before: Mapping[str, Any] | None = None
         if not new:
             before = folds.last(sid)
@@ -242,18 +243,36 @@ class _Folds:
 
     def __init__(self) -> None:
         self.states: dict[str, tuple[Any, frozenset[uuid.UUID], dict[str, Any]]] = {}
+        # The stream version of each held stream's last event (what `carry` keeps by).
+        self.lengths: dict[str, int] = {}
 
     def last(self, stream_id: str) -> dict[str, Any] | None:
-        """The stream's facts after its last event in this unit (None: none was in it)."""
+        """The stream's facts after its last event folded (None: not held)."""
         held = self.states.get(stream_id)
         return None if held is None else held[2]
 
     @classmethod
-    def of(cls, buffer: unit.Unit, events: sa.Table) -> _Folds:
-        found = buffer.memo.get(("compliance.folds", events))
+    def of(cls, buffer: unit.Unit, model: _Model) -> _Folds:
+        """The model's folds for this unit: at its first event, those of the long streams
+        carried from the units before (`carry`)."""
+        key = ("compliance.folds", id(model))
+        found: _Folds | None = buffer.memo.get(key)
         if found is None:
-            found = buffer.memo[("compliance.folds", events)] = cls()
+            found = buffer.memo[key] = model.folds
+            found.carry()
         return found
+
+    def carry(self) -> None:
+        """Keep the states of the long streams only (`_CARRIED` events or more), for the
+        next units: a stream whose events fall one a page (a state's membership, the
+        organization) would otherwise be read and folded whole at each of them, its cost
+        growing with its length. The states are the model's (`_Model.folds`), as right as
+        it is: a unit rolled back or another process's write makes the model, and them,
+        be read again (`_Model.of`). Short streams are folded whole again, cheaply."""
+        short = [s for s, n in self.lengths.items() if n < _CARRIED]
+        for sid in short:
+            del self.lengths[sid]
+            self.states.pop(sid, None)
 
     def facts_after(
         self, conn: Connection, events: sa.Table, event: RecordedEvent, data: Mapping[str, Any]
@@ -261,6 +280,7 @@ class _Folds:
         sid = event.stream_id
         evolve, initial = _family(sid)
         document = sid.startswith("document/")
+        self.lengths[sid] = event.stream_version
         held = self.states.get(sid)
         if (
             held is not None
@@ -275,7 +295,7 @@ class _Folds:
                 return held[2]  # moves none of the fields the facts read; or no charter
             if held[0] is None:  # a document that names a charter now: fold it whole
                 return self._whole(sid, streams.read(conn, events, ("stream_id", sid), _STORED))
-            state = evolve(held[0], catalog.from_json(event.type, data))
+            state = evolve(held[0], _decode(event.type, data))
             facts = _state_facts(sid, state)
             self.states[sid] = (state, held[1], facts)
             return facts
@@ -285,7 +305,7 @@ class _Folds:
             if document and not _names_charter(event.type, data):
                 self.states[sid] = (None, frozenset(), {})
                 return {}
-            state = evolve(initial(), catalog.from_json(event.type, data))
+            state = evolve(initial(), _decode(event.type, data))
             facts = _state_facts(sid, state)
             self.states[sid] = (state, frozenset(), facts)
             return facts
@@ -304,10 +324,38 @@ class _Folds:
             return {}
         evolve, initial = _family(sid)
         stored = [StoredEvent(uuid.UUID(i), t, d) for i, t, d in stream]
-        state = fold(evolve, initial(), stored)
+        state = initial()
+        for e in effective(stored):
+            state = evolve(state, _decode(e.type, e.data))
         facts = _state_facts(sid, state)
         self.states[sid] = (state, named, facts)
         return facts
+
+
+# Per event type: its class and each field's decoder, the sources' skipped (`_decode`).
+_DECODE: dict[str, tuple[Callable[..., Any], tuple[tuple[str, Callable[[Any], Any]], ...]]] = {}
+
+
+def _no_sources(raw: Any) -> tuple[()]:
+    return ()
+
+
+def _decode(event_type: str, data: Mapping[str, Any]) -> Any:
+    """`catalog.from_json`, less the sources (decoded as `()`): the folds compliance makes
+    read no event's sources (`_state_facts` reads none of a state's fields they set), and
+    their citations were most of the decoding's cost."""
+    found = _DECODE.get(event_type)
+    if found is None:
+        if event_type not in catalog.EVENT_TYPES:
+            return catalog.from_json(event_type, data)  # (raises as it would)
+        made = catalog.EVENT_TYPES[event_type].cls
+        decoders = tuple(
+            (name, _no_sources if name == "sources" else decode)
+            for name, decode in catalog._decoders(made)
+        )
+        found = _DECODE[event_type] = (made, decoders)
+    make, each = found
+    return make(**{name: decode(data[name]) for name, decode in each})
 
 
 def _names_charter(event_type: str, data: Mapping[str, Any]) -> bool:
@@ -327,6 +375,9 @@ def _names_charter(event_type: str, data: Mapping[str, Any]) -> bool:
 # no later event reads. So the state `_Folds` holds for a document may lack them: its facts
 # are the same.
 _DOCUMENT_FACTS = frozenset({"DraftingMandated", "DocumentSigned"})
+# The length from which a stream's folded state is carried from one unit to the next
+# (`_Folds.carry`).
+_CARRIED = 8
 
 
 class _Model:
@@ -375,6 +426,9 @@ class _Model:
         self._first: norms.SignedDocument | None = None  # the first charter signed
         self._first_known = True
         self._members: dict[PartialDate, frozenset[str]] = {}  # members on a date
+        # Each stream's member terms as (state, first day, last day of the end or None).
+        self._spans: dict[str, list[tuple[str, dt.date, dt.date | None]]] = {}
+        self.folds = _Folds()  # the long streams' folded states, carried between units
         for stream_id, facts in every.items():
             if facts:
                 self._add(stream_id, facts, 1)
@@ -448,6 +502,10 @@ class _Model:
                 for a, b in f["terms"]
             ]
             self._put(self.terms, stream_id, terms, sign)
+            spans = [
+                (t.state, t.since.lower, None if t.until is None else t.until.upper) for t in terms
+            ]
+            self._put(self._spans, stream_id, spans, sign)
             self._members.clear()
         if "admissions" in f:
             admitted = [
@@ -508,8 +566,13 @@ class _Model:
     def members_on(self, date: PartialDate) -> frozenset[str]:
         found = self._members.get(date)
         if found is None:
+            # `MemberTerm.covers` over every term, each term's bounds worked out once.
+            lo, hi = date.lower, date.upper
             found = self._members[date] = frozenset(
-                t.state for terms in self.terms.values() for t in terms if t.covers(date)
+                state
+                for spans in self._spans.values()
+                for state, since, until in spans
+                if since <= hi and (until is None or not until < lo)
             )
         return found
 

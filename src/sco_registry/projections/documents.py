@@ -11,20 +11,21 @@ this document's stream, each with its date.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sco_registry.domain.corrections import CORRECTION_TYPES
 from sco_registry.domain.folding import StoredEvent
 from sco_registry.domain.ids import DOCUMENT
 from sco_registry.domain.periods import Answer, Period, RecordPeriod, Span
 from sco_registry.domain.time import PartialDate
 from sco_registry.projections import asof, bitemporal
 from sco_registry.projections.base import Tables, metadata
-from sco_registry.projections.records import ROWS, RecordProjection, known, made_by
+from sco_registry.projections.records import ROWS, RecordProjection, known, made_by, source_key
 
 _SIGNED = ("title", "category", "place", "meeting", "parties", "founding_parties", "amends")
 
@@ -60,45 +61,119 @@ class DocumentsProjection(RecordProjection):
         return tables
 
     def facts(self, held: Sequence[StoredEvent]) -> dict[str, Any] | None:
-        f: dict[str, Any] = {c: None for c, _ in self.columns}
-        f.update(ratifications={}, amended_by=[], drafts=[], founding_parties=[])
-        seen = False
+        fold = _Fold()
         for e in held:
-            d, when = e.data, e.data.get("valid_time")
-            if e.type == "DraftingMandated":
-                seen = True
-                f["title"], f["category"] = d.get("title"), d.get("category")
-                f["mandate"] = {
-                    "date": when,
-                    **{
-                        c: d.get(c)
-                        for c in (
-                            "mandated_by",
-                            "mandated_to",
-                            "due_meeting",
-                            "due_date",
-                            "mandate_document",
-                        )
-                    },
-                }
-            elif e.type == "DocumentDrafted":
-                f["drafts"].append({"date": when, "drafted_by": d.get("drafted_by")})
-            elif e.type == "DocumentSigned":
-                seen = True
-                f.update({c: d.get(c) for c in _SIGNED})
-                f["founding_parties"] = list(d.get("founding_parties") or [])
-                f["signed_on"] = when
-            elif e.type == "DocumentRatified":
-                f["ratifications"][str(d["state"])] = when
-            elif e.type == "DocumentEnteredIntoForce":
-                f["in_force_on"] = when
-            elif e.type == "DocumentAmended":
-                f["amended_by"].append({"document": d.get("amended_by"), "date": when})
-            elif e.type == "DocumentSuperseded":
-                f["superseded_by"], f["superseded_on"] = d.get("superseded_by"), when
-        if not seen:
+            fold.add(e.type, e.data)
+        return fold.facts()
+
+    def derive(
+        self,
+        stream: Sequence[tuple[int, str, str, Mapping[str, Any]]],
+        memo: dict[Any, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """`RecordProjection.derive`, the stream folded on from its fold at the event before
+        when this unit made that one (`memo`) and nothing in the stream is a correction or a
+        retraction: a document's stream grows by one event (a ratification, mostly) per
+        version, and folding each version afresh made the cost of its versions quadratic in
+        its length. Otherwise (no memo, the first event of the stream in the unit, a
+        correction) as `RecordProjection.derive` does, the fold then kept."""
+        if memo is None:
+            return super().derive(stream, memo)
+        position, event_id, event_type, data = stream[-1]
+        key = ("documents.fold", stream[0][0])
+        held: _Fold | None = memo.get(key)
+        if held is not None and (
+            event_type in CORRECTION_TYPES
+            or held.count != len(stream) - 1
+            or held.position != stream[-2][0]
+        ):
+            held = None  # (a correction: `effective` decides what the stream holds)
+        if held is None:
+            if any(t in CORRECTION_TYPES for _, _, t, _ in stream):
+                memo.pop(key, None)
+                return super().derive(stream, memo)
+            held = memo[key] = _Fold()
+            for e in stream[:-1]:
+                held.event(*e)
+        held.event(position, event_id, event_type, data)
+        facts = held.facts()
+        if facts is None:
             return None
-        return {**f, **bitemporal.valid_columns(f["signed_on"], f["superseded_on"])}
+        return {**facts, "events": list(held.made), "sources": list(held.unique.values())}
+
+
+class _Fold:
+    """A document's facts folded event by event (`DocumentsProjection.facts`), and for an
+    uncorrected stream as recorded (`event`) the events that made it and their sources, as
+    `RecordProjection.derive` lists them."""
+
+    __slots__ = ("count", "f", "made", "position", "seen", "unique")
+
+    def __init__(self) -> None:
+        f: dict[str, Any] = {c: None for c, _ in DocumentsProjection.columns}
+        f.update(ratifications={}, amended_by=[], drafts=[], founding_parties=[])
+        self.f = f
+        self.seen = False
+        self.count = 0
+        self.position = -1
+        self.made: list[dict[str, Any]] = []
+        self.unique: dict[str, Any] = {}
+
+    def event(self, position: int, event_id: str, event_type: str, data: Mapping[str, Any]) -> None:
+        self.add(event_type, data)
+        self.count += 1
+        self.position = position
+        self.made.append({"event_id": event_id, "position": position})
+        for source in data.get("sources") or []:
+            self.unique[source_key(source)] = source
+
+    def add(self, event_type: str, d: Mapping[str, Any]) -> None:
+        f, when = self.f, d.get("valid_time")
+        if event_type == "DraftingMandated":
+            self.seen = True
+            f["title"], f["category"] = d.get("title"), d.get("category")
+            f["mandate"] = {
+                "date": when,
+                **{
+                    c: d.get(c)
+                    for c in (
+                        "mandated_by",
+                        "mandated_to",
+                        "due_meeting",
+                        "due_date",
+                        "mandate_document",
+                    )
+                },
+            }
+        elif event_type == "DocumentDrafted":
+            f["drafts"].append({"date": when, "drafted_by": d.get("drafted_by")})
+        elif event_type == "DocumentSigned":
+            self.seen = True
+            f.update({c: d.get(c) for c in _SIGNED})
+            f["founding_parties"] = list(d.get("founding_parties") or [])
+            f["signed_on"] = when
+        elif event_type == "DocumentRatified":
+            f["ratifications"][str(d["state"])] = when
+        elif event_type == "DocumentEnteredIntoForce":
+            f["in_force_on"] = when
+        elif event_type == "DocumentAmended":
+            f["amended_by"].append({"document": d.get("amended_by"), "date": when})
+        elif event_type == "DocumentSuperseded":
+            f["superseded_by"], f["superseded_on"] = d.get("superseded_by"), when
+
+    def facts(self) -> dict[str, Any] | None:
+        """The facts now (None: no mandate or signature yet), their containers copies (the
+        fold goes on changing its own)."""
+        if not self.seen:
+            return None
+        f = self.f
+        return {
+            **f,
+            "ratifications": dict(f["ratifications"]),
+            "amended_by": list(f["amended_by"]),
+            "drafts": list(f["drafts"]),
+            **bitemporal.valid_columns(f["signed_on"], f["superseded_on"]),
+        }
 
 
 LIVE: Tables = DocumentsProjection.define(metadata)

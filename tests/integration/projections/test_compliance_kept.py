@@ -5,6 +5,7 @@ model stale, and the next unit reads the model from the tables again."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -76,3 +77,34 @@ async def test_a_unit_not_written_makes_the_kept_model_stale(
     monkeypatch.setattr(cm, "_marker", lambda conn, events: None)
     blind = await _build(host, events, "__blind", forget=False)
     assert blind != read_again
+
+
+async def test_folds_carried_between_units_are_the_kept_models(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream's folded state is carried to the next units (`_Folds.carry`, here from its
+    second event on, over pages of 25 events) with the kept model, and goes with it: the
+    rows are those of folds never carried, a dropped unit included."""
+    await synthetic.fill(store, 3000)
+    events = await store.read_all()
+    host = cast(ProjectionHost, store)
+    monkeypatch.setattr(sys.modules[__name__], "PAGE", 25)
+    monkeypatch.setattr(cm, "_CARRIED", 10**9)
+    uncarried = await _build(host, events, "__uncarried", forget=True)
+    monkeypatch.setattr(cm, "_CARRIED", 2)
+    carried = await _build(host, events, "__carried", forget=False)
+    assert carried == uncarried
+    assert sum(len(r) for r in carried.values()) > 0
+
+    # Negative control: folds carried apart from the model (kept when the model is read
+    # again after the dropped unit) go on from the dropped unit's events: other rows.
+    shared = cm._Folds()
+    made = cm._Model.__init__
+
+    def init(self: Any, every: Any) -> None:
+        made(self, every)
+        self.folds = shared
+
+    monkeypatch.setattr(cm._Model, "__init__", init)
+    apart = await _build(host, events, "__apart", forget=False)
+    assert apart != uncarried
