@@ -30,6 +30,7 @@ unit of work in one hop to its own worker thread (see `store/execution.py`).
 from __future__ import annotations
 
 import asyncio
+import json
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -123,6 +124,8 @@ def _loads_json(text: str) -> Any:
         return []
     if text == "null":
         return None
+    if type(text) is not str:  # asyncpg hands some JSON over as bytes: as before
+        return json.loads(text)
     return fastjson.loads(text)
 
 
