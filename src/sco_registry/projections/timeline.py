@@ -543,6 +543,9 @@ def _page(
             .subquery("page")
         )
         joined = sa.and_(*(c[k] == keys.c[k] for k in _PAGE_KEY))
-        return sa.select(table).join(keys, joined).order_by(*order)
+        # Ordered by the page's own columns (the same values): ordered by the table's,
+        # SQLite's planner walked the whole page index to save sorting 100 rows, probing
+        # the page for each entry (first page of 100,000 facts: 10-13 ms instead of 0.4).
+        return sa.select(table).join(keys, joined).order_by(*(keys.c[k] for k in _ORDER))
 
     return build
