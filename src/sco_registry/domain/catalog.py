@@ -166,13 +166,21 @@ def to_json(event: Event) -> JSON:
     return {f.name: encode(getattr(event, f.name)) for f in fields(event)}
 
 
-def from_json(type_name: str, data: Mapping[str, Any], schema_version: int | None = None) -> Event:
-    """The event of `type_name` from its JSON form (upcast first when a version is given)."""
+def from_json(
+    type_name: str,
+    data: Mapping[str, Any],
+    schema_version: int | None = None,
+    *,
+    sources: bool = True,
+) -> Event:
+    """The event of `type_name` from its JSON form (upcast first when a version is given).
+    `sources=False`: an event's `sources` field decoded as `()`, for a reader that reads
+    none (the citations are most of a decoding's cost)."""
     entry = _lookup(type_name)
     if schema_version is not None:
         data = upcast(type_name, schema_version, data)
-    kwargs = {name: decode(data[name]) for name, decode in _decoders(entry.cls)}
-    return entry.cls(**kwargs)
+    decoders = _decoders(entry.cls) if sources else _decoders_sourceless(entry.cls)
+    return entry.cls(**{name: decode(data[name]) for name, decode in decoders})
 
 
 Decoder = Callable[[Any], Any]
@@ -194,6 +202,23 @@ def _decoders(cls: type[Event]) -> tuple[tuple[str, Decoder], ...]:
     if found is None:
         hints = typing.get_type_hints(cls)
         found = _DECODERS[cls] = tuple((f.name, _decoder(hints[f.name])) for f in fields(cls))
+    return found
+
+
+_SOURCELESS: dict[type[Event], tuple[tuple[str, Decoder], ...]] = {}
+
+
+def _no_sources(raw: Any) -> tuple[()]:
+    return ()
+
+
+def _decoders_sourceless(cls: type[Event]) -> tuple[tuple[str, Decoder], ...]:
+    """`_decoders(cls)`, the `sources` field's decoder giving `()`."""
+    found = _SOURCELESS.get(cls)
+    if found is None:
+        found = _SOURCELESS[cls] = tuple(
+            (name, _no_sources if name == "sources" else decode) for name, decode in _decoders(cls)
+        )
     return found
 
 

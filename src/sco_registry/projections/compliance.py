@@ -332,30 +332,10 @@ class _Folds:
         return facts
 
 
-# Per event type: its class and each field's decoder, the sources' skipped (`_decode`).
-_DECODE: dict[str, tuple[Callable[..., Any], tuple[tuple[str, Callable[[Any], Any]], ...]]] = {}
-
-
-def _no_sources(raw: Any) -> tuple[()]:
-    return ()
-
-
 def _decode(event_type: str, data: Mapping[str, Any]) -> Any:
-    """`catalog.from_json`, less the sources (decoded as `()`): the folds compliance makes
-    read no event's sources (`_state_facts` reads none of a state's fields they set), and
-    their citations were most of the decoding's cost."""
-    found = _DECODE.get(event_type)
-    if found is None:
-        if event_type not in catalog.EVENT_TYPES:
-            return catalog.from_json(event_type, data)  # (raises as it would)
-        made = catalog.EVENT_TYPES[event_type].cls
-        decoders = tuple(
-            (name, _no_sources if name == "sources" else decode)
-            for name, decode in catalog._decoders(made)
-        )
-        found = _DECODE[event_type] = (made, decoders)
-    make, each = found
-    return make(**{name: decode(data[name]) for name, decode in each})
+    """The event without its sources: the folds compliance makes read no event's sources
+    (`_state_facts` reads none of a state's fields they set)."""
+    return catalog.from_json(event_type, data, sources=False)
 
 
 def _names_charter(event_type: str, data: Mapping[str, Any]) -> bool:

@@ -271,7 +271,7 @@ def _marker_query(
     last = sa.select(table.c.position).where(mine).order_by(table.c.position.desc()).limit(1)
     parts: list[Any] = [
         sa.select(sa.func.count()).select_from(table).where(mine).scalar_subquery(),
-        last.with_only_columns(table.c.position).scalar_subquery(),
+        last.scalar_subquery(),
         last.with_only_columns(table.c.event_id).scalar_subquery(),
     ]
     for i, (t, columns) in enumerate(scopes):

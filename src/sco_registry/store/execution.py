@@ -479,7 +479,7 @@ class SqliteRunner:
         # PASSIVE: copies what it can without waiting for readers (nor for a writer, and
         # none is running: this thread is the writer, and inline appends wait).
         try:
-            busy, frames, copied = _pragma_row(conn, "wal_checkpoint(PASSIVE)")
+            ((busy, frames, copied),) = _pragma(conn, "wal_checkpoint(PASSIVE)")
             self.checkpoints.append((busy, frames, copied))
             del self.checkpoints[:-100]
         finally:
@@ -532,23 +532,14 @@ async def _yield() -> None:
     await asyncio.sleep(0)
 
 
-def _pragma(conn: Connection, pragma: str) -> None:
-    # On the DBAPI connection: through SQLAlchemy it would begin a transaction first.
+def _pragma(conn: Connection, pragma: str) -> list[tuple[Any, ...]]:
+    """The pragma's rows. On the DBAPI connection: through SQLAlchemy it would begin a
+    transaction first."""
     dbapi_connection = conn.connection.dbapi_connection
     assert dbapi_connection is not None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(f"PRAGMA {pragma}").fetchall()
-    finally:
-        cursor.close()
-
-
-def _pragma_row(conn: Connection, pragma: str) -> tuple[Any, ...]:
-    dbapi_connection = conn.connection.dbapi_connection
-    assert dbapi_connection is not None
-    cursor = dbapi_connection.cursor()
-    try:
-        return tuple(cursor.execute(f"PRAGMA {pragma}").fetchone())
+        return [tuple(row) for row in cursor.execute(f"PRAGMA {pragma}").fetchall()]
     finally:
         cursor.close()
 
