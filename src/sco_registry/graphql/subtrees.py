@@ -29,9 +29,11 @@ way makes and awaits its own)."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, Protocol
+from types import CodeType, CoroutineType, GeneratorType
+from typing import Any, NamedTuple, Protocol, cast
 
 from graphql import (
     FieldNode,
@@ -47,10 +49,12 @@ from graphql import (
 )
 from graphql.pyutils import Path
 from graphql.type.scalars import serialize_id, serialize_string
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 #: What answers a field from its source, in its GraphQL field's `extensions`:
 #: `(getter, with_info)`; `getter(source)`, or `getter(source, info)` when `with_info`.
 FIELD = "sco-registry-field"
+_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
 # A type's kind in a plan.
 STR = 0  # a leaf whose coercion leaves a `str` as it is (String, ID): others coerced
@@ -90,6 +94,11 @@ class FieldPlan(NamedTuple):
 class ObjectPlan(NamedTuple):
     type_name: str
     fields: tuple[FieldPlan, ...]
+    #: The Strawberry class of the type when its instances can be neither awaitable nor
+    #: exceptions (the checks are then skipped for a value of exactly that class).
+    settled: type | None
+    #: `run(ctx, source, path)`: the object's answer (`_compile`d from the fields).
+    run: Callable[[Context, Any, Path | None], dict[str, Any]]
 
 
 class Context(Protocol):
@@ -173,7 +182,65 @@ def type_spec(ctx: Context, type_: GraphQLOutputType, details: Sequence[Any]) ->
             return None
         fields.append(plan)
     needs_path = any(f.needs_path for f in fields)
-    return Spec(OBJECT, non_null, ObjectPlan(inner.name, tuple(fields)), needs_path)
+    run = _compile(inner.name, fields)
+    object_plan = ObjectPlan(inner.name, tuple(fields), _settled(inner), run)
+    return Spec(OBJECT, non_null, object_plan, needs_path)
+
+
+def _compile(
+    type_name: str, fields: Sequence[FieldPlan]
+) -> Callable[[Context, Any, Path | None], dict[str, Any]]:
+    """The object's completion as one function, its fields in order, each resolved and
+    completed before the next (as graphql-core's `execute_fields`): a `str` leaf kept as it
+    is, an object of its settled class completed by its own function, any other value by
+    `complete`. Names reach the code only as `repr` literals, values only by the namespace."""
+    namespace: dict[str, Any] = {"Path": Path, "complete": complete, "cast": cast}
+    lines = ["def run(ctx, source, path):"]
+    for i, (response_name, getter, info, spec, needs_path) in enumerate(fields):
+        namespace[f"g{i}"], namespace[f"s{i}"], namespace[f"i{i}"] = getter, spec, info
+        path = f"p{i}" if needs_path else "None"
+        if needs_path:
+            lines.append(f"    p{i} = Path(path, {response_name!r}, {type_name!r})")
+        if info is None:
+            lines.append(f"    v{i} = g{i}(source)")
+        else:
+            lines.append(f"    v{i} = g{i}(source, ctx.build_resolve_info(*i{i}, {path}))")
+        if spec.kind == STR:
+            lines.append(f"    if type(v{i}) is not str:")
+            lines.append(f"        v{i} = complete(ctx, s{i}, v{i}, {path})")
+        elif spec.kind == OBJECT and spec.detail.settled is not None:
+            namespace[f"t{i}"], namespace[f"o{i}"] = spec.detail.settled, spec.detail.run
+            lines.append(f"    if type(v{i}) is t{i}:")
+            lines.append(f"        v{i} = o{i}(ctx, v{i}, {path})")
+            lines.append("    else:")
+            lines.append(f"        v{i} = complete(ctx, s{i}, v{i}, {path})")
+        else:
+            lines.append(f"    v{i} = complete(ctx, s{i}, v{i}, {path})")
+    answer = ", ".join(f"{f.response_name!r}: v{i}" for i, f in enumerate(fields))
+    lines.append(f"    return {{{answer}}}")
+    exec(_code("\n".join(lines)), namespace)  # literals and names only (above)
+    return cast("Callable[[Context, Any, Path | None], dict[str, Any]]", namespace["run"])
+
+
+@functools.lru_cache(maxsize=1024)
+def _code(source: str) -> CodeType:
+    """`source` compiled (once: a plan is made per execution, its code is the same for
+    every execution of the same selection)."""
+    return compile(source, "<subtrees plan>", "exec")
+
+
+def _settled(type_: GraphQLObjectType) -> type | None:
+    """The Strawberry class behind `type_` if no instance of it is awaitable (for
+    graphql-core's `is_awaitable`: not a coroutine or generator, no `__await__`) nor an
+    exception, else None. An `__await__` set on an instance (not its class) is not
+    looked for: no Strawberry type's instance has one."""
+    definition = (type_.extensions or {}).get(_BACKREF)
+    origin = getattr(definition, "origin", None)
+    if not isinstance(origin, type) or not hasattr(origin, "__strawberry_definition__"):
+        return None
+    if issubclass(origin, (BaseException, CoroutineType, GeneratorType)):
+        return None
+    return None if hasattr(origin, "__await__") else origin
 
 
 def _close(value: Any) -> None:
@@ -189,30 +256,13 @@ def run_field(
     response_name, getter, info, spec, needs_path = plan
     if needs_path:
         path = Path(path, response_name, parent_name)
-    # With `info`, `path` is a `Path` (`needs_path`).
-    value = (
-        getter(source) if info is None else getter(source, ctx.build_resolve_info(*info, path))  # type: ignore[arg-type]
-    )
+    if info is None:
+        value = getter(source)
+    else:  # `path` is a `Path` here (`needs_path`)
+        value = getter(source, ctx.build_resolve_info(*info, cast("Path", path)))
     if spec.kind == STR and type(value) is str:
         return value
     return complete(ctx, spec, value, path)
-
-
-def _object(ctx: Context, plan: ObjectPlan, source: Any, path: Path | None) -> dict[str, Any]:
-    """`run_field` for each field of the object, the common case (a `str` leaf) inline."""
-    parent_name, fields = plan
-    results: dict[str, Any] = {}
-    for response_name, getter, info, spec, needs_path in fields:
-        field_path = Path(path, response_name, parent_name) if needs_path else None
-        if info is None:
-            value = getter(source)
-        else:  # `field_path` is a `Path` here (`needs_path`)
-            value = getter(source, ctx.build_resolve_info(*info, field_path))  # type: ignore[arg-type]
-        if spec.kind == STR and type(value) is str:
-            results[response_name] = value
-        else:
-            results[response_name] = complete(ctx, spec, value, field_path)
-    return results
 
 
 def complete(ctx: Context, spec: Spec, value: Any, path: Path | None) -> Any:
@@ -234,12 +284,21 @@ def complete(ctx: Context, spec: Spec, value: Any, path: Path | None) -> Any:
             raise Anomaly
         return coerced
     if kind == OBJECT:
-        return _object(ctx, detail, value, path)
+        return detail.run(ctx, value, path)
     if value_type is not list and value_type is not tuple:
         raise Anomaly  # an iterator, an async iterable, a string...: the ordinary way
     items: Spec = detail
     try:
         if not needs_path:
+            if items.kind == OBJECT:
+                plan: ObjectPlan = items.detail
+                settled, run = plan.settled, plan.run
+                return [
+                    run(ctx, item, None)
+                    if type(item) is settled
+                    else complete(ctx, items, item, None)
+                    for item in value
+                ]
             return [complete(ctx, items, item, None) for item in value]
         return [complete(ctx, items, item, Path(path, i, None)) for i, item in enumerate(value)]
     except BaseException:
