@@ -16,8 +16,12 @@ everything under it is *plain*: no arguments (declared or given), no directive b
 `@include`/`@skip` that the field collection already applied, no `@defer`/`@stream`, no
 interface or union, no object type with an `is_type_of`, no async resolver, no middleware,
 and every field below has a plan as well. `run_field` then computes the field's whole
-answer in nested loops, with a `Path` only where a resolver takes `info` (built as
-graphql-core builds it, with the same path) and no resolve info elsewhere.
+answer: each object type's selection is one function (`_compile`: its fields resolved and
+completed in order, a `str` leaf kept as it is, an object of its Strawberry class handed to
+its own function, anything else to `complete`), with a `Path` only where a resolver takes
+`info` (built as graphql-core builds it, with the same path) and no resolve info elsewhere.
+The plans are made per execution (from graphql-core's memoised subfields); the functions'
+code is compiled once per distinct selection.
 
 It answers only when nothing unusual happens. Any anomaly (a resolver raising, a null for
 a non-null field or list item, an awaitable, an `Exception` as a value, a list that is not
@@ -98,10 +102,10 @@ class ObjectPlan(NamedTuple):
     #: exceptions (the checks are then skipped for a value of exactly that class).
     settled: type | None
     #: `run(ctx, source, path)`: the object's answer (`_compile`d from the fields).
-    run: Callable[[Context, Any, Path | None], dict[str, Any]]
+    run: Callable[[Executor, Any, Path | None], dict[str, Any]]
 
 
-class Context(Protocol):
+class Executor(Protocol):
     """What a plan needs of graphql-core's execution context."""
 
     schema: GraphQLSchema
@@ -123,7 +127,7 @@ class Context(Protocol):
 
 
 def field_plan(
-    ctx: Context, parent_type: GraphQLObjectType, response_name: str, details: Sequence[Any]
+    ctx: Executor, parent_type: GraphQLObjectType, response_name: str, details: Sequence[Any]
 ) -> FieldPlan | None:
     """The plan of a field (its `FieldDetails` list, as collected), or None (not plain)."""
     for d in details:
@@ -160,7 +164,7 @@ def field_plan(
     return FieldPlan(response_name, getter, info, spec, info is not None or spec.needs_path)
 
 
-def type_spec(ctx: Context, type_: GraphQLOutputType, details: Sequence[Any]) -> Spec | None:
+def type_spec(ctx: Executor, type_: GraphQLOutputType, details: Sequence[Any]) -> Spec | None:
     """The completion of a value of `type_` under the field `details`, or None."""
     non_null = isinstance(type_, GraphQLNonNull)
     inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
@@ -189,7 +193,7 @@ def type_spec(ctx: Context, type_: GraphQLOutputType, details: Sequence[Any]) ->
 
 def _compile(
     type_name: str, fields: Sequence[FieldPlan]
-) -> Callable[[Context, Any, Path | None], dict[str, Any]]:
+) -> Callable[[Executor, Any, Path | None], dict[str, Any]]:
     """The object's completion as one function, its fields in order, each resolved and
     completed before the next (as graphql-core's `execute_fields`): a `str` leaf kept as it
     is, an object of its settled class completed by its own function, any other value by
@@ -219,7 +223,7 @@ def _compile(
     answer = ", ".join(f"{f.response_name!r}: v{i}" for i, f in enumerate(fields))
     lines.append(f"    return {{{answer}}}")
     exec(_code("\n".join(lines)), namespace)  # literals and names only (above)
-    return cast("Callable[[Context, Any, Path | None], dict[str, Any]]", namespace["run"])
+    return cast("Callable[[Executor, Any, Path | None], dict[str, Any]]", namespace["run"])
 
 
 @functools.lru_cache(maxsize=1024)
@@ -249,7 +253,7 @@ def _close(value: Any) -> None:
 
 
 def run_field(
-    ctx: Context, parent_name: str, plan: FieldPlan, source: Any, path: Path | None
+    ctx: Executor, parent_name: str, plan: FieldPlan, source: Any, path: Path | None
 ) -> Any:
     """The field's completed answer on `source` (the parent object, at `path`: None when
     no resolver below needs one), or `Anomaly` (or the resolver's exception) raised."""
@@ -265,7 +269,7 @@ def run_field(
     return complete(ctx, spec, value, path)
 
 
-def complete(ctx: Context, spec: Spec, value: Any, path: Path | None) -> Any:
+def complete(ctx: Executor, spec: Spec, value: Any, path: Path | None) -> Any:
     """`value` completed as graphql-core's `complete_value` would, or `Anomaly` raised."""
     if value is None or value is Undefined:
         if spec.non_null:
