@@ -139,7 +139,8 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     (no `Path` but where a resolver takes `info`, no resolve info elsewhere, no
     `execute_field` call); every other field, and a field the plan does not answer (an
     anomaly: an error, a null for a non-null, an awaitable...), goes through
-    `execute_field`, which answers and reports it as graphql-core does."""
+    `execute_field`, which answers and reports it as graphql-core does. After an anomaly
+    the field keeps the ordinary way for the rest of the execution (its other sources)."""
 
     _plans: dict[tuple[GraphQLObjectType, int], tuple[Any, FieldPlan | None]]
 
@@ -184,8 +185,13 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                             self, parent_name, plan, source_value, path
                         )
                         continue
-                    except Exception:  # an anomaly: the ordinary way
-                        pass
+                    except Exception:  # an anomaly: the ordinary way, from now on
+                        # (in this execution: a resolver giving an awaitable, as an
+                        # unprefetched loader does, would give one for every item)
+                        self._plans[parent_type, id(field_details_list)] = (
+                            field_details_list,
+                            None,
+                        )
                 field_path = Path(path, response_name, parent_type.name)
                 result = self.execute_field(
                     parent_type, source_value, field_details_list, field_path, position_context

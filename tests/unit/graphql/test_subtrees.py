@@ -38,6 +38,9 @@ CONFIG = StrawberryConfig(
 )
 
 
+later_calls: list[str] = []
+
+
 @strawberry.enum
 class Colour(enum.Enum):
     RED = "red"
@@ -68,6 +71,7 @@ class Node:
 
     @strawberry.field
     def later(self) -> str:
+        later_calls.append(self.name)
         # Declared sync, an awaitable when flagged (as `Meeting.host_state` not prefetched).
         if self.data["later"]:
             return cast("str", self._later())
@@ -353,6 +357,20 @@ async def test_a_broken_plan_is_detected(monkeypatch: pytest.MonkeyPatch, breaka
     tree = [_clean("a", children=[_clean("b", label=label)])]
     want, got = await _both(query, tree, False)
     assert got != want
+
+
+@pytest.mark.parametrize("awaitable", [True, False])
+async def test_after_an_anomaly_a_field_keeps_the_ordinary_way(awaitable: bool) -> None:
+    tree = [_clean("a", children=[_clean(n, later=awaitable) for n in "xyz"])]
+    later_calls.clear()
+    got = await FAST.execute("{ nodes { children { later } } }", root_value=Holder(tree))
+    assert got.errors is None
+    if awaitable:
+        # The plans of `nodes { children }` then of `children { later }` each try once
+        # (x, x); then the ordinary way, once per child (x, y, z): not again for y and z.
+        assert later_calls == ["x", "x", "x", "y", "z"]
+    else:  # the control: no anomaly, the short way, once per child
+        assert later_calls == ["x", "y", "z"]
 
 
 def test_the_registry_schema_marks_the_meeting_page_fields() -> None:
