@@ -15,20 +15,18 @@ extensions), no exception handlers, whose method takes `self` and at most `info`
 result (an awaitable included) goes to graphql-core as before: the answers do not change.
 Every other field keeps Strawberry's resolver.
 
-`LeafExecutionContext` (the schema's execution context) shortens graphql-core's side for
-the leaves among them, and for Strawberry's plain attribute fields of a leaf type: a field
-of a scalar or enum type (not a list), no arguments, answered by an attribute or a method
-of `self` alone (not an async one). graphql-core makes for every field a resolve info,
-calls the resolver, checks for an awaitable and completes the value through
-`complete_value`'s type checks; for such a leaf it is the getter's value coerced by the
-same `coerce_output_value`. Any other case (a null for a non-null field, an exception, a
-coercion that gives no value) goes the ordinary way, which calls the getter again and
-answers or reports it as before (the getters are attribute reads and pure methods:
-reading twice is harmless)."""
+`shortcut_resolvers` also marks each field answered by an attribute or a method of the
+source (`subtrees.FIELD`), and `LeafExecutionContext` (the schema's execution context)
+completes with `subtrees`' plans every field whose whole subtree is such fields: graphql-core
+makes for every field a `Path` and a resolve info, calls the resolver, checks for an
+awaitable and completes the value through `complete_value`'s type checks; a plan does the
+same work in nested loops decided once per execution. Any anomaly (a null for a non-null
+field, an exception, an awaitable, a coercion that gives no value) sends the field the
+ordinary way, which calls the getters again and answers or reports it as before (the
+getters are attribute reads and pure methods: reading twice is harmless)."""
 
 from __future__ import annotations
 
-import inspect
 import operator
 from collections.abc import Callable
 from typing import Any, cast
@@ -36,21 +34,18 @@ from typing import Any, cast
 import strawberry
 from graphql import (
     GraphQLField,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfo,
     Undefined,
-    is_leaf_type,
 )
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from sco_registry.graphql.subtrees import FIELD, FieldPlan, field_plan, run_field
+
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
-#: A leaf field's (getter, coerce, non_null), in its GraphQL field's `extensions`.
-LEAF = "sco-registry-leaf"
 
 
 def _direct(schema: strawberry.Schema, field: StrawberryField) -> Callable[..., Any] | None:
@@ -98,7 +93,7 @@ def shortcut_resolvers(schema: strawberry.Schema) -> list[str]:
             if direct is not None:
                 gql_field.resolve = direct
                 changed.append(f"{name}.{field_name}")
-            _mark_leaf(schema, field, gql_field)
+            _mark(schema, field, gql_field)
     return changed
 
 
@@ -116,52 +111,54 @@ def _getter(schema: strawberry.Schema, field: StrawberryField) -> Callable[[Any]
     return cast("Callable[[Any], Any]", resolver.wrapped_func)
 
 
-def _mark_leaf(schema: strawberry.Schema, field: StrawberryField, gql_field: GraphQLField) -> None:
-    return_type = gql_field.type
-    non_null = isinstance(return_type, GraphQLNonNull)
-    inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
-    if isinstance(inner, GraphQLList) or not is_leaf_type(inner) or gql_field.args:
+def _mark(schema: strawberry.Schema, field: StrawberryField, gql_field: GraphQLField) -> None:
+    """Mark the field with what answers it (`subtrees.FIELD`), if anything simple does: an
+    attribute or a method of the source, or the direct resolver of a (sync) method taking
+    `info`."""
+    if gql_field.args:
         return
     getter = _getter(schema, field)
-    if getter is None:
+    if getter is not None:
+        gql_field.extensions[FIELD] = (getter, False)
         return
-    gql_field.extensions[LEAF] = (getter, inner.coerce_output_value, non_null)
-
-
-_MISS = object()
+    resolver = field.base_resolver
+    if (
+        resolver is not None
+        and not resolver.is_async
+        and _direct(schema, field) is not None
+        and gql_field.resolve is not None
+    ):
+        gql_field.extensions[FIELD] = (gql_field.resolve, True)
 
 
 class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context, with the short way for marked leaves (see above).
+    """Strawberry's execution context, with the short way for plain subtrees (see above).
 
-    `execute_fields` is graphql-core 3.3's (the lock pins it), except that a marked leaf is
-    answered in the loop (no `Path`, no resolve info, no `execute_field` call); every other
-    field, and a leaf the short way does not answer, goes through `execute_field`."""
+    `execute_fields` is graphql-core 3.3's (the lock pins it), except that a field with a
+    plan (`subtrees.field_plan`: everything under it plain) is answered by the plan's loop
+    (no `Path` but where a resolver takes `info`, no resolve info elsewhere, no
+    `execute_field` call); every other field, and a field the plan does not answer (an
+    anomaly: an error, a null for a non-null, an awaitable...), goes through
+    `execute_field`, which answers and reports it as graphql-core does. After an anomaly
+    the field keeps the ordinary way for the rest of the execution (its other sources)."""
 
-    def _leaf(self, parent_type: GraphQLObjectType, source: Any, details: Any) -> Any:
-        """The leaf's value the short way, or `_MISS`."""
-        node = details[0].node
-        field_def = self.schema.get_field(parent_type, node.name.value)
-        if field_def is None or node.arguments:
-            return _MISS
-        leaf = field_def.extensions.get(LEAF)
-        if leaf is None:
-            return _MISS
-        getter, coerce, non_null = leaf
+    _plans: dict[tuple[GraphQLObjectType, int], tuple[Any, FieldPlan | None]]
+
+    def plan(
+        self, parent_type: GraphQLObjectType, response_name: str, details: Any
+    ) -> FieldPlan | None:
+        """The field's plan, made once per execution (as graphql-core memoises its
+        subfields: by the identity of the field details list, kept alive with it)."""
         try:
-            value = getter(source)
-            if value is None:
-                return _MISS if non_null else None
-            if self.is_awaitable(value):
-                if inspect.iscoroutine(value):
-                    value.close()  # the ordinary way makes (and awaits) its own
-                return _MISS
-            if isinstance(value, Exception):
-                return _MISS
-            coerced = coerce(value)
-        except Exception:  # the ordinary way raises it again and reports it
-            return _MISS
-        return _MISS if coerced is None or coerced is Undefined else coerced
+            plans = self._plans
+        except AttributeError:
+            plans = self._plans = {}
+        key = (parent_type, id(details))
+        found = plans.get(key)
+        if found is None:
+            found = (details, field_plan(self, parent_type, response_name, details))
+            plans[key] = found
+        return found[1]
 
     def execute_fields(
         self,
@@ -174,13 +171,27 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
-        leaf = self._leaf
+        manager = self.middleware_manager
+        # Deferred fragments (a delivery group map) and middleware: the ordinary way only.
+        short = position_context is None and (manager is None or not manager.middlewares)
+        plan_of = self.plan
+        parent_name = parent_type.name
         try:
             for response_name, field_details_list in grouped_field_set.items():
-                result = leaf(parent_type, source_value, field_details_list)
-                if result is not _MISS:
-                    results[response_name] = result
-                    continue
+                plan = plan_of(parent_type, response_name, field_details_list) if short else None
+                if plan is not None:
+                    try:
+                        results[response_name] = run_field(
+                            self, parent_name, plan, source_value, path
+                        )
+                        continue
+                    except Exception:  # an anomaly: the ordinary way, from now on
+                        # (in this execution: a resolver giving an awaitable, as an
+                        # unprefetched loader does, would give one for every item)
+                        self._plans[parent_type, id(field_details_list)] = (
+                            field_details_list,
+                            None,
+                        )
                 field_path = Path(path, response_name, parent_type.name)
                 result = self.execute_field(
                     parent_type, source_value, field_details_list, field_path, position_context
