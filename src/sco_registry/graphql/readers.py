@@ -126,16 +126,18 @@ def meetings_by_id(
     conn: Connection, ids: Sequence[str], known_at: int | None
 ) -> dict[str, meetings.Meeting]:
     table = meetings.LIVE[ROWS]
-    query = sa.select(table).where(table.c.record_id.in_(list(ids)), known(table, known_at))
-    return {m["record_id"]: meetings._row(m) for m in conn.execute(query).mappings()}
+    query = meetings._select(table).where(table.c.record_id.in_(list(ids)), known(table, known_at))
+    found = (meetings._row(r) for r in conn.execute(query))
+    return {m.meeting_id: m for m in found}
 
 
 def documents_by_id(
     conn: Connection, ids: Sequence[str], known_at: int | None
 ) -> dict[str, documents.Document]:
     table = documents.LIVE[ROWS]
-    query = sa.select(table).where(table.c.record_id.in_(list(ids)), known(table, known_at))
-    return {m["record_id"]: documents._row(m) for m in conn.execute(query).mappings()}
+    query = documents._select(table).where(table.c.record_id.in_(list(ids)), known(table, known_at))
+    found = (documents._row(r) for r in conn.execute(query))
+    return {d.document_id: d for d in found}
 
 
 def documents_of_meetings(
@@ -144,13 +146,13 @@ def documents_of_meetings(
     """The documents whose signature names each meeting, by id (as `documents_of_meeting`)."""
     table = documents.LIVE[ROWS]
     query = (
-        sa.select(table)
+        documents._select(table)
         .where(table.c.meeting.in_(list(ids)), known(table, known_at))
         .order_by(table.c.record_id)
     )
     out: dict[str, list[documents.Document]] = defaultdict(list)
-    for m in conn.execute(query).mappings():
-        out[m["meeting"]].append(documents._row(m))
+    for r in conn.execute(query):
+        out[r.meeting].append(documents._row(r))
     return out
 
 
