@@ -309,13 +309,19 @@ def json_text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     return sa.cast(column, sa.Text()).label(column.key)
 
 
-@functools.lru_cache(maxsize=128)
 def read_columns(table: sa.Table, names: tuple[str, ...]) -> tuple[sa.ColumnElement[Any], ...]:
     """The columns `names` of `table`, in this order, to read rows lazily: the JSON ones as
-    their text (`json_text`), decoded by the row's class when first read."""
-    return tuple(
-        json_text(table.c[n]) if isinstance(table.c[n].type, sa.JSON) else table.c[n] for n in names
-    )
+    their text (`json_text`), decoded by the row's class when first read. Made once per
+    table (kept in its `info`, as `statements.cached` keeps statements)."""
+    made: dict[tuple[str, ...], tuple[sa.ColumnElement[Any], ...]]
+    made = table.info.setdefault("sco_registry.read_columns", {})
+    found = made.get(names)
+    if found is None:
+        found = made[names] = tuple(
+            json_text(table.c[n]) if isinstance(table.c[n].type, sa.JSON) else table.c[n]
+            for n in names
+        )
+    return found
 
 
 def json_at(i: int) -> Callable[[Sequence[Any]], Any]:
