@@ -129,6 +129,13 @@ def _loads_json(text: str) -> Any:
     return fastjson.loads(text)
 
 
+def decode_json(text: str | None) -> Any:
+    """A JSON column's stored text, read as text (`records.json_text`), decoded as the
+    engines' `json_deserializer` decodes it; SQL NULL is None, as SQLAlchemy's JSON type
+    gives it."""
+    return None if text is None else _loads_json(text)
+
+
 def _setup_sqlite(sync_engine: Engine, busy_timeout_ms: int, *, driver_begin: bool = False) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

@@ -6,6 +6,8 @@ with both times like every read function; they reuse the models' own row mapping
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -27,7 +29,7 @@ from sco_registry.projections import (
     offices,
     timeline,
 )
-from sco_registry.projections.records import ROWS, known
+from sco_registry.projections.records import ROWS, known, parse_uuid
 from sco_registry.store.chain import parse_timestamp
 
 
@@ -126,16 +128,18 @@ def meetings_by_id(
     conn: Connection, ids: Sequence[str], known_at: int | None
 ) -> dict[str, meetings.Meeting]:
     table = meetings.LIVE[ROWS]
-    query = sa.select(table).where(table.c.record_id.in_(list(ids)), known(table, known_at))
-    return {m["record_id"]: meetings._row(m) for m in conn.execute(query).mappings()}
+    query = meetings._select(table).where(table.c.record_id.in_(list(ids)), known(table, known_at))
+    found = (meetings._row(r) for r in conn.execute(query))
+    return {m.meeting_id: m for m in found}
 
 
 def documents_by_id(
     conn: Connection, ids: Sequence[str], known_at: int | None
 ) -> dict[str, documents.Document]:
     table = documents.LIVE[ROWS]
-    query = sa.select(table).where(table.c.record_id.in_(list(ids)), known(table, known_at))
-    return {m["record_id"]: documents._row(m) for m in conn.execute(query).mappings()}
+    query = documents._select(table).where(table.c.record_id.in_(list(ids)), known(table, known_at))
+    found = (documents._row(r) for r in conn.execute(query))
+    return {d.document_id: d for d in found}
 
 
 def documents_of_meetings(
@@ -144,13 +148,13 @@ def documents_of_meetings(
     """The documents whose signature names each meeting, by id (as `documents_of_meeting`)."""
     table = documents.LIVE[ROWS]
     query = (
-        sa.select(table)
+        documents._select(table)
         .where(table.c.meeting.in_(list(ids)), known(table, known_at))
         .order_by(table.c.record_id)
     )
     out: dict[str, list[documents.Document]] = defaultdict(list)
-    for m in conn.execute(query).mappings():
-        out[m["meeting"]].append(documents._row(m))
+    for r in conn.execute(query):
+        out[r.meeting].append(documents._row(r))
     return out
 
 
@@ -269,26 +273,45 @@ def _log_conditions(table: sa.Table, f: LogFilter) -> list[Any]:
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
-    return None if value is None else uuid.UUID(value)
+    return None if value is None else parse_uuid(value)
+
+
+# The text `format_timestamp` writes, ASCII digits only.
+_STAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})Z", re.ASCII)
+
+
+def _timestamp(text: str) -> dt.datetime:
+    """`parse_timestamp(text)`, the same value, without `strptime` for the text
+    `format_timestamp` writes (`YYYY-MM-DDTHH:MM:SS.ffffffZ`: for it, `strptime`'s fields
+    are these digits); anything else, and a field out of range, through `parse_timestamp`
+    (its value or its error)."""
+    found = _STAMP.fullmatch(text)
+    if found is not None:
+        try:
+            y, mo, d, h, mi, sec, micro = map(int, found.groups())
+            return dt.datetime(y, mo, d, h, mi, sec, micro, tzinfo=dt.UTC)
+        except ValueError:
+            pass
+    return parse_timestamp(text)
 
 
 def _audit_entry(m: sa.RowMapping) -> audit.AuditEntry:
     """An audit row as `audit.audit` maps it."""
     corrects = m["corrects_event_id"]
     return audit.AuditEntry(
-        event_id=uuid.UUID(m["event_id"]),
+        event_id=parse_uuid(m["event_id"]),
         position=int(m["position"]),
         stream_id=m["stream_id"],
         stream_version=int(m["stream_version"]),
         record_id=m["record_id"],
         type=m["event_type"],
-        recorded_at=parse_timestamp(m["recorded_at"]),
+        recorded_at=_timestamp(m["recorded_at"]),
         actor=m["actor"],
         correlation_id=_uuid(m["correlation_id"]),
         causation_id=_uuid(m["causation_id"]),
         hash=m["hash"],
         previous_hash=m["previous_hash"],
-        corrects=None if corrects is None else (uuid.UUID(corrects), m["corrects_position"]),
+        corrects=None if corrects is None else (parse_uuid(corrects), m["corrects_position"]),
     )
 
 

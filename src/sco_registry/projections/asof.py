@@ -94,6 +94,11 @@ def period_of(m: Mapping[str, Any] | sa.RowMapping) -> Period:
     return _period(tuple(m[c] for c in VALID_TIME_COLUMNS))
 
 
+def period_from(values: tuple[Any, ...]) -> Period:
+    """`period_of` from the row's `VALID_TIME_COLUMNS` values, in that order."""
+    return _period(values)
+
+
 def date_of(text: str | None) -> PartialDate | None:
     """A stored partial date (`parse_cached`: the values are immutable)."""
     return parse_cached(text) if text else None

@@ -21,11 +21,11 @@ from sqlalchemy.engine import Connection
 from sco_registry.domain.corrections import CORRECTION_TYPES
 from sco_registry.domain.folding import StoredEvent
 from sco_registry.domain.ids import DOCUMENT
-from sco_registry.domain.periods import Answer, Period, RecordPeriod, Span
+from sco_registry.domain.periods import VALID_TIME_COLUMNS, Answer, Period, RecordPeriod, Span
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import asof, bitemporal
+from sco_registry.projections import asof, bitemporal, records
 from sco_registry.projections.base import Tables, metadata
-from sco_registry.projections.records import ROWS, RecordProjection, known, made_by, source_key
+from sco_registry.projections.records import ROWS, RecordProjection, known, source_key
 
 _SIGNED = ("title", "category", "place", "meeting", "parties", "founding_parties", "amends")
 
@@ -183,8 +183,11 @@ DocumentsProjection.tables = LIVE
 # --- read functions -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Document:
+@dataclass(frozen=True)
+class Document(records.Lazy):
+    """A document as read (`_row`: its JSON, dates, period, events and record time decoded
+    when first read, `records.Lazy`)."""
+
     document_id: str
     category: str | None
     title: str | None
@@ -215,30 +218,89 @@ def _date(text: str | None) -> PartialDate | None:
     return asof.date_of(text)
 
 
-def _row(m: sa.RowMapping) -> Document:
-    return Document(
-        document_id=m["record_id"],
-        category=m["category"],
-        title=m["title"],
-        signed_on=_date(m["signed_on"]),
-        place=m["place"],
-        meeting=m["meeting"],
-        parties=None if m["parties"] is None else tuple(m["parties"]),
-        founding_parties=tuple(m["founding_parties"]),
-        ratifications={s: _date(d) for s, d in sorted(m["ratifications"].items())},
-        in_force_on=_date(m["in_force_on"]),
-        amends=m["amends"],
-        amended_by=tuple(m["amended_by"]),
-        superseded_by=m["superseded_by"],
-        superseded_on=_date(m["superseded_on"]),
-        mandate=m["mandate"],
-        drafts=tuple(m["drafts"]),
-        period=asof.period_of(m),
-        events=made_by(m),
-        sources=tuple(m["sources"]),
-        record=RecordPeriod(m["recorded_from"], m["recorded_to"]),
-        recorded_at=m["recorded_at"],
-        answer=asof.answer_in(m),
+# The columns a document is read from, in this order (`_row`); an `answer` may follow.
+_READ = (
+    "record_id",
+    "category",
+    "title",
+    "place",
+    "meeting",
+    "amends",
+    "superseded_by",
+    "recorded_at",
+    "recorded_from",
+    "recorded_to",
+    "signed_on",
+    "in_force_on",
+    "superseded_on",
+    *VALID_TIME_COLUMNS,
+    "parties",
+    "founding_parties",
+    "ratifications",
+    "amended_by",
+    "mandate",
+    "drafts",
+    "events",
+    "sources",
+)
+_AT = {name: i for i, name in enumerate(_READ)}
+_PERIOD = slice(_AT["valid_from"], _AT["valid_from"] + len(VALID_TIME_COLUMNS))
+_ANSWER = len(_READ)
+
+
+def _date_at(i: int) -> Any:
+    return lambda r: _date(r[i])
+
+
+def _parties(r: Sequence[Any]) -> tuple[str, ...] | None:
+    found = records.decode_json(r[_AT["parties"]])
+    return None if found is None else tuple(found)
+
+
+def _ratifications(r: Sequence[Any]) -> dict[str, PartialDate | None]:
+    found = records.decode_json(r[_AT["ratifications"]])
+    return {s: _date(d) for s, d in sorted(found.items())}
+
+
+_FROM, _TO = _AT["recorded_from"], _AT["recorded_to"]
+Document.decoders = {
+    "signed_on": _date_at(_AT["signed_on"]),
+    "in_force_on": _date_at(_AT["in_force_on"]),
+    "superseded_on": _date_at(_AT["superseded_on"]),
+    "period": lambda r: asof.period_from(tuple(r[_PERIOD])),
+    "parties": _parties,
+    "founding_parties": records.json_tuple_at(_AT["founding_parties"]),
+    "ratifications": _ratifications,
+    "amended_by": records.json_tuple_at(_AT["amended_by"]),
+    "mandate": records.json_at(_AT["mandate"]),
+    "drafts": records.json_tuple_at(_AT["drafts"]),
+    "events": records.events_at(_AT["events"]),
+    "sources": records.json_tuple_at(_AT["sources"]),
+    "record": lambda r: RecordPeriod(r[_FROM], r[_TO]),
+}
+
+
+def _select(table: sa.Table, *extra: Any) -> sa.Select[Any]:
+    """The rows of `table` as `_row` reads them (`extra`: an `answer` column)."""
+    return sa.select(*records.read_columns(table, _READ), *extra)
+
+
+def _row(r: Sequence[Any]) -> Document:
+    """A row of `_select` as a `Document`: the plain columns at once, the rest when read."""
+    return records.lazy(
+        Document,
+        r,
+        {
+            "document_id": r[0],
+            "category": r[1],
+            "title": r[2],
+            "place": r[3],
+            "meeting": r[4],
+            "amends": r[5],
+            "superseded_by": r[6],
+            "recorded_at": r[7],
+            "answer": asof.answer_of(r[_ANSWER]) if len(r) > _ANSWER else None,
+        },
     )
 
 
@@ -255,18 +317,19 @@ def document(
     With `as_of`, its `answer` says whether it stood then: from its signature to its
     supersession (`docs/time.md`); a document not signed stands at no date (no)."""
     table = (tables or LIVE)[ROWS]
-    query = sa.select(*_columns(table, as_of, span)).where(
+    query = _select(table, *_answer(table, as_of, span)).where(
         table.c.record_id == document_id, known(table, known_at)
     )
-    found = conn.execute(query).mappings().first()
+    found = conn.execute(query).first()
     return None if found is None else _row(found)
 
 
-def _columns(table: sa.Table, as_of: asof.AsOf | None, span: Span) -> list[Any]:
+def _answer(table: sa.Table, as_of: asof.AsOf | None, span: Span) -> list[Any]:
+    """The `answer` column a read asked as of a date selects (none otherwise)."""
     if as_of is None:
-        return [table]
+        return []
     signed = asof.answer_column(table, as_of, span, asof.Rule.PERIOD).element
-    return [table, sa.case((table.c.signed_on.is_(None), "no"), else_=signed).label("answer")]
+    return [sa.case((table.c.signed_on.is_(None), "no"), else_=signed).label("answer")]
 
 
 Day = dt.date | PartialDate
@@ -309,8 +372,8 @@ def documents(
         conditions.append(table.c.category == str(category))
     if meeting is not None:
         conditions.append(table.c.meeting == meeting)
-    query = sa.select(*_columns(table, as_of, span)).where(*conditions)
-    found = [_row(m) for m in conn.execute(query.order_by(table.c.record_id)).mappings()]
+    query = _select(table, *_answer(table, as_of, span)).where(*conditions)
+    found = [_row(m) for m in conn.execute(query.order_by(table.c.record_id))]
     if party is not None:
         found = [d for d in found if party in (d.parties or ())]
     if signed_from is not None:

@@ -22,11 +22,11 @@ from sqlalchemy.engine import Connection
 from sco_registry.domain.folding import StoredEvent
 from sco_registry.domain.ids import MEETING
 from sco_registry.domain.meetings import MeetingPhase
-from sco_registry.domain.periods import Answer, Period, RecordPeriod, Span
+from sco_registry.domain.periods import VALID_TIME_COLUMNS, Answer, Period, RecordPeriod, Span
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import asof, bitemporal, membership
+from sco_registry.projections import asof, bitemporal, membership, records
 from sco_registry.projections.base import Tables, metadata
-from sco_registry.projections.records import ROWS, RecordProjection, known, made_by
+from sco_registry.projections.records import ROWS, RecordProjection, known
 
 _ARRANGED = (
     "body_id",
@@ -133,8 +133,11 @@ MeetingsProjection.tables = LIVE
 # --- read functions -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Meeting:
+@dataclass(frozen=True)
+class Meeting(records.Lazy):
+    """A meeting as read (`_row`: its JSON, dates, period, events and record time decoded
+    when first read, `records.Lazy`)."""
+
     meeting_id: str
     body_id: str | None
     ordinal: int | None
@@ -170,27 +173,68 @@ def _date(text: str | None) -> PartialDate | None:
     return asof.date_of(text)
 
 
-def _row(m: sa.RowMapping) -> Meeting:
-    return Meeting(
-        meeting_id=m["record_id"],
-        body_id=m["body_id"],
-        ordinal=m["ordinal"],
-        start_date=_date(m["start_date"]),
-        end_date=_date(m["end_date"]),
-        period=asof.period_of(m),
-        city=m["city"],
-        host_state=m["host_state"],
-        format=m["format"],
-        status=m["status"],
-        chair=m["chair"],
-        participants=tuple(m["participants"]),
-        listed_documents=tuple(m["documents"]),
-        changes=tuple(m["changes"]),
-        events=made_by(m),
-        sources=tuple(m["sources"]),
-        record=RecordPeriod(m["recorded_from"], m["recorded_to"]),
-        recorded_at=m["recorded_at"],
-        answer=asof.answer_in(m),
+# The columns a meeting is read from, in this order (`_row`); an `answer` may follow.
+_READ = (
+    "record_id",
+    "body_id",
+    "ordinal",
+    "city",
+    "host_state",
+    "format",
+    "status",
+    "chair",
+    "recorded_at",
+    "recorded_from",
+    "recorded_to",
+    "start_date",
+    "end_date",
+    *VALID_TIME_COLUMNS,
+    "participants",
+    "documents",
+    "changes",
+    "events",
+    "sources",
+)
+_AT = {name: i for i, name in enumerate(_READ)}
+_PERIOD = slice(_AT["valid_from"], _AT["valid_from"] + len(VALID_TIME_COLUMNS))
+_ANSWER = len(_READ)
+_START, _END = _AT["start_date"], _AT["end_date"]
+_FROM, _TO = _AT["recorded_from"], _AT["recorded_to"]
+Meeting.decoders = {
+    "start_date": lambda r: _date(r[_START]),
+    "end_date": lambda r: _date(r[_END]),
+    "period": lambda r: asof.period_from(tuple(r[_PERIOD])),
+    "participants": records.json_tuple_at(_AT["participants"]),
+    "listed_documents": records.json_tuple_at(_AT["documents"]),
+    "changes": records.json_tuple_at(_AT["changes"]),
+    "events": records.events_at(_AT["events"]),
+    "sources": records.json_tuple_at(_AT["sources"]),
+    "record": lambda r: RecordPeriod(r[_FROM], r[_TO]),
+}
+
+
+def _select(table: sa.Table, *extra: Any) -> sa.Select[Any]:
+    """The rows of `table` as `_row` reads them (`extra`: an `answer` column)."""
+    return sa.select(*records.read_columns(table, _READ), *extra)
+
+
+def _row(r: Sequence[Any]) -> Meeting:
+    """A row of `_select` as a `Meeting`: the plain columns at once, the rest when read."""
+    return records.lazy(
+        Meeting,
+        r,
+        {
+            "meeting_id": r[0],
+            "body_id": r[1],
+            "ordinal": r[2],
+            "city": r[3],
+            "host_state": r[4],
+            "format": r[5],
+            "status": r[6],
+            "chair": r[7],
+            "recorded_at": r[8],
+            "answer": asof.answer_of(r[_ANSWER]) if len(r) > _ANSWER else None,
+        },
     )
 
 
@@ -212,16 +256,10 @@ def meeting(
     says whether it was in session then: its days run from its start date to its end date,
     both included (no end date: its start's day), `domain.periods.occasion_answer`."""
     table = (tables or LIVE)[ROWS]
-    columns: list[Any] = [table]
-    if as_of is not None:
-        columns.append(asof.answer_column(table, as_of, span, asof.Rule.OCCASION))
-    found = (
-        conn.execute(
-            sa.select(*columns).where(table.c.record_id == meeting_id, known(table, known_at))
-        )
-        .mappings()
-        .first()
-    )
+    extra = [] if as_of is None else [asof.answer_column(table, as_of, span, asof.Rule.OCCASION)]
+    found = conn.execute(
+        _select(table, *extra).where(table.c.record_id == meeting_id, known(table, known_at))
+    ).first()
     if found is None:
         return None
     periods = membership.LIVE[membership.PERIODS]
@@ -274,15 +312,13 @@ def meetings(
     the meetings that were, or may have been, in session then (`meeting`), each with its
     `answer` (yes or perhaps)."""
     table = (tables or LIVE)[ROWS]
-    columns: list[Any] = [table]
-    if as_of is not None:
-        columns.append(asof.answer_column(table, as_of, span, asof.Rule.OCCASION))
+    extra = [] if as_of is None else [asof.answer_column(table, as_of, span, asof.Rule.OCCASION)]
     where = _filters(
         table, body, host_state, format, status, year_from, year_to, ordinal, known_at,
         as_of=as_of, span=span,
     )  # fmt: skip
-    query = sa.select(*columns).where(*where)
-    found = [_row(m) for m in conn.execute(query).mappings()]
+    query = _select(table, *extra).where(*where)
+    found = [_row(m) for m in conn.execute(query)]
     return sorted(found, key=_sort_key, reverse=descending)
 
 
@@ -359,8 +395,8 @@ def meetings_page(
         row = sa.tuple_(*key)
         where.append(row < bound if descending else row > bound)
     order = [k.desc() if descending else k.asc() for k in key]
-    query = sa.select(table).where(*where).order_by(*order).limit(limit)
-    return [_row(m) for m in conn.execute(query).mappings()]
+    query = _select(table).where(*where).order_by(*order).limit(limit)
+    return [_row(m) for m in conn.execute(query)]
 
 
 def count_meetings(

@@ -30,6 +30,7 @@ about) and `known_at` (a log position; None: now).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ from sco_registry.domain.periods import (
     valid_time_sql,
 )
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import asof, bitemporal, streams, unit
+from sco_registry.projections import asof, bitemporal, statements, streams, unit
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.projections.derived import Held, Rows, held, in_valid_order, started_ended
 from sco_registry.store.base import RecordedEvent
@@ -276,6 +277,27 @@ def _answers(
     ]
 
 
+def _members_on(span: Span, now: bool, table: sa.Table) -> sa.Select[Any]:
+    """`members_on`'s statement, built once per table, span and kind of known-at question:
+    `_answers`' query with the organization and statuses bound (`m_organization`, the
+    expanding `m_statuses`) and the as-of and known-at parameters left to the execution
+    (`q_lo`, `q_hi`, `position`). Building it (its text clauses, the cache key) took about
+    as long as running it."""
+    possible = sa.text(valid_time_sql(span, definite=False, table=table.name))
+    definite = sa.text(valid_time_sql(span, definite=True, table=table.name))
+    known = table.c.recorded_to.is_(None) if now else sa.text(record_time_sql(table.name))
+    return (
+        sa.select(table, sa.case((definite, "yes"), else_="perhaps").label("answer"))
+        .where(
+            table.c.organization_id == sa.bindparam("m_organization", type_=sa.Text()),
+            table.c.status.in_(sa.bindparam("m_statuses", expanding=True)),
+            possible,
+            known,
+        )
+        .order_by(table.c.state, table.c.valid_from_lo.nulls_first(), table.c.start_position)
+    )
+
+
 def members_on(
     conn: Connection,
     organization_id: str,
@@ -291,15 +313,22 @@ def members_on(
     answer per state, yes where some status definitely holds, else perhaps; by state code.
     A partial date asks about some time in it by default (`span`; a day: both the same)."""
     table = (tables or LIVE)[PERIODS]
-    found = _answers(
-        conn,
+    values: dict[str, Any] = {
+        **question_params(as_of),
+        "m_organization": organization_id,
+        "m_statuses": [str(s) for s in statuses],
+    }
+    if known_at is not None:
+        values["position"] = known_at
+    query = statements.cached(
         table,
-        as_of,
-        known_at,
-        span,
-        table.c.organization_id == organization_id,
-        table.c.status.in_([str(s) for s in statuses]),
+        ("members_on", span, known_at is None),
+        functools.partial(_members_on, span, known_at is None),
     )
+    found = [
+        StatusAnswer(m["state"], MembershipStatus(m["status"]), Answer(m["answer"]), _row(m))
+        for m in conn.execute(query, values).mappings()
+    ]
     best: dict[str, StatusAnswer] = {}
     for a in found:
         if a.state not in best or (

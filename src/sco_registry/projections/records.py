@@ -24,12 +24,13 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sco_registry.db import decode_json as decode_json
 from sco_registry.domain import catalog
 from sco_registry.domain.corrections import CORRECTION_TYPES
 from sco_registry.domain.folding import StoredEvent, effective
@@ -228,4 +229,111 @@ def known(table: sa.Table, known_at: int | None) -> sa.ColumnElement[bool] | sa.
 
 
 def made_by(m: Mapping[str, Any] | sa.RowMapping) -> tuple[tuple[uuid.UUID, int], ...]:
-    return tuple((uuid.UUID(e["event_id"]), int(e["position"])) for e in m["events"])
+    return events_of(m["events"])
+
+
+def events_of(events: Sequence[Mapping[str, Any]]) -> tuple[tuple[uuid.UUID, int], ...]:
+    """A row's `events` column (decoded) as (event id, position) pairs."""
+    return tuple((parse_uuid(e["event_id"]), int(e["position"])) for e in events)
+
+
+_new_uuid = uuid.UUID.__new__
+_set = object.__setattr__
+_UNKNOWN = uuid.SafeUUID.unknown
+
+
+def parse_uuid(text: str) -> uuid.UUID:
+    """`uuid.UUID(text)`, the same value, for the canonical text the models store (36
+    characters, four hyphens) without `UUID.__init__`'s general parsing; anything else, and
+    anything this cannot read, through `uuid.UUID` (its value or its error). The same steps
+    as `UUID.__init__` (hyphens dropped, 32 digits, base 16, `is_safe` unknown): text that
+    names a URN or has braces fails `int` here (`:`, `{`) and goes to `uuid.UUID`."""
+    if len(text) == 36:
+        digits = text.replace("-", "")
+        if len(digits) == 32:
+            try:
+                value = int(digits, 16)
+            except ValueError:
+                pass
+            else:
+                found = _new_uuid(uuid.UUID)
+                _set(found, "int", value)
+                _set(found, "is_safe", _UNKNOWN)
+                return found
+    return uuid.UUID(text)
+
+
+# --- rows read lazily: what a read does not look at is not decoded ------------------------------
+
+L = TypeVar("L", bound="Lazy")
+
+
+class Lazy:
+    """A base of a frozen dataclass (without slots: its instance dictionary keeps what has
+    been decoded) read from a row by `lazy`: its plain fields set at once, every other field
+    decoded from the row when first read, by the class's `decoders` (field name: a function
+    of the row), and kept. A page of meetings read every column of every row (about ten
+    JSON documents, a UUID per event, the dates and periods), most of it never looked at.
+    Equality, hashing and `repr` (the dataclass's) read every field, so they are the eager
+    dataclass's; one made by its constructor decodes nothing. A malformed stored value
+    raises when its field is first read rather than when the row is read."""
+
+    decoders: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            # Only for a name the instance dictionary lacks: a field not decoded yet.
+            found = self.__dict__
+            decode = self.decoders.get(name)
+            if decode is None or "_row" not in found:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            value = found[name] = decode(found["_row"])
+            return value
+
+
+def lazy(cls: type[L], row: Sequence[Any], plain: dict[str, Any]) -> L:
+    """An instance of `cls` (a `Lazy` dataclass) over `row`: the fields in `plain` as given
+    (`plain` becomes its dictionary), the others decoded from `row` when first read."""
+    found = object.__new__(cls)
+    plain["_row"] = row
+    _set(found, "__dict__", plain)
+    return found
+
+
+def json_text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """A JSON column selected as its stored text (`decode_json` reads it): SQLite's text as
+    it is, PostgreSQL's `json` cast to text, not decoded by the driver (asyncpg's codec)."""
+    return sa.cast(column, sa.Text()).label(column.key)
+
+
+def read_columns(table: sa.Table, names: tuple[str, ...]) -> tuple[sa.ColumnElement[Any], ...]:
+    """The columns `names` of `table`, in this order, to read rows lazily: the JSON ones as
+    their text (`json_text`), decoded by the row's class when first read. Made once per
+    table (kept in its `info`, as `statements.cached` keeps statements)."""
+    made: dict[tuple[str, ...], tuple[sa.ColumnElement[Any], ...]]
+    made = table.info.setdefault("sco_registry.read_columns", {})
+    found = made.get(names)
+    if found is None:
+        found = made[names] = tuple(
+            json_text(table.c[n]) if isinstance(table.c[n].type, sa.JSON) else table.c[n]
+            for n in names
+        )
+    return found
+
+
+def json_at(i: int) -> Callable[[Sequence[Any]], Any]:
+    """The decoder of a JSON column at `i` of a row (`read_columns`)."""
+    return lambda row: decode_json(row[i])
+
+
+def json_tuple_at(i: int) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """The decoder of a JSON list at `i` as a tuple (as the eager rows made them)."""
+    return lambda row: tuple(decode_json(row[i]))
+
+
+def events_at(i: int) -> Callable[[Sequence[Any]], tuple[tuple[uuid.UUID, int], ...]]:
+    """The decoder of an `events` column at `i` (`made_by`)."""
+    return lambda row: events_of(decode_json(row[i]))

@@ -355,6 +355,18 @@ def _rename_into(conn: Connection, scratch: sa.Table, live: sa.Table) -> None:
         conn.exec_driver_sql(sql)
 
 
+def _analyze(conn: Connection, live: sa.Table) -> None:
+    """PostgreSQL's statistics of a live table its rebuild has just refilled, in the swap's
+    transaction (ANALYZE counts the transaction's own new rows as live): the planner's
+    estimates are those of the new rows from the swap's commit on. A table never analyzed
+    (a fresh database; autovacuum off, or not come round yet) is planned from defaults:
+    on the 100,000-event log the page of 100 meetings was a full scan and sort of the
+    meetings' 27,000 rows and its documents a full scan of 62,000 rows (EXPLAIN ANALYZE:
+    37-124 ms and 105 ms of the server's time, on the loaded 2-core machine, against 0.2
+    and 0.9 ms off the indexes once analyzed)."""
+    conn.exec_driver_sql(f'ANALYZE "{live.name}"')
+
+
 def _drop(conn: Connection, tables: Tables) -> None:
     for table in tables.values():
         table.drop(conn, checkfirst=True)
@@ -640,6 +652,7 @@ class ProjectionRunner:
                             columns = [c.name for c in live.columns]
                             rows = sa.select(*(tables[key].c[c] for c in columns))
                             conn.execute(live.insert().from_select(columns, rows))
+                            _analyze(conn, live)
                         save_checkpoint(conn, p.name, p.version, position)
                     return True
 

@@ -47,7 +47,7 @@ from sco_registry.domain.errors import InvalidValue
 from sco_registry.domain.folding import StoredEvent, effective
 from sco_registry.domain.periods import Period, RecordPeriod, record_time_sql
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import asof, bitemporal, statements, streams, unit
+from sco_registry.projections import asof, bitemporal, records, statements, streams, unit
 from sco_registry.projections.base import Position, Projection, Tables, metadata
 from sco_registry.store.base import RecordedEvent
 
@@ -351,9 +351,10 @@ def _record_columns(record: Mapping[str, Any]) -> dict[str, Any]:
 # --- read functions -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineEntry:
-    """One fact (or correction, or retraction) as known over a record period."""
+@dataclass(frozen=True)
+class TimelineEntry(records.Lazy):
+    """One fact (or correction, or retraction) as known over a record period (`_entry`:
+    its period, event ids, sources and record time decoded when first read)."""
 
     kind: str
     event_type: str
@@ -372,23 +373,62 @@ class TimelineEntry:
     key: tuple[str, str, int]
 
 
-def _entry(m: sa.RowMapping) -> TimelineEntry:
-    return TimelineEntry(
-        kind=m["kind"],
-        event_type=m["event_type"],
-        entity=m["stream_id"],
-        record_id=m["record_id"],
-        summary=m["summary"],
-        period=asof.period_of(m),
-        event_id=uuid.UUID(m["event_id"]),
-        position=int(m["position"]),
-        corrects=None if m["corrects_event_id"] is None else uuid.UUID(m["corrects_event_id"]),
-        sources=tuple(m["sources"]),
-        confidence=m["confidence"],
-        note=m["note"],
-        record=RecordPeriod(m["recorded_from"], m["recorded_to"]),
-        recorded_at=m["recorded_at"],
-        key=(m["sort_lo"], m["sort_hi"], int(m["position"])),
+# The columns an entry is read from, in this order (`_entry`).
+_READ = (
+    "kind",
+    "event_type",
+    "stream_id",
+    "record_id",
+    "summary",
+    "position",
+    "confidence",
+    "note",
+    "recorded_at",
+    "sort_lo",
+    "sort_hi",
+    "recorded_from",
+    "recorded_to",
+    "event_id",
+    "corrects_event_id",
+    *_VALID,
+    "sources",
+)
+_AT = {name: i for i, name in enumerate(_READ)}
+_PERIOD = slice(_AT["valid_from"], _AT["valid_from"] + len(_VALID))
+_FROM, _TO, _EVENT, _CORRECTS = (
+    _AT["recorded_from"], _AT["recorded_to"], _AT["event_id"], _AT["corrects_event_id"]
+)  # fmt: skip
+TimelineEntry.decoders = {
+    "period": lambda r: asof.period_from(tuple(r[_PERIOD])),
+    "event_id": lambda r: records.parse_uuid(r[_EVENT]),
+    "corrects": lambda r: None if r[_CORRECTS] is None else records.parse_uuid(r[_CORRECTS]),
+    "sources": records.json_tuple_at(_AT["sources"]),
+    "record": lambda r: RecordPeriod(r[_FROM], r[_TO]),
+}
+
+
+def _columns(table: sa.Table) -> tuple[sa.ColumnElement[Any], ...]:
+    return records.read_columns(table, _READ)
+
+
+def _entry(r: Sequence[Any]) -> TimelineEntry:
+    """A row of `_columns` as an entry: the plain columns at once, the rest when read."""
+    position = int(r[5])
+    return records.lazy(
+        TimelineEntry,
+        r,
+        {
+            "kind": r[0],
+            "event_type": r[1],
+            "entity": r[2],
+            "record_id": r[3],
+            "summary": r[4],
+            "position": position,
+            "confidence": r[6],
+            "note": r[7],
+            "recorded_at": r[8],
+            "key": (r[9], r[10], position),
+        },
     )
 
 
@@ -436,7 +476,7 @@ def timeline(
     )
     if from_ is None:
         query = statements.cached(table, ("timeline", *shape, "all"), _page(shape, "all"))
-        return [_entry(m) for m in conn.execute(query, values).mappings()]
+        return [_entry(r) for r in conn.execute(query, values)]
     # In page order, a fact that may fall on or after `from_` can start long before it;
     # scanning the order from its start for the first of them read every earlier fact
     # (half the table for a date half-way). Split: a fact that starts in or after `from_`'s
@@ -454,8 +494,8 @@ def timeline(
     found: dict[tuple[str, str, int, int], TimelineEntry] = {}
     for part in ("within", "crossing"):
         query = statements.cached(table, ("timeline", *shape, part), _page(shape, part))
-        for m in conn.execute(query, values).mappings():
-            entry = _entry(m)
+        for r in conn.execute(query, values):
+            entry = _entry(r)
             found[(*entry.key, entry.record.recorded_from)] = entry
     return [found[k] for k in sorted(found)[:limit]]
 
@@ -534,7 +574,7 @@ def _page(
         order = [c[k] for k in _ORDER]
         limit = sa.bindparam("w_limit", type_=sa.Integer())
         if part == "crossing":
-            return sa.select(table).where(*where).order_by(*order).limit(limit)
+            return sa.select(*_columns(table)).where(*where).order_by(*order).limit(limit)
         keys = (
             sa.select(*(c[k] for k in _PAGE_KEY))
             .where(*where)
@@ -546,6 +586,11 @@ def _page(
         # Ordered by the page's own columns (the same values): ordered by the table's,
         # SQLite's planner walked the whole page index to save sorting 100 rows, probing
         # the page for each entry (first page of 100,000 facts: 10-13 ms instead of 0.4).
-        return sa.select(table).join(keys, joined).order_by(*(keys.c[k] for k in _ORDER))
+        return (
+            sa.select(*_columns(table))
+            .select_from(table)
+            .join(keys, joined)
+            .order_by(*(keys.c[k] for k in _ORDER))
+        )
 
     return build

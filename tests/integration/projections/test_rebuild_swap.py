@@ -66,3 +66,43 @@ async def test_a_sqlite_rebuild_keeps_the_alembic_schema(
     finally:
         await store.close()
     await check_migrated(sqlite_url)
+
+
+def _last_analyzed(conn: Connection) -> dict[str, Any]:
+    found = conn.exec_driver_sql(
+        "SELECT relname, last_analyze FROM pg_stat_user_tables"
+        " WHERE relname IN ('meetings_rows', 'documents_rows', 'timeline_facts')"
+    )
+    return dict(found.all())
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("control", [False, True], ids=["swap", "negative-control"])
+async def test_a_postgresql_rebuild_analyzes_the_tables_it_refills(
+    pg_clone_url: str, monkeypatch: pytest.MonkeyPatch, control: bool
+) -> None:
+    """The planner has the new rows' statistics from the swap on (`runner._analyze`):
+    unanalyzed, the page of 100 meetings was planned as a full scan and sort."""
+    store = SqlEventStore(create_engine(pg_clone_url))
+    try:
+        r = runner(store)
+        await import_generated(store, 7)
+        before = await r.read(_last_analyzed)
+        assert set(before) == {"meetings_rows", "documents_rows", "timeline_facts"}
+        assert all(v is None for v in before.values())  # nothing ran ANALYZE by hand yet
+        if control:
+            monkeypatch.setattr(runner_module, "_analyze", lambda conn, live: None)
+        await r.rebuild()
+        after = await r.read(_last_analyzed)
+        if control:
+            assert all(v is None for v in after.values())
+            return
+        assert all(v is not None for v in after.values()), after
+        tuples = await r.read(
+            lambda conn: conn.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE relname = 'meetings_rows'"
+            ).scalar_one()
+        )
+        assert tuples > 0
+    finally:
+        await store.close()
