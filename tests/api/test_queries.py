@@ -332,3 +332,28 @@ async def test_node_by_record_id(shared_api: Api) -> None:
         assert data["node"]["__typename"] == typename, node_id
     missing = await shared_api.data('{ node(id: "meeting/nowhere/1900") { __typename } }')
     assert missing["node"] is None
+
+
+async def test_provenance_of_meetings_and_documents_in_a_page(shared_api: Api) -> None:
+    # A page's provenance reads its event ids and record time from the row only when
+    # selected (`Provenance.raw_events`): the events and record time it gives are still the
+    # entity's own, those its audit history lists.
+    data = await shared_api.data(
+        """{ meetings(first: 100, body: "body/heads_of_state_council") { nodes { id
+               provenance { events { id position } recordTime { recordedFrom } }
+               documents { id provenance { events { position } recordTime { recordedFrom } } }
+             } } }"""
+    )
+    nodes = data["meetings"]["nodes"]
+    summit = next(m for m in nodes if m["id"] == "meeting/heads_of_state/2002")
+    audit = await shared_api.data(
+        '{ audit(entity: "meeting/heads_of_state/2002", first: 100) '
+        "{ nodes { position id } } }"
+    )
+    expected = {(a["id"], a["position"]) for a in audit["audit"]["nodes"]}
+    given = {(e["id"], e["position"]) for e in summit["provenance"]["events"]}
+    assert given and given <= expected
+    assert summit["provenance"]["recordTime"]["recordedFrom"]
+    docs = [d for m in nodes for d in m["documents"]]
+    assert docs and all(d["provenance"]["events"] for d in docs)
+    assert all(d["provenance"]["recordTime"]["recordedFrom"] for d in docs)

@@ -4,7 +4,7 @@ history file gave, and the events (ids, positions) that established it."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import strawberry
@@ -66,8 +66,12 @@ class Provenance:
     # the query selects them (a page of meetings builds a provenance per meeting and per
     # document, and its events' ids were parsed for every one, selected or not).
     raw_sources: strawberry.Private[Iterable[Mapping[str, Any]]]
-    raw_events: strawberry.Private[Sequence[tuple[Any, int]]]
-    record: strawberry.Private[RecordPeriod | None]
+    # Either the values or a function giving them: a lazily read row (`records.Lazy`)
+    # parses its event ids and record time only when they are first read.
+    raw_events: strawberry.Private[
+        Sequence[tuple[Any, int]] | Callable[[], Sequence[tuple[Any, int]]]
+    ]
+    raw_record: strawberry.Private[RecordPeriod | Callable[[], RecordPeriod | None] | None]
     view: strawberry.Private[View]
 
     @strawberry.field
@@ -76,7 +80,13 @@ class Provenance:
 
     @strawberry.field
     def events(self) -> list[EventRef]:
-        return event_refs(self.raw_events)
+        raw = self.raw_events
+        return event_refs(raw() if callable(raw) else raw)
+
+    @property
+    def record(self) -> RecordPeriod | None:
+        raw = self.raw_record
+        return raw() if callable(raw) else raw
 
     @strawberry.field
     def record_time(self) -> RecordTime | None:
@@ -100,10 +110,10 @@ class Provenance:
 def provenance(
     record_id: str | None,
     sources: Iterable[Mapping[str, Any]],
-    events: Sequence[tuple[Any, int]],
-    record: RecordPeriod | None,
+    events: Sequence[tuple[Any, int]] | Callable[[], Sequence[tuple[Any, int]]],
+    record: RecordPeriod | Callable[[], RecordPeriod | None] | None,
     view: View,
 ) -> Provenance:
     return Provenance(
-        record_id=record_id, raw_sources=sources, raw_events=events, record=record, view=view
+        record_id=record_id, raw_sources=sources, raw_events=events, raw_record=record, view=view
     )

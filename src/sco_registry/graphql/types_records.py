@@ -429,7 +429,8 @@ class Meeting:
     @strawberry.field
     def provenance(self) -> Provenance:
         m = self.m
-        return provenance(m.meeting_id, m.sources, m.events, m.record, self.view)
+        # Event ids and record time parsed only if selected (`Provenance.raw_events`).
+        return provenance(m.meeting_id, m.sources, lambda: m.events, lambda: m.record, self.view)
 
 
 async def load_meeting(
@@ -530,7 +531,7 @@ class Document:
     @strawberry.field
     def provenance(self) -> Provenance:
         d = self.d
-        return provenance(d.document_id, d.sources, d.events, d.record, self.view)
+        return provenance(d.document_id, d.sources, lambda: d.events, lambda: d.record, self.view)
 
 
 async def load_document(
