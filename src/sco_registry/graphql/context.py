@@ -44,7 +44,11 @@ class Context(BaseContext):
 
         self.registry = registry
         self.min_position_timeout = min_position_timeout
-        self.loaders = Loaders(self.read)
+        # The loaders read through the registry's own `read`, not this context's bound
+        # method: a context holding loaders that hold the context would be a reference
+        # cycle, freed only by a full collection (with the request and everything it
+        # refers to: about 200 objects a request piling up in the oldest generation).
+        self.loaders = Loaders(registry.reads.read)
         self.verifier = verifier or TokenVerifier(registry.settings)
         self.request_id = request_id or uuid.uuid4()
         self._principal: Principal | None = None

@@ -126,15 +126,8 @@ def selected_names(info: Info[Any, Any], names: Collection[str]) -> set[str]:
     (through fragments too): a resolver may then read their rows with its own. An
     over-approximation is harmless (a read made for nothing), never a missed field."""
     found: set[str] = set()
-
-    def walk(selections: Iterable[Any]) -> None:
-        for s in selections:
-            if getattr(s, "name", None) in names:
-                found.add(s.name)
-            walk(getattr(s, "selections", None) or ())
-
     for field in info.selected_fields:
-        walk(field.selections)
+        _collect_names(field.selections, names, found)
     return found
 
 
@@ -142,21 +135,36 @@ def selects_only(info: Info[Any, Any], field: str, allowed: Collection[str]) -> 
     """Whether every field the query selects under any field named `field` (at any depth,
     through fragments too) is one of `allowed`: then the rows behind `field` are not
     needed. Over-approximating the selection (False for nothing) is harmless."""
-
-    def names(selections: Iterable[Any]) -> Iterator[str]:
-        for s in selections:
-            if isinstance(s, SelectedField):
-                yield s.name
-            yield from names(getattr(s, "selections", None) or ())
-
-    def under(selections: Iterable[Any]) -> Iterator[Any]:
-        for s in selections:
-            if isinstance(s, SelectedField) and s.name == field:
-                yield s
-            yield from under(getattr(s, "selections", None) or ())
-
     return all(
         name in allowed
-        for found in under(f for top in info.selected_fields for f in top.selections)
-        for name in names(found.selections)
+        for found in _fields_named(
+            (f for top in info.selected_fields for f in top.selections), field
+        )
+        for name in _field_names(found.selections)
     )
+
+
+# The walks below are module functions, not closures: a nested function that calls itself
+# holds a cell holding itself, a reference cycle left at every request for the cyclic
+# collector (`schema.AcyclicExecutionContext` says why that matters).
+
+
+def _collect_names(selections: Iterable[Any], names: Collection[str], found: set[str]) -> None:
+    for s in selections:
+        if getattr(s, "name", None) in names:
+            found.add(s.name)
+        _collect_names(getattr(s, "selections", None) or (), names, found)
+
+
+def _field_names(selections: Iterable[Any]) -> Iterator[str]:
+    for s in selections:
+        if isinstance(s, SelectedField):
+            yield s.name
+        yield from _field_names(getattr(s, "selections", None) or ())
+
+
+def _fields_named(selections: Iterable[Any], field: str) -> Iterator[Any]:
+    for s in selections:
+        if isinstance(s, SelectedField) and s.name == field:
+            yield s
+        yield from _fields_named(getattr(s, "selections", None) or (), field)

@@ -8,12 +8,13 @@ The request body (256 KB) is limited in `app.py`, a page (100) in `pagination.py
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Awaitable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLResolveInfoHelpers
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -52,6 +53,35 @@ class ParserCache(_ParserCache):
         yield
 
 
+class AcyclicExecutionContext(LeafExecutionContext):
+    """The execution context, without the reference cycle graphql-core gives it: its
+    `async_helpers` (handed to every resolver's info) are methods bound to the context
+    itself, so that once the operation ends the context, and everything it holds (the
+    request's `Context`, its loaders, the document, the result), could be freed only by a
+    full collection, never by reference counting: about 220 objects a request piling up in
+    the oldest generation, walked by full collections that paused every request in flight
+    (the p99 tails, docs/benchmarks.md). Here the helpers reach the context through a weak
+    reference, alive while the operation runs (its frames hold the context)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owner = weakref.ref(self)
+
+        def track(values: Sequence[Any]) -> None:
+            context = owner()
+            if context is None:
+                raise ReferenceError("the operation this work was tracked for has ended")
+            context.track_async_work(values)
+
+        def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+            context = owner()
+            if context is None:
+                raise ReferenceError("the operation this work was gathered for has ended")
+            return context.gather_async_work(values)
+
+        self.async_helpers = GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
 def build_schema(
     *,
     introspection: bool = True,
@@ -88,7 +118,7 @@ def build_schema(
         mutation=build_mutation(),
         subscription=Subscription,
         extensions=extensions,
-        execution_context_class=LeafExecutionContext,
+        execution_context_class=AcyclicExecutionContext,
         config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
     )
     # The argument-free resolver methods called directly (`shortcut.py`): same answers.

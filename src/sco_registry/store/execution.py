@@ -107,6 +107,16 @@ class AsyncRunner:
         self._active = 0  # reads in flight on the kept connection or a spare
         self._holds = 0
         self._releasing: set[asyncio.Future[None]] = set()
+        # At most this many reads at once (PostgreSQL), the others waiting their turn here,
+        # first come first served. Waiting inside the pool instead, a read could starve: a
+        # read that ends keeps its connection as a spare for the next read to come, which
+        # takes it before any read already waiting in the pool (those get one only when
+        # the spares are full). With more reads at once than the pool holds (15), one read
+        # waited 7-12 s while the others took 60-100 ms (docs/benchmarks.md). The bound
+        # leaves room in the pool for the spares kept idle and for a write.
+        self._read_slots = _read_slots(engine, self.MAX_SPARES) if self._keep_reader else None
+        self._slots: asyncio.Semaphore | None = None
+        self._slots_loop: asyncio.AbstractEventLoop | None = None
 
     MAX_SPARES = 4
 
@@ -133,6 +143,22 @@ class AsyncRunner:
         if not self._keep_reader:
             async with self._reader.connect() as conn:
                 return await conn.run_sync(work)
+        slots = self._slots_here()
+        if slots is None:
+            return await self._read(work)
+        async with slots:
+            return await self._read(work)
+
+    def _slots_here(self) -> asyncio.Semaphore | None:
+        """The bound on reads at once, made on (and for) the running loop."""
+        if self._read_slots is None:
+            return None
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots_loop is not loop:
+            self._slots, self._slots_loop = asyncio.Semaphore(self._read_slots), loop
+        return self._slots
+
+    async def _read(self, work: ReadWork[T]) -> T:
         self._active += 1
         try:
             if not self._kept_busy:
@@ -229,6 +255,20 @@ class AsyncRunner:
                 await spare.close()
         if self._releasing:
             await asyncio.gather(*self._releasing, return_exceptions=True)
+
+
+def _read_slots(engine: AsyncEngine, spares: int) -> int | None:
+    """How many reads may run at once on `engine`'s pool: its capacity, less the spares a
+    runner keeps idle and one connection for a write (None: a pool without a bound)."""
+    pool = engine.sync_engine.pool
+    size = getattr(pool, "size", None)
+    overflow = getattr(pool, "_max_overflow", None)
+    if not callable(size) or not isinstance(overflow, int) or overflow < 0:
+        return None
+    capacity = size()
+    if not isinstance(capacity, int):
+        return None
+    return max(1, capacity + overflow - spares - 1)
 
 
 class _Cancelled(Exception):
