@@ -24,8 +24,11 @@ opened. The findings are in scopes of `compliance_findings` (a norm's findings o
 year, and the body's for rotation; the Charter's finding) and a change reaches a few of
 them (`_Model`: a meeting's year, a member term's start or moved end and every year after
 it for rotation, the years reported when the last one moves); only those are evaluated
-(`domain/norms.py`'s own rules; rotation through `norms.Rotation`, from the first meeting
-a change reaches) and compared. The groups together are `norms.evaluate_all`:
+(`domain/norms.py`'s own rules; rotation through `norms.Rotation`) and compared. A meeting
+of a council added or taken away (the benchmark's write: a year of many meetings) goes
+further: `norms.Rotation.point` evaluates only the rotation findings it can reach, and
+only the open rows of the meetings whose findings changed are compared (`_point`), so
+its cost does not grow with the year's meetings. The groups together are `norms.evaluate_all`:
 `tests/integration/projections/test_compliance_incremental.py` checks the findings known
 at every position of three histories against it. Events of other streams change nothing.
 
@@ -162,7 +165,7 @@ class ComplianceProjection(Projection):
 
 def _sync(conn: Connection, findings: sa.Table, event: RecordedEvent, groups: list[Group]) -> None:
     used = 0
-    for scope, found in groups:
+    for scope, found, part in groups:
         used += bitemporal.sync(
             conn,
             findings,
@@ -171,7 +174,19 @@ def _sync(conn: Connection, findings: sa.Table, event: RecordedEvent, groups: li
             derived=[finding_columns(f) for f in found],
             event=event,
             ordinal_base=used,
+            where=None if part is None else _among(part),
         )
+
+
+def _among(part: frozenset[tuple[str, str]]) -> Callable[[Mapping[Any, Any]], bool]:
+    """The open rotation findings of a scope that are among `part` ((reading, meeting id):
+    a rotation finding's meeting is the last of its evidence), the rest left as they are."""
+
+    def accepts(row: Mapping[Any, Any]) -> bool:
+        evidence = row["evidence"]
+        return bool(evidence) and (row["reading"], evidence[-1]) in part
+
+    return accepts
 
 
 def _apply_at_once(
@@ -206,9 +221,11 @@ HEADS_OF_STATE = _DEFAULTS.heads_of_state_body
 ROTATING = _DEFAULTS.rotating_bodies
 ANNUAL, ROTATION = "annual_heads_of_state_meeting", "rotation"
 ADMISSION, CHARTER = "admission_by_consensus", "charter_signed_2002"
-# A scope of `compliance_findings` (a norm's findings of one year; the Charter's) and the
-# findings it holds now. The scopes are disjoint: each row is in exactly one.
-Group = tuple[dict[str, Any], list[norms.Finding]]
+# A scope of `compliance_findings` (a norm's findings of one year; the Charter's), the
+# findings it holds now, and the part of it they are (None: the whole scope; else the
+# rotation findings of these (reading, meeting id), the others unchanged). The scopes are
+# disjoint: each row is in exactly one.
+Group = tuple[dict[str, Any], list[norms.Finding], frozenset[tuple[str, str]] | None]
 Marker = tuple[int, str, str, str] | None
 
 # The model kept between units of work (a rebuild's pages, appends), per findings table
@@ -375,7 +392,9 @@ class _Model:
       it touches (a meeting's old or new year; a member term's start, or where only its end
       moved, the earlier end) on. `norms.Rotation` keeps the council's meetings in order
       with what the readings carry from one to the next, so only the meetings from that
-      year on are evaluated again;
+      year on are evaluated again; one meeting added or taken away reaches fewer
+      (`norms.Rotation.point`: the next meeting, the next turn of each host, the cycles
+      until they settle), and only those meetings' findings are synced (`_point`);
     * admissions: the admissions of a year, and the years reported;
     * Charter: the first signed charter, the meeting it names, and `last`.
 
@@ -409,6 +428,9 @@ class _Model:
         # Each stream's member terms as (state, first day, last day of the end or None).
         self._spans: dict[str, list[tuple[str, dt.date, dt.date | None]]] = {}
         self.folds = _Folds()  # the long streams' folded states, carried between units
+        # A change's meetings added to (True) and taken from (False) each rotation.
+        self._moves: dict[str, list[tuple[bool, norms.HeldMeeting, int]]] = {}
+        self._gone: dict[str, norms.Triple | None] = {}  # the findings of the meeting taken
         for stream_id, facts in every.items():
             if facts:
                 self._add(stream_id, facts, 1)
@@ -466,7 +488,8 @@ class _Model:
                 if held.body_id == HEADS_OF_STATE:
                     self.annual.setdefault(year, {})[stream_id] = held
                 if rotation is not None:
-                    rotation.insert(held)
+                    at = rotation.insert(held)
+                    self._moves.setdefault(held.body_id, []).append((True, held, at))
             else:
                 del self.held[stream_id]
                 if held.body_id == HEADS_OF_STATE:
@@ -474,7 +497,10 @@ class _Model:
                     if not self.annual[year]:
                         del self.annual[year]
                 if rotation is not None:
-                    rotation.remove(held)
+                    triple = rotation.found[rotation.index(held)]
+                    at = rotation.remove(held)
+                    self._moves.setdefault(held.body_id, []).append((False, held, at))
+                    self._gone[held.body_id] = triple
         code = stream_id.removeprefix("membership/")
         if "terms" in f:
             terms = [
@@ -563,6 +589,8 @@ class _Model:
     ) -> list[Group]:
         """Apply one stream's change of facts; the scopes to sync, with their findings."""
         founded_before, last_before = self.founded, self.last()
+        self._moves.clear()
+        self._gone.clear()
         self._add(stream_id, before, -1)
         self._add(stream_id, after, 1)
         if _material(after):
@@ -612,14 +640,17 @@ class _Model:
         admission |= {_parse(date).year for date, _, _ in admissions}
         groups: list[Group] = []
         for y in sorted(annual):
-            groups.append(({"norm": ANNUAL, "year": y}, self._annual(y, first, last)))
+            groups.append(({"norm": ANNUAL, "year": y}, self._annual(y, first, last), None))
         for body in ROTATING:
             if body in rotation:
-                groups += self._rotation(body, rotation[body], moved.get(body, set()))
+                point = None if start is not None else self._point(body)
+                if point is None:
+                    point = self._rotation(body, rotation[body], moved.get(body, set()))
+                groups += point
         for y in sorted(admission):
-            groups.append(({"norm": ADMISSION, "year": y}, self._admissions(y, first, last)))
+            groups.append(({"norm": ADMISSION, "year": y}, self._admissions(y, first, last), None))
         if charter:
-            groups.append(({"norm": CHARTER}, self._charter()))
+            groups.append(({"norm": CHARTER}, self._charter(), None))
         return groups
 
     def _whole(self, founded_before: PartialDate | None, last_before: int | None) -> list[Group]:
@@ -634,13 +665,13 @@ class _Model:
         groups: list[Group] = []
         first, last = (0, -1) if self.founded is None else (self.founded.year, self.last() or 0)
         for y in sorted(old | new):
-            groups.append(({"norm": ANNUAL, "year": y}, self._annual(y, first, last)))
+            groups.append(({"norm": ANNUAL, "year": y}, self._annual(y, first, last), None))
         if (founded_before is None) != (self.founded is None):
             for body in ROTATING:
                 groups += self._rotation(body, None, set())
         for y in sorted(old | new):
-            groups.append(({"norm": ADMISSION, "year": y}, self._admissions(y, first, last)))
-        groups.append(({"norm": CHARTER}, [] if self.founded is None else self._charter()))
+            groups.append(({"norm": ADMISSION, "year": y}, self._admissions(y, first, last), None))
+        groups.append(({"norm": CHARTER}, [] if self.founded is None else self._charter(), None))
         return groups
 
     # -- the groups' findings (`domain/norms.py`'s rules over the group's facts) ----------
@@ -669,7 +700,44 @@ class _Model:
                 by_year.setdefault(y, [])
         for f in found:
             by_year[f.year].append(f)
-        return [({"norm": ROTATION, "body": body, "year": y}, by_year[y]) for y in sorted(by_year)]
+        return [
+            ({"norm": ROTATION, "body": body, "year": y}, by_year[y], None) for y in sorted(by_year)
+        ]
+
+    def _point(self, body: str) -> list[Group] | None:
+        """After one meeting of the council added or taken away (the members unchanged),
+        the findings that changed (`norms.Rotation.point`), by year, each year's scope
+        synced over the findings of those meetings alone; None: not such a change (or
+        findings not evaluated yet), `_rotation`'s to sync."""
+        moves = self._moves.get(body, [])
+        if len(moves) != 1:
+            return None
+        add, m, at = moves[0]
+        rotation = self.rotations[body]
+        gone = None if add else self._gone.get(body)
+        if not add and gone is None:
+            return None
+        changed = rotation.point(
+            at, self.members_on, added=m if add else None, gone=None if add else m
+        )
+        if changed is None:
+            return None
+        readings = (norms.EVERY_MEMBER_BETWEEN_TURNS, norms.NO_CONSECUTIVE_HOST, norms.CYCLE)
+        parts: dict[int, set[tuple[str, str]]] = {}
+        found: dict[int, list[norms.Finding]] = {}
+        if gone is not None:
+            parts[m.start_date.year] = {(r, m.meeting_id) for r in readings}
+            found[m.start_date.year] = []
+        for i, _ in changed:
+            held, triple = rotation.held[i], rotation.found[i]
+            assert triple is not None
+            year = held.start_date.year
+            parts.setdefault(year, set()).update((r, held.meeting_id) for r in readings)
+            found.setdefault(year, []).extend(triple)
+        return [
+            ({"norm": ROTATION, "body": body, "year": y}, found[y], frozenset(parts[y]))
+            for y in sorted(parts)
+        ]
 
     def _admissions(self, year: int, first: int, last: int) -> list[norms.Finding]:
         if not first <= year <= last:
