@@ -160,12 +160,18 @@ class ComplianceProjection(Projection):
         _Facts.of(conn, tables[FACTS]).put(conn, sid, now, new=new)
         if not now and not before:
             return  # no facts before or after (`{}` adds nothing to `norm_facts`)
-        _sync(conn, tables[FINDINGS], event, model.change(sid, before or {}, now))
+        _sync(conn, tables[FINDINGS], event, model.change(sid, before or {}, now), model)
 
 
-def _sync(conn: Connection, findings: sa.Table, event: RecordedEvent, groups: list[Group]) -> None:
+def _sync(
+    conn: Connection, findings: sa.Table, event: RecordedEvent, groups: list[Group], model: _Model
+) -> None:
     used = 0
+    buffer = unit.active(conn)
     for scope, found, part in groups:
+        if part is not None and buffer is not None:
+            used += _sync_part(conn, buffer, findings, scope, part, found, event, used, model)
+            continue
         used += bitemporal.sync(
             conn,
             findings,
@@ -183,10 +189,85 @@ def _among(part: frozenset[tuple[str, str]]) -> Callable[[Mapping[Any, Any]], bo
     a rotation finding's meeting is the last of its evidence), the rest left as they are."""
 
     def accepts(row: Mapping[Any, Any]) -> bool:
-        evidence = row["evidence"]
-        return bool(evidence) and (row["reading"], evidence[-1]) in part
+        return _part_key(row) in part
 
     return accepts
+
+
+def _part_key(row: Mapping[Any, Any]) -> tuple[str, str] | None:
+    evidence = row["evidence"]
+    return (row["reading"], evidence[-1]) if evidence else None
+
+
+def _sync_part(
+    conn: Connection,
+    buffer: unit.Unit,
+    table: sa.Table,
+    scope: dict[str, Any],
+    part: frozenset[tuple[str, str]],
+    found: list[norms.Finding],
+    event: RecordedEvent,
+    ordinal_base: int,
+    model: _Model,
+) -> int:
+    """`bitemporal.sync` of the rotation findings `part` of a scope alone (`where` =
+    `_among(part)`: the same rows closed and opened, the same ordinals), under a unit,
+    without going over the scope's other open rows: each is found by its (reading,
+    meeting id) in the model's index of the scope's open rows (`_Model.open_index`), which
+    is made once for the unit's list of them (`bitemporal.open_rows`) and kept as the
+    list changes here. One row per (reading, meeting id): a meeting has one finding under
+    each reading."""
+    current = bitemporal.open_rows(conn, table, scope)
+    assert isinstance(current, list)
+    scope_key = unit.scope_key(table, scope)
+    index = model.open_index(scope_key, current)
+    derived = [finding_columns(f) for f in found]
+    closed: list[dict[str, Any]] = []
+    gone: set[int] = set()
+    keys = [c.name for c in table.primary_key.columns]
+    want: set[tuple[str, str]] = set()
+    opened: list[tuple[int, Mapping[str, Any]]] = []
+    for i, content in enumerate(derived):
+        key = (content["reading"], content["evidence"][-1])
+        want.add(key)
+        row = index.get(key)
+        if row is not None and bitemporal.fingerprint(row, CONTENT) == bitemporal.fingerprint(
+            content, CONTENT
+        ):
+            continue  # still holds
+        if row is not None:
+            _close(buffer, row, event, keys, closed, gone)
+            del index[key]
+        opened.append((ordinal_base + i, content))
+    for key in part - want:
+        row = index.pop(key, None)
+        if row is not None:
+            _close(buffer, row, event, keys, closed, gone)
+    if gone:
+        current[:] = [r for r in current if id(r) not in gone]
+    if closed:
+        buffer.closes.setdefault(table, []).extend(closed)
+    made = bitemporal.append(conn, table, scope=scope, rows=opened, event=event)
+    for row in made:
+        index[(row["reading"], row["evidence"][-1])] = row
+    model.indexed(scope_key, current)
+    return len(derived)
+
+
+def _close(
+    buffer: unit.Unit,
+    row: dict[str, Any],
+    event: RecordedEvent,
+    keys: list[str],
+    closed: list[dict[str, Any]],
+    gone: set[int],
+) -> None:
+    """Close an open row of the unit's (as `bitemporal.sync` does)."""
+    gone.add(id(row))
+    if id(row) in buffer.pending:
+        row["recorded_to"] = event.position  # the unit's own row: inserted closed
+    else:
+        closed.append({"p_to": event.position, **{f"k_{c}": row[c] for c in keys}})
 
 
 def _apply_at_once(
@@ -213,7 +294,7 @@ def _apply_at_once(
     known.put(conn, event.stream_id, now, new=event.stream_version == 1)
     if not now and not before:
         return
-    _sync(conn, tables[FINDINGS], event, model.change(event.stream_id, before or {}, now))
+    _sync(conn, tables[FINDINGS], event, model.change(event.stream_id, before or {}, now), model)
 
 
 _DEFAULTS = norms.NormFacts(None)
@@ -372,6 +453,8 @@ def _names_charter(event_type: str, data: Mapping[str, Any]) -> bool:
 # no later event reads. So the state `_Folds` holds for a document may lack them: its facts
 # are the same.
 _DOCUMENT_FACTS = frozenset({"DraftingMandated", "DocumentSigned"})
+# The rotation scopes whose open rows the model keeps indexed (`_Model.open_index`).
+_INDEXED = 16
 # The length from which a stream's folded state is carried from one unit to the next
 # (`_Folds.carry`).
 _CARRIED = 8
@@ -431,6 +514,9 @@ class _Model:
         # A change's meetings added to (True) and taken from (False) each rotation.
         self._moves: dict[str, list[tuple[bool, norms.HeldMeeting, int]]] = {}
         self._gone: dict[str, norms.Triple | None] = {}  # the findings of the meeting taken
+        # Per rotation scope: a unit's list of its open rows, its length when indexed, and
+        # its rows by (reading, meeting id) (`_sync_part`); the last few scopes only.
+        self._index: dict[Any, tuple[list[Any], int, dict[tuple[str, str], Any]]] = {}
         for stream_id, facts in every.items():
             if facts:
                 self._add(stream_id, facts, 1)
@@ -462,6 +548,27 @@ class _Model:
                 _KEPT[key] = (weakref.ref(conn.engine), found)
         buffer.memo[("compliance.model", findings)] = found
         return found
+
+    def open_index(self, key: Any, rows: list[Any]) -> dict[tuple[str, str], Any]:
+        """The scope's open rows `rows` (a unit's list of them) by (reading, meeting id):
+        kept from the last time, if made for this very list as it was left then (a list
+        read again, replaced or added to elsewhere is indexed again)."""
+        kept = self._index.pop(key, None)
+        if kept is None or kept[0] is not rows or kept[1] != len(rows):
+            found: dict[tuple[str, str], Any] = {}
+            for row in rows:
+                k = _part_key(row)
+                if k is not None:
+                    found[k] = row
+            kept = (rows, len(rows), found)
+        while len(self._index) >= _INDEXED:
+            del self._index[next(iter(self._index))]
+        self._index[key] = kept
+        return kept[2]
+
+    def indexed(self, key: Any, rows: list[Any]) -> None:
+        """The scope's list given to `open_index`, as `_sync_part` left it."""
+        self._index[key] = (rows, len(rows), self._index[key][2])
 
     def stands_at(self) -> Marker:
         """The last event the model has applied (`_marker`'s form)."""

@@ -19,10 +19,12 @@ from sco_registry.domain.folding import StoredEvent
 from sco_registry.domain.meetings import MeetingFormat, MeetingHeld
 from sco_registry.domain.time import PartialDate
 from sco_registry.importer.bundled import load_bundled
+from sco_registry.projections import bitemporal
 from sco_registry.projections import compliance as cm
 from sco_registry.projections.runner import ProjectionRunner
 from sco_registry.store.base import EventStore, RecordedEvent
 from tests.integration.projections.models_support import (
+    all_rows,
     import_generated,
     rebuild_equals_inline,
     runner,
@@ -180,6 +182,45 @@ async def test_many_meetings_in_one_year_stale_turns_show(
     await _one_year(store)
     with pytest.raises(AssertionError):
         await check_every_position(store, r)
+
+
+def _scanning(accepts: Any = None) -> Any:
+    """`_sync_part` as `bitemporal.sync` over the scope's open rows `accepts` takes (by
+    default `_among(part)`: the rows of the part)."""
+
+    def sync_part(
+        conn: Any, buffer: Any, table: Any, scope: Any, part: Any, found: Any, *rest: Any
+    ) -> int:
+        event, used, _ = rest
+        return bitemporal.sync(
+            conn,
+            table,
+            scope=scope,
+            content=cm.CONTENT,
+            derived=[cm.finding_columns(f) for f in found],
+            event=event,
+            ordinal_base=used,
+            where=cm._among(part) if accepts is None else accepts,
+        )
+
+    return sync_part
+
+
+async def test_a_part_synced_by_its_index_writes_the_rows_a_scan_does(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_sync_part` (the scope's open rows found by the model's index), inline, writes the
+    rows `bitemporal.sync` writes over the same part in a rebuild (every row: periods and
+    ordinals too); a sync that takes none of the open rows (negative control) does not."""
+    r = runner(store)
+    await _one_year(store)
+    indexed = await all_rows(r, cm.LIVE)
+    monkeypatch.setattr(cm, "_sync_part", _scanning())
+    await r.rebuild("compliance")
+    assert await all_rows(r, cm.LIVE) == indexed
+    monkeypatch.setattr(cm, "_sync_part", _scanning(lambda row: False))
+    await r.rebuild("compliance")
+    assert await all_rows(r, cm.LIVE) != indexed
 
 
 def test_the_groups_together_are_evaluate_all() -> None:
