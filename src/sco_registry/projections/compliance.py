@@ -34,7 +34,7 @@ at every position of three histories against it. Events of other streams change 
 
 The model (`_Model`: the facts the findings are evaluated from, a few entries per council
 meeting, charter, member term and year) is read from `compliance_facts` once and kept in
-memory between units (`_KEPT`, per table and engine): a unit uses it again only when the
+memory between units (`_KEPT`, per table and database): a unit uses it again only when the
 tables stand where it does (the last event of `compliance_events` is the last it applied),
 so a unit rolled back, or tables written by another process, make it read again.
 
@@ -310,14 +310,24 @@ Group = tuple[dict[str, Any], list[norms.Finding], frozenset[tuple[str, str]] | 
 Marker = tuple[int, str, str, str] | None
 
 # The model kept between units of work (a rebuild's pages, appends), per findings table
-# and engine: (the engine, the model). Checked at each unit's start against the last event
-# the events table holds (`_marker`): a unit rolled back or written by another process
-# makes it stale. Units writing the same tables never run at once (every projection write
-# holds the store's append lock: BEGIN IMMEDIATE on SQLite, the advisory lock on
-# PostgreSQL, the in-memory store's lock), so a kept model is used by one unit at a time.
+# and database (`_database`): (the database, the model). Checked at each unit's start
+# against the last event the events table holds (`_marker`): a unit rolled back or written
+# by another process makes it stale. Units writing the same tables never run at once
+# (every projection write holds the store's append lock: BEGIN IMMEDIATE on SQLite, the
+# advisory lock on PostgreSQL, the in-memory store's lock), so a kept model is used by one
+# unit at a time.
 _KEPT: dict[tuple[sa.Table, int], tuple[weakref.ref[Any], _Model]] = {}
 _KEPT_MAX = 4
 _KEPT_LOCK = threading.Lock()
+
+
+def _database(conn: Connection) -> Any:
+    """What the kept model is kept by: the connection's pool, which the engines of one
+    database share (the SQLite store appends on the event loop's thread through an engine
+    with other execution options than its writer thread's, over the same pool: kept by the
+    engine, each of the two found the other's writes in the tables, at every switch, and
+    read the whole model again, about 0.3 s on the 100,000-event log)."""
+    return conn.engine.pool
 
 
 def _marker_of(event: RecordedEvent) -> Marker:
@@ -534,9 +544,10 @@ class _Model:
         if found is not None:
             return found
         marker = _marker(conn, tables[EVENTS])
-        key = (findings, id(conn.engine))
+        database = _database(conn)
+        key = (findings, id(database))
         kept = _KEPT.get(key)
-        if kept is not None and kept[0]() is conn.engine and kept[1].stands_at() == marker:
+        if kept is not None and kept[0]() is database and kept[1].stands_at() == marker:
             found = kept[1]
         else:
             found = cls(_Facts(tables[FACTS], buffered=False).every(conn))
@@ -545,7 +556,7 @@ class _Model:
                 _KEPT.pop(key, None)
                 while len(_KEPT) >= _KEPT_MAX:
                     del _KEPT[next(iter(_KEPT))]
-                _KEPT[key] = (weakref.ref(conn.engine), found)
+                _KEPT[key] = (weakref.ref(database), found)
         buffer.memo[("compliance.model", findings)] = found
         return found
 

@@ -130,12 +130,17 @@ async def test_a_synthetic_history_known_at_every_position(store: EventStore) ->
 
 async def _one_year(store: EventStore, count: int = 45) -> None:
     """The bundled history, then `count` heads-of-state meetings held in 2030, one append
-    each, dated over the year's months out of order (most land before meetings already
-    there, as the API benchmark's writes do), hosted mostly by one state, some by others
-    or none."""
+    each (`meetings_of_2030`)."""
     assert (await load_bundled(store)).ok
-    rng = random.Random(5)
-    for n in range(count):
+    await meetings_of_2030(store, range(count))
+
+
+async def meetings_of_2030(store: EventStore, numbers: range) -> None:
+    """Heads-of-state meetings held in 2030, one append each, dated over the year's months
+    out of order (most land before meetings already there, as the API benchmark's writes
+    do), hosted mostly by one state, some by others or none."""
+    rng = random.Random(5 + numbers.start)
+    for n in numbers:
         date = PartialDate.parse(f"2030-{1 + (n * 5) % 12:02d}-{1 + n % 28:02d}")
         held = MeetingHeld(
             valid_time=date,
