@@ -213,45 +213,67 @@ def _sync_part(
     """`bitemporal.sync` of the rotation findings `part` of a scope alone (`where` =
     `_among(part)`: the same rows closed and opened, the same ordinals), under a unit,
     without going over the scope's other open rows: each is found by its (reading,
-    meeting id) in the model's index of the scope's open rows (`_Model.open_index`), which
-    is made once for the unit's list of them (`bitemporal.open_rows`) and kept as the
-    list changes here. One row per (reading, meeting id): a meeting has one finding under
-    each reading."""
+    meeting id) in the model's index of the scope's open rows (`_Model.open_index`: where
+    each is in the unit's list of them, `bitemporal.open_rows`), made once for the list
+    and kept as the list changes here (a row closed is taken out of the list by moving
+    the last one into its place: their order is no part of what a sync decides, a
+    rotation finding's content being one of a kind). A scope with two open rows of one
+    (reading, meeting id) is synced by `bitemporal.sync` (a meeting has one finding under
+    each reading: the index refuses them)."""
     current = bitemporal.open_rows(conn, table, scope)
     assert isinstance(current, list)
     scope_key = unit.scope_key(table, scope)
     index = model.open_index(scope_key, current)
     derived = [finding_columns(f) for f in found]
+    if index is None:
+        return bitemporal.sync(
+            conn,
+            table,
+            scope=scope,
+            content=CONTENT,
+            derived=derived,
+            event=event,
+            ordinal_base=ordinal_base,
+            where=_among(part),
+        )
     closed: list[dict[str, Any]] = []
-    gone: set[int] = set()
     keys = [c.name for c in table.primary_key.columns]
     want: set[tuple[str, str]] = set()
     opened: list[tuple[int, Mapping[str, Any]]] = []
     for i, content in enumerate(derived):
         key = (content["reading"], content["evidence"][-1])
         want.add(key)
-        row = index.get(key)
-        if row is not None and bitemporal.fingerprint(row, CONTENT) == bitemporal.fingerprint(
-            content, CONTENT
-        ):
-            continue  # still holds
-        if row is not None:
-            _close(buffer, row, event, keys, closed, gone)
-            del index[key]
+        at = index.get(key)
+        if at is not None:
+            row = current[at]
+            if bitemporal.fingerprint(row, CONTENT) == bitemporal.fingerprint(content, CONTENT):
+                continue  # still holds
+            _close(buffer, row, event, keys, closed)
+            _take(current, index, key)
         opened.append((ordinal_base + i, content))
     for key in part - want:
-        row = index.pop(key, None)
-        if row is not None:
-            _close(buffer, row, event, keys, closed, gone)
-    if gone:
-        current[:] = [r for r in current if id(r) not in gone]
+        if key in index:
+            _close(buffer, current[index[key]], event, keys, closed)
+            _take(current, index, key)
     if closed:
         buffer.closes.setdefault(table, []).extend(closed)
+    first = len(current)
     made = bitemporal.append(conn, table, scope=scope, rows=opened, event=event)
-    for row in made:
-        index[(row["reading"], row["evidence"][-1])] = row
+    for j, row in enumerate(made):
+        index[(row["reading"], row["evidence"][-1])] = first + j
     model.indexed(scope_key, current)
     return len(derived)
+
+
+def _take(rows: list[Any], index: dict[tuple[str, str], int], key: tuple[str, str]) -> None:
+    """Take the row of `key` out of `rows`, the last row moved into its place."""
+    at = index.pop(key)
+    last = rows.pop()
+    if at < len(rows):
+        rows[at] = last
+        moved = _part_key(last)
+        if moved is not None:
+            index[moved] = at
 
 
 def _close(
@@ -260,10 +282,8 @@ def _close(
     event: RecordedEvent,
     keys: list[str],
     closed: list[dict[str, Any]],
-    gone: set[int],
 ) -> None:
     """Close an open row of the unit's (as `bitemporal.sync` does)."""
-    gone.add(id(row))
     if id(row) in buffer.pending:
         row["recorded_to"] = event.position  # the unit's own row: inserted closed
     else:
@@ -526,7 +546,7 @@ class _Model:
         self._gone: dict[str, norms.Triple | None] = {}  # the findings of the meeting taken
         # Per rotation scope: a unit's list of its open rows, its length when indexed, and
         # its rows by (reading, meeting id) (`_sync_part`); the last few scopes only.
-        self._index: dict[Any, tuple[list[Any], int, dict[tuple[str, str], Any]]] = {}
+        self._index: dict[Any, tuple[list[Any], int, dict[tuple[str, str], int]]] = {}
         for stream_id, facts in every.items():
             if facts:
                 self._add(stream_id, facts, 1)
@@ -560,17 +580,20 @@ class _Model:
         buffer.memo[("compliance.model", findings)] = found
         return found
 
-    def open_index(self, key: Any, rows: list[Any]) -> dict[tuple[str, str], Any]:
-        """The scope's open rows `rows` (a unit's list of them) by (reading, meeting id):
-        kept from the last time, if made for this very list as it was left then (a list
-        read again, replaced or added to elsewhere is indexed again)."""
+    def open_index(self, key: Any, rows: list[Any]) -> dict[tuple[str, str], int] | None:
+        """Where each of the scope's open rows `rows` (a unit's list of them) is in it, by
+        (reading, meeting id): kept from the last time, if made for this very list as it
+        was left then (a list read again, replaced or added to elsewhere is indexed
+        again). None: two rows of one (reading, meeting id)."""
         kept = self._index.pop(key, None)
         if kept is None or kept[0] is not rows or kept[1] != len(rows):
-            found: dict[tuple[str, str], Any] = {}
-            for row in rows:
+            found: dict[tuple[str, str], int] = {}
+            for at, row in enumerate(rows):
                 k = _part_key(row)
                 if k is not None:
-                    found[k] = row
+                    if k in found:
+                        return None
+                    found[k] = at
             kept = (rows, len(rows), found)
         while len(self._index) >= _INDEXED:
             del self._index[next(iter(self._index))]
@@ -984,9 +1007,8 @@ class _Facts:
             statements.cached(self.table, "delete", _delete),
             [{"w_stream_id": s} for s in self.changed],
         )
-        conn.execute(
-            statements.insert(self.table),
-            [{"stream_id": s, "facts": f} for s, f in self.changed.items()],
+        statements.write_rows(
+            conn, self.table, [{"stream_id": s, "facts": f} for s, f in self.changed.items()]
         )
 
 
