@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from sco_registry.application.bus import HANDLERS
 from sco_registry.graphql.auth import Role
 from sco_registry.graphql.mutations import mutation_name
@@ -168,3 +170,54 @@ async def test_import_history_text_then_again_appends_nothing(api: Api) -> None:
     assert rejected["problems"][0]["code"] == "import.bad_json"
     assert rejected["problems"][0]["file"] == "x.json"  # the name only, no directory
     assert text  # the minimal file is only refused for want of a token above
+
+
+_MEETING = (
+    "mutation($input: RecordMeetingInput!, $key: String!) "
+    "{ r: recordMeeting(input: $input, idempotencyKey: $key) { __typename %s } }"
+)
+_FULL = "fragment Full on MutationSuccess { position recordId version events { position } }"
+
+
+async def test_a_result_without_events_or_version_reads_nothing_back(
+    registry_api: RegistryApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A result that selects neither `events` nor `version` (the API benchmark's write) is
+    answered without reading the events back from the log; selected, in place or through
+    a fragment, they are read back and right. Negative control: taken as never selected,
+    the version is not the stream's."""
+    from sco_registry.graphql import mutations
+
+    store = registry_api.registry.store
+    reads = 0
+    read_all = store.read_all
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return await read_all(*args, **kwargs)
+
+    monkeypatch.setattr(store, "read_all", counting)
+
+    async def record(n: int, selection: str, fragment: str = "") -> dict[str, Any]:
+        value = {"meetingId": f"meeting/bench/back-{n}", "bodyId": "body/heads_of_state_council",
+                 "startDate": f"2030-0{n}-15", "hostState": "KZ", "sources": SRC}  # fmt: skip
+        document = fragment + _MEETING % selection
+        body = await registry_api.query(document, {"input": value, "key": f"back-{n}"}, **WRITER)
+        assert "errors" not in body, body
+        result: dict[str, Any] = body["data"]["r"]
+        return result
+
+    plain = await record(1, "... on MutationSuccess { position recordId }")
+    assert reads == 0
+    assert plain == {"__typename": "MutationSuccess", "position": await store.head_position(),
+                     "recordId": "meeting/bench/back-1"}  # fmt: skip
+    full = await record(2, "...Full", _FULL)
+    assert reads == 1
+    assert full["version"] == 1 == await store.stream_version("meeting/bench/back-2")
+    assert full["events"] == [{"position": full["position"]}]
+    nested = await record(3, "... on MutationSuccess { position version }")
+    assert reads == 2 and nested["version"] == 1
+    monkeypatch.setattr(mutations, "_READ_BACK", frozenset())
+    blind = await record(4, "... on MutationSuccess { version events { position } }")
+    assert reads == 2 and blind["version"] != 1 and blind["events"] == []

@@ -473,148 +473,280 @@ def _cycle(facts: NormFacts, members_on: MembersOn = _members_on) -> list[Findin
     return out
 
 
+Triple = tuple[Finding, Finding, Finding]  # a meeting's findings: every, consecutive, cycle
+MembersAt = Callable[[PartialDate], frozenset[str]]
+
+
 class Rotation:
     """One rotating council's held meetings in order, with what rotation's three readings
     carry from one meeting to the next, so that the findings can be evaluated from any
     meeting on without going over the meetings before it (the compliance read model keeps
-    one per council and re-evaluates only from the first meeting a change reaches).
+    one per council and re-evaluates only what a change reaches).
 
     The order is `_rotation`'s (by start date, ties in meeting id order: the order of a
     stable sort of the meetings sorted by id). What a reading carries to meeting `i`:
     the host's previous turn (found by looking back from `i`), the previous meeting, and the
     open cycle, which is wholly given by the meeting that opened it (its members are the
     members on that meeting's date, its hosts those of the meetings with a host from it
-    on): `opened[i]`, the index of that meeting before meeting `i` (None: no cycle open).
+    on): `opened[i]`, that meeting (None: no cycle open before meeting `i`).
     `tail(start, members_on)` is `rotation_all`'s findings of the meetings from `start` on
     (in its order: the standing reading's, then `no_consecutive_host`'s, then `cycle`'s),
     given that the meetings before `start` and the members on their dates are as they were
-    when it last ran over them. Memory: three list entries per held meeting."""
+    when it last ran over them. `found[i]` holds meeting `i`'s three findings as last
+    evaluated, so that after one meeting added or taken away (the members unchanged),
+    `point` evaluates again only the findings that change can reach (`point`'s docstring)
+    and says which changed. Memory: five list entries per held meeting."""
 
     def __init__(self, body: str) -> None:
         self.body = body
         self.held: list[HeldMeeting] = []
         self._keys: list[tuple[tuple[dt.date, dt.date, int], str]] = []
         self._lowers: list[dt.date] = []
-        self.opened: list[int | None] = []
-        self._end: int | None = None  # the open cycle after the last meeting
+        self.opened: list[HeldMeeting | None] = []
+        self.found: list[Triple | None] = []  # None: not evaluated since added
+        self._end: HeldMeeting | None = None  # the open cycle's opener after the last meeting
+        self._hosts: dict[str, int] = {}  # how many meetings each host hosted
 
     def __len__(self) -> int:
         return len(self.held)
 
+    @staticmethod
+    def _key(m: HeldMeeting) -> tuple[tuple[dt.date, dt.date, int], str]:
+        return (m.start_date.sort_key, m.meeting_id)
+
+    def index(self, m: HeldMeeting) -> int:
+        """Where `m` is (or would be) in the order."""
+        return bisect.bisect_left(self._keys, self._key(m))
+
     def insert(self, m: HeldMeeting) -> int:
         """Add a meeting; its index (the meetings from it on are to be evaluated again)."""
-        key = (m.start_date.sort_key, m.meeting_id)
+        key = self._key(m)
         i = bisect.bisect_left(self._keys, key)
         before = self.opened[i] if i < len(self.held) else self._end
         self.held.insert(i, m)
         self._keys.insert(i, key)
         self._lowers.insert(i, m.start_date.lower)
         self.opened.insert(i, before)
+        self.found.insert(i, None)
+        if m.host_state is not None:
+            self._hosts[m.host_state] = self._hosts.get(m.host_state, 0) + 1
         return i
 
     def remove(self, m: HeldMeeting) -> int:
         """Take a meeting away; the index the meetings after it now start at."""
-        i = bisect.bisect_left(self._keys, (m.start_date.sort_key, m.meeting_id))
+        i = bisect.bisect_left(self._keys, self._key(m))
         assert self.held[i] == m, (m, self.held[i] if i < len(self.held) else None)
         before = self.opened.pop(i)
-        del self.held[i], self._keys[i], self._lowers[i]
+        del self.held[i], self._keys[i], self._lowers[i], self.found[i]
         if i < len(self.held):
             self.opened[i] = before
         else:
             self._end = before
+        if m.host_state is not None:
+            left = self._hosts[m.host_state] - 1
+            if left:
+                self._hosts[m.host_state] = left
+            else:
+                del self._hosts[m.host_state]
         return i
 
     def first_of_year(self, year: int) -> int:
         """The index of the first meeting of `year` or later."""
         return bisect.bisect_left(self._lowers, dt.date(year, 1, 1))
 
-    def tail(
-        self, start: int, members_on: Callable[[PartialDate], frozenset[str]]
-    ) -> list[Finding]:
+    def tail(self, start: int, members_on: MembersAt) -> list[Finding]:
         held = self.held
         every: list[Finding] = []
         consecutive: list[Finding] = []
         cycle: list[Finding] = []
-        na = FindingStatus.NOT_APPLICABLE
-        ev: tuple[str, ...]
         s = self.opened[start] if start < len(held) else self._end
-        members = None if s is None else members_on(held[s].start_date)
-        hosted = [] if s is None else [x for x in held[s:start] if x.host_state is not None]
+        members, hosted = self._cycle_state(s, start, members_on)
         for i in range(start, len(held)):
             self.opened[i] = s
             m = held[i]
-            h = m.host_state
-            if h is None:
-                text, ev = "no host state recorded", (m.meeting_id,)
-                every.append(_rotation_finding(m, EVERY_MEMBER_BETWEEN_TURNS, na, text, ev))
-                consecutive.append(_rotation_finding(m, NO_CONSECUTIVE_HOST, na, text, ev))
-                cycle.append(_rotation_finding(m, CYCLE, na, text, ev))
-                continue
-            # every_member_between_turns (`_rotation`)
-            j = i - 1
-            while j >= 0 and held[j].host_state != h:
-                j -= 1
-            if j < 0:
-                status = FindingStatus.MET
-                text = f"{h} hosts for the first time"
-                evidence: tuple[str, ...] = (m.meeting_id,)
+            if m.host_state is None:
+                triple = _not_applicable(m)
             else:
-                since = held[j + 1 : i]
-                done = {x.host_state for x in since}
-                waiting = sorted(members_on(m.start_date) - done - {h})
-                evidence = (held[j].meeting_id, *(x.meeting_id for x in since), m.meeting_id)
-                if waiting:
-                    status = FindingStatus.DEPARTED
-                    text = (
-                        f"{h} hosts again (last: {held[j].start_date}) "
-                        f"before {', '.join(waiting)} hosted since"
-                    )
-                else:
-                    status = FindingStatus.MET
-                    text = f"every other member hosted since {h}'s last turn"
-            every.append(_rotation_finding(m, EVERY_MEMBER_BETWEEN_TURNS, status, text, evidence))
-            # no_consecutive_host (`_no_consecutive_host`)
-            previous = held[i - 1] if i > 0 else None
-            if previous is not None and previous.host_state == h:
-                consecutive.append(
-                    _rotation_finding(
-                        m,
-                        NO_CONSECUTIVE_HOST,
-                        FindingStatus.DEPARTED,
-                        f"{h} hosted the previous meeting too ({previous.start_date})",
-                        (previous.meeting_id, m.meeting_id),
-                    )
-                )
-            else:
-                ev = (m.meeting_id,) if previous is None else (previous.meeting_id, m.meeting_id)
-                consecutive.append(
-                    _rotation_finding(
-                        m,
-                        NO_CONSECUTIVE_HOST,
-                        FindingStatus.MET,
-                        f"{h} did not host the previous meeting",
-                        ev,
-                    )
-                )
-            # cycle (`_cycle`)
-            if members is None:
-                members, hosted, s = members_on(m.start_date), [], i
-            hosts = {x.host_state for x in hosted}
-            evidence = (*(x.meeting_id for x in hosted), m.meeting_id)
-            if h in hosts:
-                waiting = sorted((members & members_on(m.start_date)) - hosts)
-                status = FindingStatus.DEPARTED
-                text = f"{h} hosts again within a cycle before {', '.join(waiting)} hosted"
-                members, hosted, s = members_on(m.start_date), [], i
-            elif members and h not in members:
-                status = FindingStatus.DEPARTED
-                text = f"{h} hosts within a cycle that began before it was a member"
-            else:
-                status, text = FindingStatus.MET, f"{h} hosts once in the cycle"
-            hosted.append(m)
-            cycle.append(_rotation_finding(m, CYCLE, status, text, evidence))
-            still = members & members_on(m.start_date)
-            if still <= {x.host_state for x in hosted}:
-                members, s = None, None
+                c, s, members, hosted = _cycle_step(m, s, members, hosted, members_on)
+                triple = (self._every(i, members_on), self._consecutive(i), c)
+            self.found[i] = triple
+            every.append(triple[0])
+            consecutive.append(triple[1])
+            cycle.append(triple[2])
         self._end = s
         return [*every, *consecutive, *cycle]
+
+    def point(
+        self, at: int, members_on: MembersAt, *, added: HeldMeeting | None, gone: HeldMeeting | None
+    ) -> list[tuple[int, Triple | None]] | None:
+        """After one change of one meeting, the members unchanged: `added` inserted at
+        `at`, or `gone` taken away from before `at` (where `remove` said). Evaluates again
+        the findings it can reach, leaving the others (and what they carry) as they are,
+        and returns the meetings whose findings changed, with their findings before (None:
+        the meeting added); their new findings are in `found`. What a change at `at`
+        reaches (the readings' rules, as `tail` evaluates them):
+
+        * the added meeting's findings;
+        * `no_consecutive_host`: the meeting after the change (its previous meeting);
+        * the standing reading: a meeting after the change whose host has not hosted since
+          the change (its previous turn, or the meetings since it, hold the change);
+        * `cycle`: each meeting from the change on until the cycle carried to the next one
+          is the one carried there before, opened after the change (or none open): from
+          there on a cycle's hosts and members are what they were.
+
+        None (and nothing changed): a meeting's findings were never evaluated (they are
+        `tail`'s to make)."""
+        held, found = self.held, self.found
+        if found.count(None) != (0 if added is None else 1):
+            return None
+        if added is not None and found[at] is not None:
+            return None
+        change = self._key(added if added is not None else gone)  # type: ignore[arg-type]
+        n = len(held)
+        s = self.opened[at] if at < n else self._end
+        members, hosted = self._cycle_state(s, at, members_on)
+        cycling = True
+        seen: set[str] = set()  # the hosts of the meetings after the change, so far
+        out: list[tuple[int, Triple | None]] = []
+        hosts = len(self._hosts)
+        after = at + 1 if added is not None else at  # the first meeting after the change
+        for i in range(at, n):
+            m = held[i]
+            h = m.host_state
+            old = found[i]
+            if old is None:  # the meeting added
+                if h is None:
+                    triple = _not_applicable(m)
+                    self.opened[i] = s
+                else:
+                    self.opened[i] = s
+                    c, s, members, hosted = _cycle_step(m, s, members, hosted, members_on)
+                    triple = (self._every(i, members_on), self._consecutive(i), c)
+            else:
+                every, consecutive, c = old
+                if h is not None:
+                    if h not in seen:
+                        every = self._every(i, members_on)
+                    if i == after:
+                        consecutive = self._consecutive(i)
+                    if cycling:
+                        self.opened[i] = s
+                        c, s, members, hosted = _cycle_step(m, s, members, hosted, members_on)
+                elif cycling:
+                    self.opened[i] = s
+                triple = (every, consecutive, c)
+                if i >= after and h is not None:
+                    seen.add(h)
+            if cycling:
+                carried = self.opened[i + 1] if i + 1 < n else self._end
+                if i + 1 == n:
+                    self._end = s
+                if i >= after and s == carried and (s is None or self._key(s) > change):
+                    cycling = False
+            if triple != old:
+                found[i] = triple
+                out.append((i, old))
+            if not cycling and i >= after and len(seen) == hosts:
+                break  # every host hosted since the change: nothing further is reached
+        return out
+
+    def _cycle_state(
+        self, s: HeldMeeting | None, start: int, members_on: MembersAt
+    ) -> tuple[frozenset[str] | None, list[HeldMeeting]]:
+        """The open cycle carried to meeting `start` from its opener `s`: its members and
+        the meetings with a host from it up to `start`."""
+        if s is None:
+            return None, []
+        first = bisect.bisect_left(self._keys, self._key(s))
+        return members_on(s.start_date), [
+            x for x in self.held[first:start] if x.host_state is not None
+        ]
+
+    def _every(self, i: int, members_on: MembersAt) -> Finding:
+        """The standing reading's finding of meeting `i` (`_rotation`), which has a host."""
+        held = self.held
+        m = held[i]
+        h = m.host_state
+        j = i - 1
+        while j >= 0 and held[j].host_state != h:
+            j -= 1
+        if j < 0:
+            status = FindingStatus.MET
+            text = f"{h} hosts for the first time"
+            evidence: tuple[str, ...] = (m.meeting_id,)
+        else:
+            since = held[j + 1 : i]
+            done = {x.host_state for x in since}
+            waiting = sorted(members_on(m.start_date) - done - {h})
+            evidence = (held[j].meeting_id, *(x.meeting_id for x in since), m.meeting_id)
+            if waiting:
+                status = FindingStatus.DEPARTED
+                text = (
+                    f"{h} hosts again (last: {held[j].start_date}) "
+                    f"before {', '.join(waiting)} hosted since"
+                )
+            else:
+                status = FindingStatus.MET
+                text = f"every other member hosted since {h}'s last turn"
+        return _rotation_finding(m, EVERY_MEMBER_BETWEEN_TURNS, status, text, evidence)
+
+    def _consecutive(self, i: int) -> Finding:
+        """`no_consecutive_host`'s finding of meeting `i` (`_no_consecutive_host`), which
+        has a host."""
+        m = self.held[i]
+        h = m.host_state
+        previous = self.held[i - 1] if i > 0 else None
+        if previous is not None and previous.host_state == h:
+            return _rotation_finding(
+                m,
+                NO_CONSECUTIVE_HOST,
+                FindingStatus.DEPARTED,
+                f"{h} hosted the previous meeting too ({previous.start_date})",
+                (previous.meeting_id, m.meeting_id),
+            )
+        ev = (m.meeting_id,) if previous is None else (previous.meeting_id, m.meeting_id)
+        return _rotation_finding(
+            m, NO_CONSECUTIVE_HOST, FindingStatus.MET, f"{h} did not host the previous meeting", ev
+        )
+
+
+def _not_applicable(m: HeldMeeting) -> Triple:
+    text, ev, na = "no host state recorded", (m.meeting_id,), FindingStatus.NOT_APPLICABLE
+    return (
+        _rotation_finding(m, EVERY_MEMBER_BETWEEN_TURNS, na, text, ev),
+        _rotation_finding(m, NO_CONSECUTIVE_HOST, na, text, ev),
+        _rotation_finding(m, CYCLE, na, text, ev),
+    )
+
+
+def _cycle_step(
+    m: HeldMeeting,
+    s: HeldMeeting | None,
+    members: frozenset[str] | None,
+    hosted: list[HeldMeeting],
+    members_on: MembersAt,
+) -> tuple[Finding, HeldMeeting | None, frozenset[str] | None, list[HeldMeeting]]:
+    """`cycle`'s finding of meeting `m`, which has a host (`_cycle`), from the open cycle
+    (its opener `s`, members and the meetings with a host in it so far: None, [] when none
+    is open); and the cycle open after `m` (`hosted` is changed in place or replaced)."""
+    h = m.host_state
+    if members is None:
+        members, hosted, s = members_on(m.start_date), [], m
+    hosts = {x.host_state for x in hosted}
+    evidence = (*(x.meeting_id for x in hosted), m.meeting_id)
+    if h in hosts:
+        waiting = sorted((members & members_on(m.start_date)) - hosts)
+        status = FindingStatus.DEPARTED
+        text = f"{h} hosts again within a cycle before {', '.join(waiting)} hosted"
+        members, hosted, s = members_on(m.start_date), [], m
+    elif members and h not in members:
+        status = FindingStatus.DEPARTED
+        text = f"{h} hosts within a cycle that began before it was a member"
+    else:
+        status, text = FindingStatus.MET, f"{h} hosts once in the cycle"
+    hosted.append(m)
+    finding = _rotation_finding(m, CYCLE, status, text, evidence)
+    still = members & members_on(m.start_date)
+    if still <= {x.host_state for x in hosted}:
+        return finding, None, None, []
+    return finding, s, members, hosted

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry.types import Info
 
 from sco_registry.application import CommandContext, handle
@@ -108,6 +109,19 @@ async def run_command(
             raise
         return as_error(e)
     primary = result.stream_ids[0] if result.stream_ids else stream_of(command)
+    if not _selects(info, _READ_BACK):
+        # Neither the events nor the version asked for: not read back (their fields left
+        # empty are in no response).
+        return MutationSuccess(
+            position=result.last_position or await store.head_position(),
+            first_position=result.first_position,
+            record_id=_record_id(command, primary),
+            stream_id=primary,
+            version=0,
+            replayed=result.replayed,
+            events_appended=result.events_appended,
+            events=[],
+        )
     events: list[AppendedEvent] = []
     if result.first_position is not None and result.last_position is not None:
         span = result.last_position - result.first_position + 1
@@ -140,6 +154,42 @@ async def run_command(
         events_appended=result.events_appended,
         events=events,
     )
+
+
+# The fields of a `MutationSuccess` that need its events read back from the log.
+_READ_BACK = frozenset({"events", "version"})
+
+
+def _selects(info: Info[Context, None], names: frozenset[str]) -> bool:
+    """Whether the request may select a field named in `names` under this mutation's
+    result (at any depth, in any fragment: a name anywhere counts, whichever type it is
+    on). True whenever the selection cannot be told from the document alone (a fragment
+    not found, a selection of another kind)."""
+    raw = info._raw_info
+    fragments = raw.fragments
+
+    def named(selections: SelectionSetNode | None, seen: frozenset[str]) -> bool:
+        if selections is None:
+            return False
+        for node in selections.selections:
+            if isinstance(node, FieldNode):
+                if node.name.value in names or named(node.selection_set, seen):
+                    return True
+            elif isinstance(node, InlineFragmentNode):
+                if named(node.selection_set, seen):
+                    return True
+            elif isinstance(node, FragmentSpreadNode):
+                name = node.name.value
+                fragment = fragments.get(name)
+                if fragment is None:
+                    return True
+                if name not in seen and named(fragment.selection_set, seen | {name}):
+                    return True
+            else:
+                return True
+        return False
+
+    return any(named(node.selection_set, frozenset()) for node in raw.field_nodes)
 
 
 Resolver = Callable[..., Awaitable[Any]]

@@ -24,14 +24,17 @@ opened. The findings are in scopes of `compliance_findings` (a norm's findings o
 year, and the body's for rotation; the Charter's finding) and a change reaches a few of
 them (`_Model`: a meeting's year, a member term's start or moved end and every year after
 it for rotation, the years reported when the last one moves); only those are evaluated
-(`domain/norms.py`'s own rules; rotation through `norms.Rotation`, from the first meeting
-a change reaches) and compared. The groups together are `norms.evaluate_all`:
+(`domain/norms.py`'s own rules; rotation through `norms.Rotation`) and compared. A meeting
+of a council added or taken away (the benchmark's write: a year of many meetings) goes
+further: `norms.Rotation.point` evaluates only the rotation findings it can reach, and
+only the open rows of the meetings whose findings changed are compared (`_point`), so
+its cost does not grow with the year's meetings. The groups together are `norms.evaluate_all`:
 `tests/integration/projections/test_compliance_incremental.py` checks the findings known
 at every position of three histories against it. Events of other streams change nothing.
 
 The model (`_Model`: the facts the findings are evaluated from, a few entries per council
 meeting, charter, member term and year) is read from `compliance_facts` once and kept in
-memory between units (`_KEPT`, per table and engine): a unit uses it again only when the
+memory between units (`_KEPT`, per table and database): a unit uses it again only when the
 tables stand where it does (the last event of `compliance_events` is the last it applied),
 so a unit rolled back, or tables written by another process, make it read again.
 
@@ -157,12 +160,18 @@ class ComplianceProjection(Projection):
         _Facts.of(conn, tables[FACTS]).put(conn, sid, now, new=new)
         if not now and not before:
             return  # no facts before or after (`{}` adds nothing to `norm_facts`)
-        _sync(conn, tables[FINDINGS], event, model.change(sid, before or {}, now))
+        _sync(conn, tables[FINDINGS], event, model.change(sid, before or {}, now), model)
 
 
-def _sync(conn: Connection, findings: sa.Table, event: RecordedEvent, groups: list[Group]) -> None:
+def _sync(
+    conn: Connection, findings: sa.Table, event: RecordedEvent, groups: list[Group], model: _Model
+) -> None:
     used = 0
-    for scope, found in groups:
+    buffer = unit.active(conn)
+    for scope, found, part in groups:
+        if part is not None and buffer is not None:
+            used += _sync_part(conn, buffer, findings, scope, part, found, event, used, model)
+            continue
         used += bitemporal.sync(
             conn,
             findings,
@@ -171,7 +180,114 @@ def _sync(conn: Connection, findings: sa.Table, event: RecordedEvent, groups: li
             derived=[finding_columns(f) for f in found],
             event=event,
             ordinal_base=used,
+            where=None if part is None else _among(part),
         )
+
+
+def _among(part: frozenset[tuple[str, str]]) -> Callable[[Mapping[Any, Any]], bool]:
+    """The open rotation findings of a scope that are among `part` ((reading, meeting id):
+    a rotation finding's meeting is the last of its evidence), the rest left as they are."""
+
+    def accepts(row: Mapping[Any, Any]) -> bool:
+        return _part_key(row) in part
+
+    return accepts
+
+
+def _part_key(row: Mapping[Any, Any]) -> tuple[str, str] | None:
+    evidence = row["evidence"]
+    return (row["reading"], evidence[-1]) if evidence else None
+
+
+def _sync_part(
+    conn: Connection,
+    buffer: unit.Unit,
+    table: sa.Table,
+    scope: dict[str, Any],
+    part: frozenset[tuple[str, str]],
+    found: list[norms.Finding],
+    event: RecordedEvent,
+    ordinal_base: int,
+    model: _Model,
+) -> int:
+    """`bitemporal.sync` of the rotation findings `part` of a scope alone (`where` =
+    `_among(part)`: the same rows closed and opened, the same ordinals), under a unit,
+    without going over the scope's other open rows: each is found by its (reading,
+    meeting id) in the model's index of the scope's open rows (`_Model.open_index`: where
+    each is in the unit's list of them, `bitemporal.open_rows`), made once for the list
+    and kept as the list changes here (a row closed is taken out of the list by moving
+    the last one into its place: their order is no part of what a sync decides, a
+    rotation finding's content being one of a kind). A scope with two open rows of one
+    (reading, meeting id) is synced by `bitemporal.sync` (a meeting has one finding under
+    each reading: the index refuses them)."""
+    current = bitemporal.open_rows(conn, table, scope)
+    assert isinstance(current, list)
+    scope_key = unit.scope_key(table, scope)
+    index = model.open_index(scope_key, current)
+    derived = [finding_columns(f) for f in found]
+    if index is None:
+        return bitemporal.sync(
+            conn,
+            table,
+            scope=scope,
+            content=CONTENT,
+            derived=derived,
+            event=event,
+            ordinal_base=ordinal_base,
+            where=_among(part),
+        )
+    closed: list[dict[str, Any]] = []
+    keys = [c.name for c in table.primary_key.columns]
+    want: set[tuple[str, str]] = set()
+    opened: list[tuple[int, Mapping[str, Any]]] = []
+    for i, content in enumerate(derived):
+        key = (content["reading"], content["evidence"][-1])
+        want.add(key)
+        at = index.get(key)
+        if at is not None:
+            row = current[at]
+            if bitemporal.fingerprint(row, CONTENT) == bitemporal.fingerprint(content, CONTENT):
+                continue  # still holds
+            _close(buffer, row, event, keys, closed)
+            _take(current, index, key)
+        opened.append((ordinal_base + i, content))
+    for key in part - want:
+        if key in index:
+            _close(buffer, current[index[key]], event, keys, closed)
+            _take(current, index, key)
+    if closed:
+        buffer.closes.setdefault(table, []).extend(closed)
+    first = len(current)
+    made = bitemporal.append(conn, table, scope=scope, rows=opened, event=event)
+    for j, row in enumerate(made):
+        index[(row["reading"], row["evidence"][-1])] = first + j
+    model.indexed(scope_key, current)
+    return len(derived)
+
+
+def _take(rows: list[Any], index: dict[tuple[str, str], int], key: tuple[str, str]) -> None:
+    """Take the row of `key` out of `rows`, the last row moved into its place."""
+    at = index.pop(key)
+    last = rows.pop()
+    if at < len(rows):
+        rows[at] = last
+        moved = _part_key(last)
+        if moved is not None:
+            index[moved] = at
+
+
+def _close(
+    buffer: unit.Unit,
+    row: dict[str, Any],
+    event: RecordedEvent,
+    keys: list[str],
+    closed: list[dict[str, Any]],
+) -> None:
+    """Close an open row of the unit's (as `bitemporal.sync` does)."""
+    if id(row) in buffer.pending:
+        row["recorded_to"] = event.position  # the unit's own row: inserted closed
+    else:
+        closed.append({"p_to": event.position, **{f"k_{c}": row[c] for c in keys}})
 
 
 def _apply_at_once(
@@ -198,7 +314,7 @@ def _apply_at_once(
     known.put(conn, event.stream_id, now, new=event.stream_version == 1)
     if not now and not before:
         return
-    _sync(conn, tables[FINDINGS], event, model.change(event.stream_id, before or {}, now))
+    _sync(conn, tables[FINDINGS], event, model.change(event.stream_id, before or {}, now), model)
 
 
 _DEFAULTS = norms.NormFacts(None)
@@ -206,20 +322,32 @@ HEADS_OF_STATE = _DEFAULTS.heads_of_state_body
 ROTATING = _DEFAULTS.rotating_bodies
 ANNUAL, ROTATION = "annual_heads_of_state_meeting", "rotation"
 ADMISSION, CHARTER = "admission_by_consensus", "charter_signed_2002"
-# A scope of `compliance_findings` (a norm's findings of one year; the Charter's) and the
-# findings it holds now. The scopes are disjoint: each row is in exactly one.
-Group = tuple[dict[str, Any], list[norms.Finding]]
+# A scope of `compliance_findings` (a norm's findings of one year; the Charter's), the
+# findings it holds now, and the part of it they are (None: the whole scope; else the
+# rotation findings of these (reading, meeting id), the others unchanged). The scopes are
+# disjoint: each row is in exactly one.
+Group = tuple[dict[str, Any], list[norms.Finding], frozenset[tuple[str, str]] | None]
 Marker = tuple[int, str, str, str] | None
 
 # The model kept between units of work (a rebuild's pages, appends), per findings table
-# and engine: (the engine, the model). Checked at each unit's start against the last event
-# the events table holds (`_marker`): a unit rolled back or written by another process
-# makes it stale. Units writing the same tables never run at once (every projection write
-# holds the store's append lock: BEGIN IMMEDIATE on SQLite, the advisory lock on
-# PostgreSQL, the in-memory store's lock), so a kept model is used by one unit at a time.
+# and database (`_database`): (the database, the model). Checked at each unit's start
+# against the last event the events table holds (`_marker`): a unit rolled back or written
+# by another process makes it stale. Units writing the same tables never run at once
+# (every projection write holds the store's append lock: BEGIN IMMEDIATE on SQLite, the
+# advisory lock on PostgreSQL, the in-memory store's lock), so a kept model is used by one
+# unit at a time.
 _KEPT: dict[tuple[sa.Table, int], tuple[weakref.ref[Any], _Model]] = {}
 _KEPT_MAX = 4
 _KEPT_LOCK = threading.Lock()
+
+
+def _database(conn: Connection) -> Any:
+    """What the kept model is kept by: the connection's pool, which the engines of one
+    database share (the SQLite store appends on the event loop's thread through an engine
+    with other execution options than its writer thread's, over the same pool: kept by the
+    engine, each of the two found the other's writes in the tables, at every switch, and
+    read the whole model again, about 0.3 s on the 100,000-event log)."""
+    return conn.engine.pool
 
 
 def _marker_of(event: RecordedEvent) -> Marker:
@@ -355,6 +483,8 @@ def _names_charter(event_type: str, data: Mapping[str, Any]) -> bool:
 # no later event reads. So the state `_Folds` holds for a document may lack them: its facts
 # are the same.
 _DOCUMENT_FACTS = frozenset({"DraftingMandated", "DocumentSigned"})
+# The rotation scopes whose open rows the model keeps indexed (`_Model.open_index`).
+_INDEXED = 16
 # The length from which a stream's folded state is carried from one unit to the next
 # (`_Folds.carry`).
 _CARRIED = 8
@@ -375,7 +505,9 @@ class _Model:
       it touches (a meeting's old or new year; a member term's start, or where only its end
       moved, the earlier end) on. `norms.Rotation` keeps the council's meetings in order
       with what the readings carry from one to the next, so only the meetings from that
-      year on are evaluated again;
+      year on are evaluated again; one meeting added or taken away reaches fewer
+      (`norms.Rotation.point`: the next meeting, the next turn of each host, the cycles
+      until they settle), and only those meetings' findings are synced (`_point`);
     * admissions: the admissions of a year, and the years reported;
     * Charter: the first signed charter, the meeting it names, and `last`.
 
@@ -409,6 +541,12 @@ class _Model:
         # Each stream's member terms as (state, first day, last day of the end or None).
         self._spans: dict[str, list[tuple[str, dt.date, dt.date | None]]] = {}
         self.folds = _Folds()  # the long streams' folded states, carried between units
+        # A change's meetings added to (True) and taken from (False) each rotation.
+        self._moves: dict[str, list[tuple[bool, norms.HeldMeeting, int]]] = {}
+        self._gone: dict[str, norms.Triple | None] = {}  # the findings of the meeting taken
+        # Per rotation scope: a unit's list of its open rows, its length when indexed, and
+        # its rows by (reading, meeting id) (`_sync_part`); the last few scopes only.
+        self._index: dict[Any, tuple[list[Any], int, dict[tuple[str, str], int]]] = {}
         for stream_id, facts in every.items():
             if facts:
                 self._add(stream_id, facts, 1)
@@ -426,9 +564,10 @@ class _Model:
         if found is not None:
             return found
         marker = _marker(conn, tables[EVENTS])
-        key = (findings, id(conn.engine))
+        database = _database(conn)
+        key = (findings, id(database))
         kept = _KEPT.get(key)
-        if kept is not None and kept[0]() is conn.engine and kept[1].stands_at() == marker:
+        if kept is not None and kept[0]() is database and kept[1].stands_at() == marker:
             found = kept[1]
         else:
             found = cls(_Facts(tables[FACTS], buffered=False).every(conn))
@@ -437,9 +576,33 @@ class _Model:
                 _KEPT.pop(key, None)
                 while len(_KEPT) >= _KEPT_MAX:
                     del _KEPT[next(iter(_KEPT))]
-                _KEPT[key] = (weakref.ref(conn.engine), found)
+                _KEPT[key] = (weakref.ref(database), found)
         buffer.memo[("compliance.model", findings)] = found
         return found
+
+    def open_index(self, key: Any, rows: list[Any]) -> dict[tuple[str, str], int] | None:
+        """Where each of the scope's open rows `rows` (a unit's list of them) is in it, by
+        (reading, meeting id): kept from the last time, if made for this very list as it
+        was left then (a list read again, replaced or added to elsewhere is indexed
+        again). None: two rows of one (reading, meeting id)."""
+        kept = self._index.pop(key, None)
+        if kept is None or kept[0] is not rows or kept[1] != len(rows):
+            found: dict[tuple[str, str], int] = {}
+            for at, row in enumerate(rows):
+                k = _part_key(row)
+                if k is not None:
+                    if k in found:
+                        return None
+                    found[k] = at
+            kept = (rows, len(rows), found)
+        while len(self._index) >= _INDEXED:
+            del self._index[next(iter(self._index))]
+        self._index[key] = kept
+        return kept[2]
+
+    def indexed(self, key: Any, rows: list[Any]) -> None:
+        """The scope's list given to `open_index`, as `_sync_part` left it."""
+        self._index[key] = (rows, len(rows), self._index[key][2])
 
     def stands_at(self) -> Marker:
         """The last event the model has applied (`_marker`'s form)."""
@@ -466,7 +629,8 @@ class _Model:
                 if held.body_id == HEADS_OF_STATE:
                     self.annual.setdefault(year, {})[stream_id] = held
                 if rotation is not None:
-                    rotation.insert(held)
+                    at = rotation.insert(held)
+                    self._moves.setdefault(held.body_id, []).append((True, held, at))
             else:
                 del self.held[stream_id]
                 if held.body_id == HEADS_OF_STATE:
@@ -474,7 +638,10 @@ class _Model:
                     if not self.annual[year]:
                         del self.annual[year]
                 if rotation is not None:
-                    rotation.remove(held)
+                    triple = rotation.found[rotation.index(held)]
+                    at = rotation.remove(held)
+                    self._moves.setdefault(held.body_id, []).append((False, held, at))
+                    self._gone[held.body_id] = triple
         code = stream_id.removeprefix("membership/")
         if "terms" in f:
             terms = [
@@ -563,6 +730,8 @@ class _Model:
     ) -> list[Group]:
         """Apply one stream's change of facts; the scopes to sync, with their findings."""
         founded_before, last_before = self.founded, self.last()
+        self._moves.clear()
+        self._gone.clear()
         self._add(stream_id, before, -1)
         self._add(stream_id, after, 1)
         if _material(after):
@@ -612,14 +781,17 @@ class _Model:
         admission |= {_parse(date).year for date, _, _ in admissions}
         groups: list[Group] = []
         for y in sorted(annual):
-            groups.append(({"norm": ANNUAL, "year": y}, self._annual(y, first, last)))
+            groups.append(({"norm": ANNUAL, "year": y}, self._annual(y, first, last), None))
         for body in ROTATING:
             if body in rotation:
-                groups += self._rotation(body, rotation[body], moved.get(body, set()))
+                point = None if start is not None else self._point(body)
+                if point is None:
+                    point = self._rotation(body, rotation[body], moved.get(body, set()))
+                groups += point
         for y in sorted(admission):
-            groups.append(({"norm": ADMISSION, "year": y}, self._admissions(y, first, last)))
+            groups.append(({"norm": ADMISSION, "year": y}, self._admissions(y, first, last), None))
         if charter:
-            groups.append(({"norm": CHARTER}, self._charter()))
+            groups.append(({"norm": CHARTER}, self._charter(), None))
         return groups
 
     def _whole(self, founded_before: PartialDate | None, last_before: int | None) -> list[Group]:
@@ -634,13 +806,13 @@ class _Model:
         groups: list[Group] = []
         first, last = (0, -1) if self.founded is None else (self.founded.year, self.last() or 0)
         for y in sorted(old | new):
-            groups.append(({"norm": ANNUAL, "year": y}, self._annual(y, first, last)))
+            groups.append(({"norm": ANNUAL, "year": y}, self._annual(y, first, last), None))
         if (founded_before is None) != (self.founded is None):
             for body in ROTATING:
                 groups += self._rotation(body, None, set())
         for y in sorted(old | new):
-            groups.append(({"norm": ADMISSION, "year": y}, self._admissions(y, first, last)))
-        groups.append(({"norm": CHARTER}, [] if self.founded is None else self._charter()))
+            groups.append(({"norm": ADMISSION, "year": y}, self._admissions(y, first, last), None))
+        groups.append(({"norm": CHARTER}, [] if self.founded is None else self._charter(), None))
         return groups
 
     # -- the groups' findings (`domain/norms.py`'s rules over the group's facts) ----------
@@ -669,7 +841,44 @@ class _Model:
                 by_year.setdefault(y, [])
         for f in found:
             by_year[f.year].append(f)
-        return [({"norm": ROTATION, "body": body, "year": y}, by_year[y]) for y in sorted(by_year)]
+        return [
+            ({"norm": ROTATION, "body": body, "year": y}, by_year[y], None) for y in sorted(by_year)
+        ]
+
+    def _point(self, body: str) -> list[Group] | None:
+        """After one meeting of the council added or taken away (the members unchanged),
+        the findings that changed (`norms.Rotation.point`), by year, each year's scope
+        synced over the findings of those meetings alone; None: not such a change (or
+        findings not evaluated yet), `_rotation`'s to sync."""
+        moves = self._moves.get(body, [])
+        if len(moves) != 1:
+            return None
+        add, m, at = moves[0]
+        rotation = self.rotations[body]
+        gone = None if add else self._gone.get(body)
+        if not add and gone is None:
+            return None
+        changed = rotation.point(
+            at, self.members_on, added=m if add else None, gone=None if add else m
+        )
+        if changed is None:
+            return None
+        readings = (norms.EVERY_MEMBER_BETWEEN_TURNS, norms.NO_CONSECUTIVE_HOST, norms.CYCLE)
+        parts: dict[int, set[tuple[str, str]]] = {}
+        found: dict[int, list[norms.Finding]] = {}
+        if gone is not None:
+            parts[m.start_date.year] = {(r, m.meeting_id) for r in readings}
+            found[m.start_date.year] = []
+        for i, _ in changed:
+            held, triple = rotation.held[i], rotation.found[i]
+            assert triple is not None
+            year = held.start_date.year
+            parts.setdefault(year, set()).update((r, held.meeting_id) for r in readings)
+            found.setdefault(year, []).extend(triple)
+        return [
+            ({"norm": ROTATION, "body": body, "year": y}, found[y], frozenset(parts[y]))
+            for y in sorted(parts)
+        ]
 
     def _admissions(self, year: int, first: int, last: int) -> list[norms.Finding]:
         if not first <= year <= last:
@@ -798,9 +1007,8 @@ class _Facts:
             statements.cached(self.table, "delete", _delete),
             [{"w_stream_id": s} for s in self.changed],
         )
-        conn.execute(
-            statements.insert(self.table),
-            [{"stream_id": s, "facts": f} for s, f in self.changed.items()],
+        statements.write_rows(
+            conn, self.table, [{"stream_id": s, "facts": f} for s, f in self.changed.items()]
         )
 
 

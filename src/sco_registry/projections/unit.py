@@ -142,9 +142,7 @@ class Unit:
         with their fingerprints, for the next unit (`Carried`), within the bounds."""
         scopes, prints = self.open, self.fingerprints
         self.flush(conn)
-        if len(scopes) > MAX_CARRIED_SCOPES or (
-            sum(len(rows) for rows in scopes.values()) > MAX_CARRIED_ROWS
-        ):
+        if len(scopes) > MAX_CARRIED_SCOPES or sum(map(len, scopes.values())) > MAX_CARRIED_ROWS:
             scopes, prints = {}, {}
         elif len(prints) > MAX_CARRIED_PRINTS:
             prints = {}  # recomputed when needed; a row's own dict keeps its id meanwhile

@@ -5,18 +5,30 @@ over the facts of the log up to that position, folded afresh here (no read model
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
+
+import pytest
 
 from bench import synthetic
 from sco_registry.domain import catalog, norms
 from sco_registry.domain.corrections import EventCorrected, EventRetracted
 from sco_registry.domain.folding import StoredEvent
+from sco_registry.domain.meetings import MeetingFormat, MeetingHeld
+from sco_registry.domain.time import PartialDate
 from sco_registry.importer.bundled import load_bundled
+from sco_registry.projections import bitemporal
 from sco_registry.projections import compliance as cm
 from sco_registry.projections.runner import ProjectionRunner
 from sco_registry.store.base import EventStore, RecordedEvent
-from tests.integration.projections.models_support import import_generated, runner
+from tests.integration.projections.models_support import (
+    all_rows,
+    import_generated,
+    rebuild_equals_inline,
+    runner,
+)
 from tests.integration.projections.test_compliance import SUMMIT_2003, summit_2003_id
 from tests.integration.projections.test_membership import CITE, new
 
@@ -114,6 +126,106 @@ async def test_a_synthetic_history_known_at_every_position(store: EventStore) ->
     await check_every_position(store, r, least=50)
     await r.rebuild("compliance")
     await check_every_position(store, r, least=50)
+
+
+async def _one_year(store: EventStore, count: int = 45) -> None:
+    """The bundled history, then `count` heads-of-state meetings held in 2030, one append
+    each (`meetings_of_2030`)."""
+    assert (await load_bundled(store)).ok
+    await meetings_of_2030(store, range(count))
+
+
+async def meetings_of_2030(store: EventStore, numbers: range) -> None:
+    """Heads-of-state meetings held in 2030, one append each, dated over the year's months
+    out of order (most land before meetings already there, as the API benchmark's writes
+    do), hosted mostly by one state, some by others or none."""
+    rng = random.Random(5 + numbers.start)
+    for n in numbers:
+        date = PartialDate.parse(f"2030-{1 + (n * 5) % 12:02d}-{1 + n % 28:02d}")
+        held = MeetingHeld(
+            valid_time=date,
+            sources=CITE,
+            meeting_id=f"meeting/one-year/{n}",
+            body_id=cm.HEADS_OF_STATE,
+            start_date=date,
+            end_date=None,
+            city=None,
+            host_state=rng.choice(("KZ", "KZ", "KZ", "CN", "RU", "UZ", None)),
+            format=MeetingFormat.IN_PERSON,
+            ordinal=None,
+            chair=None,
+            participants=(),
+            documents=(),
+        )
+        await store.append(f"meeting/one-year/{n}", [new(held)])
+
+
+async def test_many_meetings_in_one_year_known_at_every_position(store: EventStore) -> None:
+    """A meeting added to a year of many syncs only the rotation findings it moves
+    (`norms.Rotation.point`): the findings known at every position are still
+    `evaluate_all`'s, and a rebuild (one unit per page) writes the inline rows."""
+    r = runner(store)
+    await _one_year(store)
+    await check_every_position(store, r)
+    await rebuild_equals_inline(r, "compliance", cm.LIVE)
+
+
+async def test_many_meetings_in_one_year_stale_turns_show(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Negative control: a change that evaluates the standing reading of the meeting added
+    alone (the later meetings keep the finding they had, though the meeting added now lies
+    between their turns) leaves some position's findings other than `evaluate_all`'s."""
+    every = norms.Rotation._every
+
+    def stale(self: norms.Rotation, i: int, members_on: Any) -> norms.Finding:
+        old = self.found[i]
+        return every(self, i, members_on) if old is None else old[0]
+
+    monkeypatch.setattr(norms.Rotation, "_every", stale)
+    r = runner(store)
+    await _one_year(store)
+    with pytest.raises(AssertionError):
+        await check_every_position(store, r)
+
+
+def _scanning(accepts: Any = None) -> Any:
+    """`_sync_part` as `bitemporal.sync` over the scope's open rows `accepts` takes (by
+    default `_among(part)`: the rows of the part)."""
+
+    def sync_part(
+        conn: Any, buffer: Any, table: Any, scope: Any, part: Any, found: Any, *rest: Any
+    ) -> int:
+        event, used, _ = rest
+        return bitemporal.sync(
+            conn,
+            table,
+            scope=scope,
+            content=cm.CONTENT,
+            derived=[cm.finding_columns(f) for f in found],
+            event=event,
+            ordinal_base=used,
+            where=cm._among(part) if accepts is None else accepts,
+        )
+
+    return sync_part
+
+
+async def test_a_part_synced_by_its_index_writes_the_rows_a_scan_does(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_sync_part` (the scope's open rows found by the model's index), inline, writes the
+    rows `bitemporal.sync` writes over the same part in a rebuild (every row: periods and
+    ordinals too); a sync that takes none of the open rows (negative control) does not."""
+    r = runner(store)
+    await _one_year(store)
+    indexed = await all_rows(r, cm.LIVE)
+    monkeypatch.setattr(cm, "_sync_part", _scanning())
+    await r.rebuild("compliance")
+    assert await all_rows(r, cm.LIVE) == indexed
+    monkeypatch.setattr(cm, "_sync_part", _scanning(lambda row: False))
+    await r.rebuild("compliance")
+    assert await all_rows(r, cm.LIVE) != indexed
 
 
 def test_the_groups_together_are_evaluate_all() -> None:

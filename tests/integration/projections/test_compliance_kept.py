@@ -108,3 +108,40 @@ async def test_folds_carried_between_units_are_the_kept_models(
     monkeypatch.setattr(cm._Model, "__init__", init)
     apart = await _build(host, events, "__apart", forget=False)
     assert apart != uncarried
+
+
+async def test_the_kept_model_serves_both_threads_of_a_sqlite_store(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SQLite store appends on the event loop's thread through one engine and, after
+    each checkpoint, in its writer thread through another (the same pool): the model is
+    kept by the database (`_database`), so appends switching between them read it once;
+    kept by the engine (negative control), it is read again at each switch."""
+    from sco_registry.store.execution import SqliteRunner
+
+    runner_ = getattr(store, "_runner", None)
+    if not isinstance(runner_, SqliteRunner):
+        pytest.skip("the SQLite store's two threads")
+    runner_.CHECKPOINT_COMMITS = 3
+    from tests.integration.projections.models_support import runner
+    from tests.integration.projections.test_compliance_incremental import (
+        _one_year,
+        meetings_of_2030,
+    )
+
+    made = 0
+    init = cm._Model.__init__
+
+    def counting(self: Any, every: Any) -> None:
+        nonlocal made
+        made += 1
+        init(self, every)
+
+    monkeypatch.setattr(cm._Model, "__init__", counting)
+    runner(store)
+    await _one_year(store, count=8)
+    once = made
+    assert len(runner_.checkpoints) >= 2  # the appends went through both threads
+    monkeypatch.setattr(cm, "_database", lambda conn: conn.engine)
+    await meetings_of_2030(store, range(8, 16))
+    assert once == 1 and made - once >= 2, (once, made)

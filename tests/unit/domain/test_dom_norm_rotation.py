@@ -107,3 +107,71 @@ def test_a_tail_rests_on_what_the_meetings_before_it_carry() -> None:
     assert rotation.tail(4, members_on) == [f for f in truth if f.year >= 2006]
     rotation.opened[4] = None  # as if no cycle were open before the 2006 meeting
     assert rotation.tail(4, members_on) != [f for f in truth if f.year >= 2006]
+
+
+class _Blind(dict[str, int]):
+    """A host count that says there are no hosts: `Rotation.point` then stops as soon as
+    the cycle settles, before the meetings whose previous turn the change moved."""
+
+    def __len__(self) -> int:
+        return 0
+
+
+def _points(seed: int, *, blind: bool = False) -> bool:
+    """Meetings added and taken away one at a time, most into one year (`point` after
+    each); whether every meeting's findings (`found`) were `rotation_all`'s after each and
+    `point` named exactly the meetings whose findings changed."""
+    rng = random.Random(seed)
+    members = _members(rng)
+    facts = NormFacts(founded_on=PartialDate(2001), members=members, rotating_bodies=(CHS,))
+
+    def members_on(date: PartialDate) -> frozenset[str]:
+        return frozenset(norms._members_on(facts, date))
+
+    rotation = Rotation(CHS)
+    if blind:
+        rotation._hosts = _Blind()
+    held: list[HeldMeeting] = []
+    rotation.tail(0, members_on)
+    for n in range(60):
+        before = {m.meeting_id: t for m, t in zip(rotation.held, rotation.found, strict=True)}
+        if held and rng.random() < 0.2:
+            gone = held.pop(rng.randrange(len(held)))
+            at = rotation.remove(gone)
+            changed = rotation.point(at, members_on, added=None, gone=gone)
+        else:
+            m = _meeting(rng, n)
+            if rng.random() < 0.7:  # most into one year, as the benchmark's writes
+                m = HeldMeeting(
+                    m.meeting_id, CHS, PartialDate(2007, rng.randint(1, 12), 15), m.host_state
+                )
+            held.append(m)
+            at = rotation.insert(m)
+            changed = rotation.point(at, members_on, added=m, gone=None)
+        assert changed is not None
+        truth = _truth(held, members)
+        found = [t for t in rotation.found if t is not None]
+        flat = [f for reading in range(3) for t in found for f in (t[reading],)]
+        if sorted(flat, key=norms._order) != sorted(truth, key=norms._order):
+            return False
+        moved = {
+            rotation.held[i].meeting_id
+            for i, t in enumerate(rotation.found)
+            if before.get(rotation.held[i].meeting_id) != t
+        }
+        if {rotation.held[i].meeting_id for i, _ in changed} != moved:
+            return False
+    return rotation.tail(0, members_on) == _truth(held, members)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32))
+def test_a_point_change_evaluates_what_it_reaches(seed: int) -> None:
+    assert _points(seed), seed
+
+
+def test_a_point_change_stopped_short_shows() -> None:
+    """Negative control: a `point` that takes every host as having hosted since the change
+    leaves some meeting's findings as they were before it, unlike `rotation_all`."""
+    assert all(_points(seed) for seed in range(20))
+    assert not all(_points(seed, blind=True) for seed in range(20))
