@@ -347,8 +347,7 @@ async def test_provenance_of_meetings_and_documents_in_a_page(shared_api: Api) -
     nodes = data["meetings"]["nodes"]
     summit = next(m for m in nodes if m["id"] == "meeting/heads_of_state/2002")
     audit = await shared_api.data(
-        '{ audit(entity: "meeting/heads_of_state/2002", first: 100) '
-        "{ nodes { position id } } }"
+        '{ audit(entity: "meeting/heads_of_state/2002", first: 100) { nodes { position id } } }'
     )
     expected = {(a["id"], a["position"]) for a in audit["audit"]["nodes"]}
     given = {(e["id"], e["position"]) for e in summit["provenance"]["events"]}
