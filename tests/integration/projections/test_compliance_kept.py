@@ -18,6 +18,7 @@ from sco_registry.projections import compliance as cm
 from sco_registry.projections import unit
 from sco_registry.projections.runner import ProjectionHost, apply_events, apply_page
 from sco_registry.store.base import EventStore, RecordedEvent
+from sco_registry.store.sql import SqlEventStore
 from tests.integration.projections.test_units import Rows, _rows
 
 PAGE = 300
@@ -110,18 +111,37 @@ async def test_folds_carried_between_units_are_the_kept_models(
     assert apart != uncarried
 
 
+@pytest.fixture
+def migrated_sqlite(sqlite_url: str) -> str:
+    from sco_registry.db import migrate
+    from tests.pg import run_in_thread
+
+    run_in_thread(migrate(sqlite_url))
+    return sqlite_url
+
+
 async def test_the_kept_model_serves_both_threads_of_a_sqlite_store(
-    store: EventStore, monkeypatch: pytest.MonkeyPatch
+    migrated_sqlite: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The SQLite store appends on the event loop's thread through one engine and, after
     each checkpoint, in its writer thread through another (the same pool): the model is
     kept by the database (`_database`), so appends switching between them read it once;
-    kept by the engine (negative control), it is read again at each switch."""
+    kept by the engine (negative control), it is read again at each switch. (SQLite only:
+    the other stores have one engine.)"""
+    from sco_registry.db import create_engine
+
+    store = SqlEventStore(create_engine(migrated_sqlite))
+    try:
+        await _both_threads(store, monkeypatch)
+    finally:
+        await store.close()
+
+
+async def _both_threads(store: SqlEventStore, monkeypatch: pytest.MonkeyPatch) -> None:
     from sco_registry.store.execution import SqliteRunner
 
-    runner_ = getattr(store, "_runner", None)
-    if not isinstance(runner_, SqliteRunner):
-        pytest.skip("the SQLite store's two threads")
+    runner_ = store._runner
+    assert isinstance(runner_, SqliteRunner)
     runner_.CHECKPOINT_COMMITS = 3
     from tests.integration.projections.models_support import runner
     from tests.integration.projections.test_compliance_incremental import (
