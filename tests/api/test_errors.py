@@ -161,3 +161,35 @@ def _stub_info() -> Any:
     from types import SimpleNamespace
 
     return SimpleNamespace(context=_stub_context())
+
+
+async def test_a_clients_mistake_leaves_no_traceback_in_the_log(
+    sqlite_api: RegistryApi, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Strawberry logs every error of a request with its traceback (`strawberry.execution`);
+    the registry's schema does not (`schema.RegistrySchema`): a malformed date is the
+    client's answer, with its code. An unexpected error is still logged, once, by the
+    masking (with the request id). Negative control: Strawberry's own `process_errors`
+    put back logs the malformed date with its traceback."""
+    bad = (
+        '{ members(organization: "organization/sco", asOf: "2005-13-45", first: 5) '
+        "{ nodes { answer } } }"
+    )
+    with caplog.at_level("DEBUG", logger="strawberry.execution"):
+        body = await sqlite_api.query(bad)
+    assert body["errors"][0]["extensions"]["code"] == "input.malformed_date"
+    assert not [r for r in caplog.records if r.name == "strawberry.execution"]
+
+    _break(monkeypatch, sqlite_api, RuntimeError(SECRET))
+    with capture_logs() as logs:
+        await sqlite_api.query("{ head { position } }")
+    assert [e for e in logs if e["event"] == "graphql.unexpected_error"]
+    monkeypatch.undo()
+
+    from sco_registry.graphql.schema import RegistrySchema
+
+    monkeypatch.setattr(RegistrySchema, "process_errors", strawberry.Schema.process_errors)
+    caplog.clear()
+    with caplog.at_level("DEBUG", logger="strawberry.execution"):
+        await sqlite_api.query(bad)
+    assert [r for r in caplog.records if r.name == "strawberry.execution" and r.exc_info]

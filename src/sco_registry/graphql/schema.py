@@ -25,6 +25,7 @@ from strawberry.extensions import (
 )
 from strawberry.extensions import ParserCache as _ParserCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from sco_registry.graphql.errors import MaskUnexpectedErrors
 from sco_registry.graphql.mutations import build_mutation
@@ -82,6 +83,20 @@ class AcyclicExecutionContext(LeafExecutionContext):
         self.async_helpers = GraphQLResolveInfoHelpers(gather=gather, track=track)
 
 
+class RegistrySchema(strawberry.Schema):
+    """Strawberry's schema, without its own error log. Strawberry logs every error of every
+    request, with a traceback, on `strawberry.execution`: a malformed date or a refused
+    token filled the server's log with tracebacks of the client's mistakes. Here an expected
+    failure is the client's answer (its code says what was wrong), and an unexpected one is
+    logged once, with its traceback and the request id the client was given, by
+    `errors.MaskUnexpectedErrors` (`graphql.unexpected_error`)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
+
+
 def build_schema(
     *,
     introspection: bool = True,
@@ -113,7 +128,7 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    schema = strawberry.Schema(
+    schema = RegistrySchema(
         query=Query,
         mutation=build_mutation(),
         subscription=Subscription,
