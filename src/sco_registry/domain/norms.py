@@ -34,7 +34,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import enum
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from sco_registry.domain.time import PartialDate
@@ -248,6 +250,7 @@ def _rotation(facts: NormFacts, members_on: MembersOn = _members_on) -> list[Fin
     for body in facts.rotating_bodies:
         held = sorted((m for m in facts.meetings if m.body_id == body), key=lambda m: m.start_date)
         last_turn: dict[str, int] = {}  # a host's last meeting so far (index in `held`)
+        members_at = functools.partial(members_on, facts)
         for i, m in enumerate(held):
             year = m.start_date.year
             if m.host_state is None:
@@ -266,40 +269,8 @@ def _rotation(facts: NormFacts, members_on: MembersOn = _members_on) -> list[Fin
                 continue
             previous = last_turn.get(m.host_state)
             last_turn[m.host_state] = i
-            if previous is None:
-                status = FindingStatus.MET
-                text = f"{m.host_state} hosts for the first time"
-                evidence: tuple[str, ...] = (m.meeting_id,)
-            else:
-                since = held[previous + 1 : i]
-                hosted = {x.host_state for x in since}
-                waiting = sorted(members_on(facts, m.start_date) - hosted - {m.host_state})
-                evidence = (
-                    held[previous].meeting_id,
-                    *(x.meeting_id for x in since),
-                    m.meeting_id,
-                )
-                if waiting:
-                    status = FindingStatus.DEPARTED
-                    text = (
-                        f"{m.host_state} hosts again (last: {held[previous].start_date}) "
-                        f"before {', '.join(waiting)} hosted since"
-                    )
-                else:
-                    status = FindingStatus.MET
-                    text = f"every other member hosted since {m.host_state}'s last turn"
-            out.append(
-                Finding(
-                    "rotation",
-                    "Art. 3",
-                    year,
-                    body,
-                    status,
-                    text,
-                    evidence,
-                    EVERY_MEMBER_BETWEEN_TURNS,
-                )
-            )
+            status, text, evidence = _standing(held, previous, i, members_at)
+            out.append(_rotation_finding(m, EVERY_MEMBER_BETWEEN_TURNS, status, text, evidence))
     return out
 
 
@@ -378,6 +349,32 @@ def _charter(facts: NormFacts, last: int) -> list[Finding]:
 
 def _held_by(facts: NormFacts, body: str) -> list[HeldMeeting]:
     return sorted((m for m in facts.meetings if m.body_id == body), key=lambda m: m.start_date)
+
+
+def _standing(
+    held: Sequence[HeldMeeting],
+    previous: int | None,
+    i: int,
+    members_on: Callable[[PartialDate], AbstractSet[str]],
+) -> tuple[FindingStatus, str, tuple[str, ...]]:
+    """The standing reading of meeting `i` of `held` (which has a host), whose host last
+    hosted at `previous` (None: never): met the first time; again, departed when a member
+    on its date has not hosted since. Its status, text and evidence."""
+    m = held[i]
+    h = m.host_state
+    if previous is None:
+        return FindingStatus.MET, f"{h} hosts for the first time", (m.meeting_id,)
+    since = held[previous + 1 : i]
+    done = {x.host_state for x in since}
+    waiting = sorted(members_on(m.start_date) - done - {h})
+    evidence = (held[previous].meeting_id, *(x.meeting_id for x in since), m.meeting_id)
+    if waiting:
+        text = (
+            f"{h} hosts again (last: {held[previous].start_date}) "
+            f"before {', '.join(waiting)} hosted since"
+        )
+        return FindingStatus.DEPARTED, text, evidence
+    return FindingStatus.MET, f"every other member hosted since {h}'s last turn", evidence
 
 
 def _rotation_finding(
@@ -666,28 +663,10 @@ class Rotation:
         """The standing reading's finding of meeting `i` (`_rotation`), which has a host."""
         held = self.held
         m = held[i]
-        h = m.host_state
         j = i - 1
-        while j >= 0 and held[j].host_state != h:
+        while j >= 0 and held[j].host_state != m.host_state:
             j -= 1
-        if j < 0:
-            status = FindingStatus.MET
-            text = f"{h} hosts for the first time"
-            evidence: tuple[str, ...] = (m.meeting_id,)
-        else:
-            since = held[j + 1 : i]
-            done = {x.host_state for x in since}
-            waiting = sorted(members_on(m.start_date) - done - {h})
-            evidence = (held[j].meeting_id, *(x.meeting_id for x in since), m.meeting_id)
-            if waiting:
-                status = FindingStatus.DEPARTED
-                text = (
-                    f"{h} hosts again (last: {held[j].start_date}) "
-                    f"before {', '.join(waiting)} hosted since"
-                )
-            else:
-                status = FindingStatus.MET
-                text = f"every other member hosted since {h}'s last turn"
+        status, text, evidence = _standing(held, None if j < 0 else j, i, members_on)
         return _rotation_finding(m, EVERY_MEMBER_BETWEEN_TURNS, status, text, evidence)
 
     def _consecutive(self, i: int) -> Finding:
