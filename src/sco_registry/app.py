@@ -158,7 +158,7 @@ def create_app(registry: Registry) -> FastAPI:
         build_schema(
             introspection=introspection,
             field_suggestions=registry.settings.api_field_suggestions_enabled(),
-            outer_extensions=[lambda: obs.GraphQLMetrics(metrics=metrics)],
+            observers=[obs.GraphQLMetrics(metrics=metrics)],
         ),
         context_getter=context,
         # GraphiQL reads the schema by introspection: without it, no IDE either.
