@@ -303,6 +303,8 @@ def _is_subscription(ctx: Any) -> bool:
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 REQUEST_ID = "x-request-id"
 CORRELATION_ID = "x-correlation-id"
+_REQUEST_ID = REQUEST_ID.encode()
+_CORRELATION_ID = CORRELATION_ID.encode()
 
 
 def configure_logging(fmt: str = "json", *, stream: TextIO | None = None) -> None:
@@ -351,17 +353,29 @@ class RequestIds:
         self.app = app
         self.metrics = metrics
         self.access_log = access_log
+        # The counter's labelled children, by status (`labels()` costs a lock each call).
+        self._by_status: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        request_id = usable_id(headers.get(REQUEST_ID)) or str(uuid.uuid4())
-        correlation_id = usable_id(headers.get(CORRELATION_ID)) or request_id
-        scope.setdefault("state", {})
-        scope["state"]["request_id"] = request_id
-        scope["state"]["correlation_id"] = correlation_id
+        given_request = given_correlation = None
+        for name, value in scope["headers"]:  # only the two headers decoded; the last wins
+            lowered = bytes(name).lower()
+            if lowered == _REQUEST_ID:
+                given_request = value.decode("latin-1")
+            elif lowered == _CORRELATION_ID:
+                given_correlation = value.decode("latin-1")
+        state = scope.setdefault("state", {})
+        request_id = usable_id(given_request)
+        if request_id is None:
+            made = uuid.uuid4()
+            request_id = str(made)
+            state["request_uuid"] = made  # no need to parse it again (`request_uuid`)
+        correlation_id = usable_id(given_correlation) or request_id
+        state["request_id"] = request_id
+        state["correlation_id"] = correlation_id
         status = 0
         start = time.perf_counter()
         echoed = [
@@ -383,7 +397,11 @@ class RequestIds:
                 await self.app(scope, receive, echo)
             finally:
                 if scope["type"] == "http" and self.metrics is not None:
-                    self.metrics.http_requests.labels(str(status or 500)).inc()
+                    label = str(status or 500)
+                    counter = self._by_status.get(label)
+                    if counter is None:
+                        counter = self._by_status[label] = self.metrics.http_requests.labels(label)
+                    counter.inc()
                 if scope["type"] == "http" and self.access_log:
                     access_log.info(
                         "http.request",
@@ -396,7 +414,11 @@ class RequestIds:
 
 def request_uuid(state: dict[str, Any] | None) -> uuid.UUID | None:
     """The request id `RequestIds` kept, when it is a UUID (for the GraphQL context)."""
-    value = (state or {}).get("request_id")
+    state = state or {}
+    made = state.get("request_uuid")
+    value = state.get("request_id")
+    if isinstance(made, uuid.UUID) and value == str(made):
+        return made
     return as_uuid(value) if isinstance(value, str) else None
 
 
