@@ -390,9 +390,12 @@ class RequestIds:
                 message = {**message, "headers": [*message.get("headers", []), *echoed]}
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(
+        # Bound for every line logged meanwhile, and reset to what they were (as
+        # `bound_contextvars` does, without its copy of the whole context).
+        tokens = structlog.contextvars.bind_contextvars(
             request_id=request_id, correlation_id=correlation_id
-        ):
+        )
+        try:
             try:
                 await self.app(scope, receive, echo)
             finally:
@@ -410,6 +413,8 @@ class RequestIds:
                         status=status or 500,
                         duration_ms=round((time.perf_counter() - start) * 1000, 3),
                     )
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
 
 
 def request_uuid(state: dict[str, Any] | None) -> uuid.UUID | None:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+import structlog
 from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
@@ -325,3 +326,32 @@ async def test_request_ids_read_whatever_the_header_names_case() -> None:
     assert request_uuid({"request_id": str(made), "request_uuid": made}) is made
     other = uuid.uuid4()
     assert request_uuid({"request_id": str(other), "request_uuid": made}) == other
+
+
+async def test_request_ids_are_bound_for_the_request_only() -> None:
+    """Bound while the request runs, then what was bound before is back (the control: the
+    outer value is seen before, replaced during)."""
+    during: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        during.append(structlog.contextvars.get_contextvars().get("request_id"))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+
+    async def send(message: Any) -> None:
+        return None
+
+    tokens = structlog.contextvars.bind_contextvars(request_id="outer")
+    try:
+        assert structlog.contextvars.get_contextvars()["request_id"] == "outer"
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "headers": [(b"x-request-id", b"r1")],
+        }
+        await RequestIds(app, access_log=False)(scope, None, send)  # type: ignore[arg-type]
+        assert during == ["r1"]
+        assert structlog.contextvars.get_contextvars()["request_id"] == "outer"
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)
+    assert "request_id" not in structlog.contextvars.get_contextvars()
