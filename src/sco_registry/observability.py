@@ -27,7 +27,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO, TypeVar
 
@@ -37,7 +37,7 @@ from alembic.script import ScriptDirectory
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy.engine import Connection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from sco_registry.bootstrap import Registry
@@ -264,30 +264,31 @@ def observed(registry: Registry, metrics: Metrics) -> Registry:
     return dataclasses.replace(registry, store=ObservedStore(registry.store, metrics))
 
 
-class GraphQLMetrics(SchemaExtension):
-    """Times each operation and counts its errors by code, under its operation name. Put
-    first in the extensions (outermost): it sees the errors as the masking left them."""
+class GraphQLMetrics:
+    """Times each operation and counts its errors by code, under its operation name: an
+    observer of the schema (`schema.build_schema(observers=...)`), told once the operation
+    is done, after the masking: it sees the errors as the client does."""
 
     def __init__(self, *, metrics: Metrics) -> None:
         self.metrics = metrics
+        # The labelled children, by label (`labels()` costs a lock and a tuple each call).
+        self._seconds: dict[str, Any] = {}
 
-    def on_operation(self) -> Iterator[None]:
-        start = time.perf_counter()
+    def __call__(self, ctx: ExecutionContext, elapsed: float) -> None:
         try:
-            yield
-        finally:
-            ctx = self.execution_context
-            try:
-                name = ctx.operation_name
-            except Exception:  # a document that did not parse has no operation
-                name = None
-            label = self.metrics.operation_label(name)
-            if not _is_subscription(ctx):  # a subscription's time is its client's to choose
-                self.metrics.graphql_seconds.labels(label).observe(time.perf_counter() - start)
-            result = ctx.result
-            for error in getattr(result, "errors", None) or ctx.pre_execution_errors or []:
-                code = (getattr(error, "extensions", None) or {}).get("code")
-                self.metrics.graphql_errors.labels(label, str(code or "unknown")).inc()
+            name = ctx.operation_name
+        except Exception:  # a document that did not parse has no operation
+            name = None
+        label = self.metrics.operation_label(name)
+        if not _is_subscription(ctx):  # a subscription's time is its client's to choose
+            seconds = self._seconds.get(label)
+            if seconds is None:
+                seconds = self._seconds[label] = self.metrics.graphql_seconds.labels(label)
+            seconds.observe(elapsed)
+        result = ctx.result
+        for error in getattr(result, "errors", None) or ctx.pre_execution_errors or []:
+            code = (getattr(error, "extensions", None) or {}).get("code")
+            self.metrics.graphql_errors.labels(label, str(code or "unknown")).inc()
 
 
 def _is_subscription(ctx: Any) -> bool:
@@ -302,6 +303,8 @@ def _is_subscription(ctx: Any) -> bool:
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 REQUEST_ID = "x-request-id"
 CORRELATION_ID = "x-correlation-id"
+_REQUEST_ID = REQUEST_ID.encode()
+_CORRELATION_ID = CORRELATION_ID.encode()
 
 
 def configure_logging(fmt: str = "json", *, stream: TextIO | None = None) -> None:
@@ -350,17 +353,29 @@ class RequestIds:
         self.app = app
         self.metrics = metrics
         self.access_log = access_log
+        # The counter's labelled children, by status (`labels()` costs a lock each call).
+        self._by_status: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        request_id = usable_id(headers.get(REQUEST_ID)) or str(uuid.uuid4())
-        correlation_id = usable_id(headers.get(CORRELATION_ID)) or request_id
-        scope.setdefault("state", {})
-        scope["state"]["request_id"] = request_id
-        scope["state"]["correlation_id"] = correlation_id
+        given_request = given_correlation = None
+        for name, value in scope["headers"]:  # only the two headers decoded; the last wins
+            lowered = bytes(name).lower()
+            if lowered == _REQUEST_ID:
+                given_request = value.decode("latin-1")
+            elif lowered == _CORRELATION_ID:
+                given_correlation = value.decode("latin-1")
+        state = scope.setdefault("state", {})
+        request_id = usable_id(given_request)
+        if request_id is None:
+            made = uuid.uuid4()
+            request_id = str(made)
+            state["request_uuid"] = made  # no need to parse it again (`request_uuid`)
+        correlation_id = usable_id(given_correlation) or request_id
+        state["request_id"] = request_id
+        state["correlation_id"] = correlation_id
         status = 0
         start = time.perf_counter()
         echoed = [
@@ -375,14 +390,21 @@ class RequestIds:
                 message = {**message, "headers": [*message.get("headers", []), *echoed]}
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(
+        # Bound for every line logged meanwhile, and reset to what they were (as
+        # `bound_contextvars` does, without its copy of the whole context).
+        tokens = structlog.contextvars.bind_contextvars(
             request_id=request_id, correlation_id=correlation_id
-        ):
+        )
+        try:
             try:
                 await self.app(scope, receive, echo)
             finally:
                 if scope["type"] == "http" and self.metrics is not None:
-                    self.metrics.http_requests.labels(str(status or 500)).inc()
+                    label = str(status or 500)
+                    counter = self._by_status.get(label)
+                    if counter is None:
+                        counter = self._by_status[label] = self.metrics.http_requests.labels(label)
+                    counter.inc()
                 if scope["type"] == "http" and self.access_log:
                     access_log.info(
                         "http.request",
@@ -391,11 +413,17 @@ class RequestIds:
                         status=status or 500,
                         duration_ms=round((time.perf_counter() - start) * 1000, 3),
                     )
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
 
 
 def request_uuid(state: dict[str, Any] | None) -> uuid.UUID | None:
     """The request id `RequestIds` kept, when it is a UUID (for the GraphQL context)."""
-    value = (state or {}).get("request_id")
+    state = state or {}
+    made = state.get("request_uuid")
+    value = state.get("request_id")
+    if isinstance(made, uuid.UUID) and value == str(made):
+        return made
     return as_uuid(value) if isinstance(value, str) else None
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+import structlog
 from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
@@ -25,7 +26,13 @@ from sco_registry.bootstrap import Registry, open_registry
 from sco_registry.config import Settings
 from sco_registry.db import alembic_config
 from sco_registry.graphql.auth import Role
-from sco_registry.observability import Metrics, code_heads, configure_logging
+from sco_registry.observability import (
+    Metrics,
+    RequestIds,
+    code_heads,
+    configure_logging,
+    request_uuid,
+)
 from sco_registry.store.base import NewEvent, StreamState
 from sco_registry.store.errors import WrongExpectedVersion
 from sco_registry.store.rules import utc_now
@@ -276,3 +283,75 @@ async def test_a_masked_error_carries_the_http_request_id(
     assert body["errors"][0]["extensions"] == {"code": "internal.unexpected", "requestId": rid}
     logged = [x for x in _lines(log_lines) if x["event"] == "graphql.unexpected_error"]
     assert logged and all(x["request_id"] == rid for x in logged)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_masked_error_carries_the_request_id_made(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No `X-Request-ID` given: the id made for the request (kept as a UUID, not parsed
+    again) is the one the masked error and the response's header name."""
+
+    async def broken() -> int:
+        raise RuntimeError("the database is gone")
+
+    monkeypatch.setattr(served.api.registry.store, "head_position", broken)
+    response = await served.client.post("/graphql", json={"query": "{ head { position } }"})
+    rid = response.headers["x-request-id"]
+    assert uuid.UUID(rid)
+    assert response.json()["errors"][0]["extensions"]["requestId"] == rid
+
+
+async def test_request_ids_read_whatever_the_header_names_case() -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(dict(scope["state"]))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    headers = [(b"X-Request-ID", b"first"), (b"x-request-id", b"kept"), (b"X-Correlation-Id", b"c")]
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": headers}
+    await RequestIds(app, access_log=False)(scope, None, send)  # type: ignore[arg-type]
+    assert seen[0]["request_id"] == "kept" and seen[0]["correlation_id"] == "c"
+    assert (b"x-request-id", b"kept") in sent[0]["headers"]
+    assert request_uuid(seen[0]) is None  # not a UUID
+    # A made id is a UUID, kept as one; a request id replaced since is parsed instead.
+    made = uuid.uuid4()
+    assert request_uuid({"request_id": str(made), "request_uuid": made}) is made
+    other = uuid.uuid4()
+    assert request_uuid({"request_id": str(other), "request_uuid": made}) == other
+
+
+async def test_request_ids_are_bound_for_the_request_only() -> None:
+    """Bound while the request runs, then what was bound before is back (the control: the
+    outer value is seen before, replaced during)."""
+    during: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        during.append(structlog.contextvars.get_contextvars().get("request_id"))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+
+    async def send(message: Any) -> None:
+        return None
+
+    tokens = structlog.contextvars.bind_contextvars(request_id="outer")
+    try:
+        assert structlog.contextvars.get_contextvars()["request_id"] == "outer"
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "headers": [(b"x-request-id", b"r1")],
+        }
+        await RequestIds(app, access_log=False)(scope, None, send)  # type: ignore[arg-type]
+        assert during == ["r1"]
+        assert structlog.contextvars.get_contextvars()["request_id"] == "outer"
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)
+    assert "request_id" not in structlog.contextvars.get_contextvars()

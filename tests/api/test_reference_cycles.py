@@ -100,7 +100,7 @@ class _CyclicContext(context_module.Context):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.loaders = Loaders(self.read)
+        self._loaders = Loaders(self.read)
 
 
 async def test_negative_control_loaders_holding_the_context_are_a_cycle(

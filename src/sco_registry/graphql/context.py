@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.engine import Connection
 from strawberry.fastapi import BaseContext
 
 from sco_registry.bootstrap import Registry
 from sco_registry.graphql.auth import AuthError, Principal, Role, TokenVerifier
+
+if TYPE_CHECKING:
+    from sco_registry.graphql.loaders import Loaders
 
 T = TypeVar("T")
 
@@ -23,7 +26,8 @@ DEFAULT_MIN_POSITION_TIMEOUT = 5.0
 class Context(BaseContext):
     """Per request: the registry the app was built on. Read functions (synchronous, over a
     `Connection`) run through the store, which picks the thread and connection for them.
-    `loaders` are made afresh for each request (their caches never outlive it).
+    `loaders` are made afresh for each request (their caches never outlive it), on first
+    use (most requests use none: ten DataLoaders made for nothing).
 
     `request_id` names the request in the log and in a masked error (the HTTP request's
     `X-Request-ID` when that is a UUID, `observability.RequestIds`; else a new one).
@@ -40,20 +44,27 @@ class Context(BaseContext):
         request_id: uuid.UUID | None = None,
     ) -> None:
         super().__init__()
-        from sco_registry.graphql.loaders import Loaders
-
         self.registry = registry
         self.min_position_timeout = min_position_timeout
-        # The loaders read through the registry's own `read`, not this context's bound
-        # method: a context holding loaders that hold the context would be a reference
-        # cycle, freed only by a full collection (with the request and everything it
-        # refers to: about 200 objects a request piling up in the oldest generation).
-        self.loaders = Loaders(registry.reads.read)
+        self._loaders: Loaders | None = None
         self.verifier = verifier or TokenVerifier(registry.settings)
         self.request_id = request_id or uuid.uuid4()
         self._principal: Principal | None = None
         self._auth_error: AuthError | None = None
         self._verified = False
+
+    @property
+    def loaders(self) -> Loaders:
+        loaders = self._loaders
+        if loaders is None:
+            from sco_registry.graphql.loaders import Loaders
+
+            # The loaders read through the registry's own `read`, not this context's bound
+            # method: a context holding loaders that hold the context would be a reference
+            # cycle, freed only by a full collection (with the request and everything it
+            # refers to: about 200 objects a request piling up in the oldest generation).
+            loaders = self._loaders = Loaders(self.registry.reads.read)
+        return loaders
 
     async def read(self, work: Callable[[Connection], T]) -> T:
         return await self.registry.reads.read(work)

@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from sco_registry.domain.errors import RegistryError
 from sco_registry.store.errors import IdempotencyConflict, StoreError, WrongExpectedVersion
@@ -114,18 +115,22 @@ def _copy(error: GraphQLError, message: str, extensions: dict[str, Any]) -> Grap
     )
 
 
+def mask_errors(execution_context: ExecutionContext) -> None:
+    """Rewrite a done operation's errors with `shown` (parse and validation errors
+    included): the client never sees an exception's text or type."""
+    result = execution_context.result
+    errors = getattr(result, "errors", None)
+    if result is None or not errors:
+        return
+    rid = getattr(execution_context.context, "request_id", None)
+    request_id = str(rid) if rid is not None else str(uuid.uuid4())
+    result.errors = [shown(e, request_id) for e in errors]
+
+
 class MaskUnexpectedErrors(SchemaExtension):
-    """Rewrites a result's errors with `shown` once the operation is done (parse and
-    validation errors included): the client never sees an exception's text or type."""
+    """`mask_errors` as an extension of its own, for a schema without the API's
+    `schema.RequestPipeline` (which masks the same way)."""
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is None or not errors:
-            return
-        result.errors = [shown(e, self._request_id()) for e in errors]
-
-    def _request_id(self) -> str:
-        rid = getattr(self.execution_context.context, "request_id", None)
-        return str(rid) if rid is not None else str(uuid.uuid4())
+        mask_errors(self.execution_context)
