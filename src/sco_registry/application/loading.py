@@ -85,7 +85,10 @@ async def load(
     what follows version v, which is still one read of the stream, so the version returned
     (and checked at append through the read set) is as fresh as a full read's. New events
     are folded on unless the stream holds a correction (which changes another event); then
-    the whole stream is read and folded again."""
+    the whole stream is read and folded again. A stream found empty is not kept (its next
+    load reads it whole anyway): a new record's stream, loaded once by the command that
+    makes it (every `recordMeeting`), would otherwise hold a place in the cache, and
+    objects the collector walks, until pushed out."""
     try:
         folds = _folds.setdefault(store, OrderedDict())
     except TypeError:  # a store that cannot be weakly referenced: no cache
@@ -113,7 +116,8 @@ async def load(
             _keep(folds, key, initial, loaded)
             return loaded
     loaded = await _load_all(store, stream_id, evolve, initial)
-    _keep(folds, key, initial, loaded)
+    if loaded.version:
+        _keep(folds, key, initial, loaded)
     return loaded
 
 
