@@ -4,7 +4,9 @@ rebuilt), split by phase: the handler's decision (loading streams, facts, rules)
 (SQL), each read model's inline apply, and the rest of the append's transaction (checkpoints,
 commit). CPU time (`time.process_time`, all threads), mean per command.
 
-`python -m bench.write_profile URL [--commands N] [--profile FILE] [--graphql]`
+`python -m bench.write_profile URL [--commands N] [--profile FILE] [--graphql] [--series K]`
+`--series K` also prints the mean CPU per command of each block of K commands (and each
+phase's), to show how a write's cost moves as the meetings of a year accumulate.
 `--graphql` also runs the same command through the GraphQL mutation over ASGI (no HTTP
 server), to give decode/validate and the response their share. Each run appends new
 meetings to the log at URL: use a copy."""
@@ -33,6 +35,8 @@ from sco_registry.projections import runner
 
 BODY = os.environ.get("SCO_BENCH_BODY", "body/heads_of_state_council")
 _totals: defaultdict[str, float] = defaultdict(float)
+# Per block of `--series` commands: each phase's CPU seconds (`_timed`), in order.
+_blocks: list[defaultdict[str, float]] = []
 
 
 @contextmanager
@@ -41,7 +45,10 @@ def _timed(name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        _totals[name] += time.process_time() - started
+        took = time.process_time() - started
+        _totals[name] += took
+        if _blocks:
+            _blocks[-1][name] += took
 
 
 def _instrument() -> None:
@@ -72,11 +79,13 @@ def _instrument() -> None:
 
     replay = bus._replay
 
-    async def timed_replay(*args: Any) -> Any:
+    def timed_replay(*args: Any) -> Any:
+        # The key looked for in the stream the bus read (the read itself is the
+        # handler's read of that stream too: `loading.offered`; in "bus rest").
         with _timed("idempotency replay check"):
-            return await replay(*args)
+            return replay(*args)
 
-    bus._replay = timed_replay  # type: ignore[assignment]
+    bus._replay = timed_replay
 
     for kind, decide in list(bus.HANDLERS.items()):
 
@@ -105,6 +114,17 @@ def _report(commands: int) -> None:
     }
     for name, ms in [*sorted(t.items(), key=lambda kv: -kv[1]), *derived.items()]:
         print(f"  {name:48s} {ms:7.3f} ms")
+
+
+def _report_series(size: int) -> None:
+    """Each block's mean CPU per command: handle's, and its three largest phases'."""
+    if not _blocks:
+        return
+    names = [k for k, _ in sorted(_blocks[0].items(), key=lambda kv: -kv[1])][:4]
+    print(f"  by blocks of {size} commands (ms CPU per command): " + " | ".join(names))
+    for i, block in enumerate(_blocks):
+        cells = "  ".join(f"{block.get(n, 0.0) / size * 1e3:7.3f}" for n in names)
+        print(f"    {i * size + 1:6d}-{(i + 1) * size:<6d} {cells}")
 
 
 _serial = iter(range(1, 10**9))
@@ -136,7 +156,9 @@ async def _handle_one(registry: Any, tag: str) -> None:
     await handle(command, registry.store, ctx)
 
 
-async def main(url: str, commands: int, profile: str | None, graphql: bool) -> None:
+async def main(
+    url: str, commands: int, profile: str | None, graphql: bool, series: int = 0
+) -> None:
     tag = uuid.uuid4().hex[:6]
     async with open_registry(Settings(database_url=url)) as registry:
         for _ in range(5):  # warm: the kept folds, statement caches
@@ -155,7 +177,9 @@ async def main(url: str, commands: int, profile: str | None, graphql: bool) -> N
         wall = time.perf_counter()
         if prof:
             prof.enable()
-        for _ in range(commands):
+        for i in range(commands):
+            if series and i % series == 0:
+                _blocks.append(defaultdict(float))
             with _timed("handle (total)"):
                 await _handle_one(registry, tag)
         if prof:
@@ -166,14 +190,16 @@ async def main(url: str, commands: int, profile: str | None, graphql: bool) -> N
             f"({(time.perf_counter() - wall) / commands * 1e3:.2f} ms wall)"
         )
         _report(commands)
+        _report_series(series)
         if prof and profile:
             prof.dump_stats(profile)
             pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
         if graphql:
-            await _graphql(registry, commands, profile)
+            _blocks.clear()
+            await _graphql(registry, commands, profile, series)
 
 
-async def _graphql(registry: Any, commands: int, profile: str | None) -> None:
+async def _graphql(registry: Any, commands: int, profile: str | None, series: int = 0) -> None:
     import httpx
 
     from sco_registry.app import create_app
@@ -213,8 +239,11 @@ async def _graphql(registry: Any, commands: int, profile: str | None) -> None:
         started = time.process_time()
         if prof:
             prof.enable()
-        for _ in range(commands):
-            await once()
+        for i in range(commands):
+            if series and i % series == 0:
+                _blocks.append(defaultdict(float))
+            with _timed("request (total)"):
+                await once()
         if prof:
             prof.disable()
         cpu = time.process_time() - started
@@ -223,6 +252,7 @@ async def _graphql(registry: Any, commands: int, profile: str | None) -> None:
             pstats.Stats(profile + ".graphql").sort_stats("cumulative").print_stats(60)
         print(f"GraphQL over ASGI: {cpu / commands * 1e3:.2f} ms CPU per request; of which")
         _report(commands)
+        _report_series(series)
 
 
 if __name__ == "__main__":
@@ -232,6 +262,7 @@ if __name__ == "__main__":
     parser.add_argument("--profile")
     parser.add_argument("--graphql", action="store_true")
     parser.add_argument("--spread", action="store_true", help="one meeting a year")
+    parser.add_argument("--series", type=int, default=0, help="report by blocks of K commands")
     args = parser.parse_args()
     SPREAD = args.spread
-    asyncio.run(main(args.url, args.commands, args.profile, args.graphql))
+    asyncio.run(main(args.url, args.commands, args.profile, args.graphql, args.series))

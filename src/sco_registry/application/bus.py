@@ -9,6 +9,7 @@ from dataclasses import fields
 from typing import Any
 
 from sco_registry.application import handlers as h
+from sco_registry.application import loading
 from sco_registry.application.context import CommandContext, CommandResult
 from sco_registry.application.handlers import Decision
 from sco_registry.domain import catalog, commands
@@ -17,7 +18,7 @@ from sco_registry.domain.events import Event
 from sco_registry.domain.streams import stream_of
 from sco_registry.domain.values import Citation
 from sco_registry.store import fastjson
-from sco_registry.store.base import EventStore, NewEvent, Source, StreamAppend
+from sco_registry.store.base import EventStore, NewEvent, RecordedEvent, Source, StreamAppend
 from sco_registry.store.errors import IdempotencyConflict, WrongExpectedVersion
 
 Handler = Callable[[Any, EventStore], Awaitable[Decision]]
@@ -77,12 +78,20 @@ async def handle(command: Command, store: EventStore, ctx: CommandContext) -> Co
     on a stream that has moved)."""
     handler = HANDLERS[type(command)]
     fp = fingerprint(command)
+    own = stream_of(command)
     for attempt in range(1, MAX_ATTEMPTS + 1):
+        recorded: Sequence[RecordedEvent] | None = None
         if ctx.idempotency_key is not None:
-            replay = await _replay(store, stream_of(command), ctx.idempotency_key, fp)
+            recorded = await store.read_stream(own)
+            replay = _replay(recorded, own, ctx.idempotency_key, fp)
             if replay is not None:
                 return replay
-        decision = await handler(command, store)
+        if recorded is None:
+            decision = await handler(command, store)
+        else:
+            # The command's own stream, just read, is the handler's read of it too.
+            with loading.offered(store, own, recorded):
+                decision = await handler(command, store)
         _check_expected_version(decision, ctx)
         if not decision.events:
             return CommandResult((decision.primary,), None, None, replayed=False)
@@ -116,13 +125,15 @@ def _check_expected_version(decision: Decision, ctx: CommandContext) -> None:
         raise WrongExpectedVersion(decision.primary, ctx.expected_version, actual)
 
 
-async def _replay(store: EventStore, stream_id: str, key: str, fp: str) -> CommandResult | None:
-    """The first outcome of a command already run with this key, read from its own stream.
+def _replay(
+    recorded: Sequence[RecordedEvent], stream_id: str, key: str, fp: str
+) -> CommandResult | None:
+    """The first outcome of a command already run with this key, found in its own stream
+    (`recorded`, read whole).
 
     Checked before appending because the command's decision may differ the second time
     (an admission decided again is refused as a double admission), and the store's
     idempotency only sees appends."""
-    recorded = await store.read_stream(stream_id)
     mine = [r for r in recorded if r.metadata.get("idempotency_key") == key]
     if not mine:
         return None

@@ -3,9 +3,11 @@ evolve) is the domain's (`domain/folding.py`)."""
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -41,6 +43,38 @@ _folds: weakref.WeakKeyDictionary[Any, OrderedDict[_FoldKey, tuple[Any, Loaded[A
 )
 
 
+# A read of one stream its caller has just made (the bus's idempotency check reads the
+# command's own stream), offered to the next `load` of that stream in the same task
+# (`offered`): the decision loads it without reading it again.
+_offer: ContextVar[tuple[EventStore, str, list[Sequence[RecordedEvent]]] | None] = ContextVar(
+    "sco_registry_loading_offer", default=None
+)
+
+
+@contextlib.contextmanager
+def offered(store: EventStore, stream_id: str, recorded: Sequence[RecordedEvent]) -> Iterator[None]:
+    """Within: the first `load` of `stream_id` from `store` takes `recorded` (a whole read
+    of the stream, just made) as its read instead of reading the stream again. That read
+    is as good as one made a moment later: a decision checks the version it rests on at
+    append time (the bus's expected versions), so a change in between fails the append and
+    the bus decides again, on a fresh read. Used once: a second load reads."""
+    token = _offer.set((store, stream_id, [recorded]))
+    try:
+        yield
+    finally:
+        _offer.reset(token)
+
+
+async def _read(store: EventStore, stream_id: str, after: int) -> Sequence[RecordedEvent]:
+    """The stream's events after version `after`: the offered read's, if there is one for
+    this stream (`offered`), else read."""
+    offer = _offer.get()
+    if offer is not None and offer[0] is store and offer[1] == stream_id and offer[2]:
+        recorded = offer[2].pop()
+        return [r for r in recorded if r.stream_version > after] if after else recorded
+    return await store.read_stream(stream_id, from_version=after + 1)
+
+
 async def load(
     store: EventStore, stream_id: str, evolve: Callable[[S, Event], S], initial: S
 ) -> Loaded[S]:
@@ -51,7 +85,10 @@ async def load(
     what follows version v, which is still one read of the stream, so the version returned
     (and checked at append through the read set) is as fresh as a full read's. New events
     are folded on unless the stream holds a correction (which changes another event); then
-    the whole stream is read and folded again."""
+    the whole stream is read and folded again. A stream found empty is not kept (its next
+    load reads it whole anyway): a new record's stream, loaded once by the command that
+    makes it (every `recordMeeting`), would otherwise hold a place in the cache, and
+    objects the collector walks, until pushed out."""
     try:
         folds = _folds.setdefault(store, OrderedDict())
     except TypeError:  # a store that cannot be weakly referenced: no cache
@@ -60,7 +97,7 @@ async def load(
     cached = folds.get(key)
     if cached is not None and cached[0] == initial:
         held: Loaded[S] = cached[1]
-        newer = await store.read_stream(stream_id, from_version=held.version + 1)
+        newer = await _read(store, stream_id, held.version)
         if not newer:
             folds.move_to_end(key)
             return held
@@ -79,7 +116,8 @@ async def load(
             _keep(folds, key, initial, loaded)
             return loaded
     loaded = await _load_all(store, stream_id, evolve, initial)
-    _keep(folds, key, initial, loaded)
+    if loaded.version:
+        _keep(folds, key, initial, loaded)
     return loaded
 
 
@@ -98,7 +136,7 @@ def _keep(
 async def _load_all(
     store: EventStore, stream_id: str, evolve: Callable[[S, Event], S], initial: S
 ) -> Loaded[S]:
-    recorded = await store.read_stream(stream_id)
+    recorded = await _read(store, stream_id, 0)
     stored = stored_events(recorded)
     version = recorded[-1].stream_version if recorded else 0
     return Loaded(stream_id, fold(evolve, initial, stored), version, tuple(stored), tuple(recorded))

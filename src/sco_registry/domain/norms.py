@@ -492,7 +492,9 @@ class Rotation:
     when it last ran over them. `found[i]` holds meeting `i`'s three findings as last
     evaluated, so that after one meeting added or taken away (the members unchanged),
     `point` evaluates again only the findings that change can reach (`point`'s docstring)
-    and says which changed. Memory: five list entries per held meeting."""
+    and says which changed. Memory: six list entries per held meeting (the sixth in its
+    host's list of meetings, `_by_host`, which lets `point` go from one meeting it can
+    reach to the next without visiting those between)."""
 
     def __init__(self, body: str) -> None:
         self.body = body
@@ -501,8 +503,11 @@ class Rotation:
         self._lowers: list[dt.date] = []
         self.opened: list[HeldMeeting | None] = []
         self.found: list[Triple | None] = []  # None: not evaluated since added
+        self._unevaluated = 0  # how many of `found` are None
         self._end: HeldMeeting | None = None  # the open cycle's opener after the last meeting
         self._hosts: dict[str, int] = {}  # how many meetings each host hosted
+        # Each host's meetings' keys (`_key`), in order.
+        self._by_host: dict[str, list[tuple[tuple[dt.date, dt.date, int], str]]] = {}
 
     def __len__(self) -> int:
         return len(self.held)
@@ -525,15 +530,20 @@ class Rotation:
         self._lowers.insert(i, m.start_date.lower)
         self.opened.insert(i, before)
         self.found.insert(i, None)
+        self._unevaluated += 1
         if m.host_state is not None:
             self._hosts[m.host_state] = self._hosts.get(m.host_state, 0) + 1
+            bisect.insort(self._by_host.setdefault(m.host_state, []), key)
         return i
 
     def remove(self, m: HeldMeeting) -> int:
         """Take a meeting away; the index the meetings after it now start at."""
-        i = bisect.bisect_left(self._keys, self._key(m))
+        key = self._key(m)
+        i = bisect.bisect_left(self._keys, key)
         assert self.held[i] == m, (m, self.held[i] if i < len(self.held) else None)
         before = self.opened.pop(i)
+        if self.found[i] is None:
+            self._unevaluated -= 1
         del self.held[i], self._keys[i], self._lowers[i], self.found[i]
         if i < len(self.held):
             self.opened[i] = before
@@ -545,6 +555,10 @@ class Rotation:
                 self._hosts[m.host_state] = left
             else:
                 del self._hosts[m.host_state]
+            keys = self._by_host[m.host_state]
+            del keys[bisect.bisect_left(keys, key)]
+            if not keys:
+                del self._by_host[m.host_state]
         return i
 
     def first_of_year(self, year: int) -> int:
@@ -566,6 +580,8 @@ class Rotation:
             else:
                 c, s, members, hosted = _cycle_step(m, s, members, hosted, members_on)
                 triple = (self._every(i, members_on), self._consecutive(i), c)
+            if self.found[i] is None:
+                self._unevaluated -= 1
             self.found[i] = triple
             every.append(triple[0])
             consecutive.append(triple[1])
@@ -591,10 +607,15 @@ class Rotation:
           is the one carried there before, opened after the change (or none open): from
           there on a cycle's hosts and members are what they were.
 
+        Once the cycle has settled, a meeting whose host has hosted since the change (or
+        that has no host) is reached by none of these: the loop goes on to the next meeting
+        of a host not yet seen since the change (`_next_unseen`), so that a year of
+        meetings of one host (the benchmark's writes) is not walked to its end each time.
+
         None (and nothing changed): a meeting's findings were never evaluated (they are
         `tail`'s to make)."""
         held, found = self.held, self.found
-        if found.count(None) != (0 if added is None else 1):
+        if self._unevaluated != (0 if added is None else 1):
             return None
         if added is not None and found[at] is not None:
             return None
@@ -607,7 +628,8 @@ class Rotation:
         out: list[tuple[int, Triple | None]] = []
         hosts = len(self._hosts)
         after = at + 1 if added is not None else at  # the first meeting after the change
-        for i in range(at, n):
+        i = at
+        while i < n:
             m = held[i]
             h = m.host_state
             old = found[i]
@@ -641,11 +663,30 @@ class Rotation:
                 if i >= after and s == carried and (s is None or self._key(s) > change):
                     cycling = False
             if triple != old:
+                if old is None:
+                    self._unevaluated -= 1
                 found[i] = triple
                 out.append((i, old))
-            if not cycling and i >= after and len(seen) == hosts:
-                break  # every host hosted since the change: nothing further is reached
+            if not cycling and i >= after:
+                if len(seen) == hosts:
+                    break  # every host hosted since the change: nothing further is reached
+                i = self._next_unseen(i, seen)  # the meetings between: nothing reaches them
+            else:
+                i += 1
         return out
+
+    def _next_unseen(self, i: int, seen: AbstractSet[str]) -> int:
+        """The index of the first meeting after meeting `i` whose host is not in `seen`
+        (the number of meetings when there is none)."""
+        key = self._keys[i]
+        first: tuple[tuple[dt.date, dt.date, int], str] | None = None
+        for host, keys in self._by_host.items():
+            if host in seen:
+                continue
+            j = bisect.bisect_right(keys, key)
+            if j < len(keys) and (first is None or keys[j] < first):
+                first = keys[j]
+        return len(self._keys) if first is None else bisect.bisect_left(self._keys, first)
 
     def _cycle_state(
         self, s: HeldMeeting | None, start: int, members_on: MembersAt

@@ -94,8 +94,22 @@ async def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loading, "FOLDS_PER_STORE", 3)
     store = InMemoryEventStore()
     for i in range(5):
+        await store.append(f"stream/{i}", [registered("KZ", "Kazakhstan")])
         await load(store, f"stream/{i}", states.evolve, states.KnownStates())
     assert [k[0] for k in loading._folds[store]] == ["stream/2", "stream/3", "stream/4"]
+
+
+async def test_an_empty_stream_is_not_kept_and_loads_right_once_written() -> None:
+    """A stream loaded while empty (a new record's) leaves nothing in the cache; loaded
+    after its first event, it is that event's fold, as a full read's."""
+    store = InMemoryEventStore()
+    empty = await load(store, "stream/new", states.evolve, states.KnownStates())
+    assert (empty.version, empty.state.codes) == (0, frozenset())
+    assert ("stream/new", states.evolve) not in loading._folds.get(store, {})
+    await store.append("stream/new", [registered("KZ", "Kazakhstan")])
+    loaded = await load(store, "stream/new", states.evolve, states.KnownStates())
+    assert (loaded.version, loaded.state.codes) == (1, frozenset({"KZ"}))
+    assert ("stream/new", states.evolve) in loading._folds[store]
 
 
 async def test_negative_control_a_fold_that_is_not_brought_up_to_date_is_stale(

@@ -560,3 +560,43 @@ async def test_a_meetings_body_is_read_once_and_a_retracted_body_is_unknown() ->
         await run(store, later)
     assert e.value.code == "reference.unknown_body"
     assert await store.read_stream(later.meeting_id) == []
+
+
+async def test_a_keyed_command_reads_its_own_stream_once() -> None:
+    """The idempotency check's read of the command's own stream is the decision's read of
+    it too (`loading.offered`): one read, not two; the command run again reads afresh."""
+    store = CountingStore()
+    await run(store, *states(), SCO_FOUND, CHS)
+    store.reads.clear()
+    await handle(MEETING_2002, store, ctx("meeting-2002"))
+    assert store.reads[MEETING_2002.meeting_id] == 1
+    again = await handle(MEETING_2002, store, ctx("meeting-2002"))
+    assert again.replayed and store.reads[MEETING_2002.meeting_id] == 2  # read afresh
+
+
+async def test_without_the_offer_a_keyed_command_reads_its_own_stream_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Negative control: the offer ignored, the decision reads the stream again."""
+    import contextlib
+
+    from sco_registry.application import loading
+
+    monkeypatch.setattr(loading, "offered", lambda *args: contextlib.nullcontext())
+    store = CountingStore()
+    await run(store, *states(), SCO_FOUND, CHS)
+    store.reads.clear()
+    await handle(MEETING_2002, store, ctx("meeting-2002"))
+    assert store.reads[MEETING_2002.meeting_id] == 2
+
+
+async def test_a_keyed_command_in_conflict_decides_again_on_a_fresh_read() -> None:
+    """With a key, the read offered to the decision is the attempt's own: after a conflict
+    the next attempt reads the stream again and decides on what is there now."""
+    store = ConflictingStore(InMemoryEventStore(), conflicts=1)
+    result = await handle(c.RegisterState(code="KZ", name="Kazakhstan"), store, ctx("kz"))  # type: ignore[arg-type]
+    assert store.appends == 2 and result.events_appended == 1
+    names = [e.data["code"] for e in await store.inner.read_stream("reference/states")]
+    assert names == ["Z0", "KZ"]
+    again = await handle(c.RegisterState(code="KZ", name="Kazakhstan"), store, ctx("kz"))  # type: ignore[arg-type]
+    assert again.replayed and again.events_appended == 0

@@ -5,6 +5,7 @@ gives `rotation_all`'s findings of those meetings, whatever was added or taken a
 from __future__ import annotations
 
 import random
+from collections.abc import Set as AbstractSet
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -75,8 +76,10 @@ def test_the_tail_from_a_change_is_rotation_all_from_there(seed: int) -> None:
             year = m.start_date.year
         assert rotation.first_of_year(year) <= at
         start = rotation.first_of_year(year)
+        assert rotation._unevaluated == rotation.found.count(None)
         found = rotation.tail(start, members_on)
         assert found == [f for f in _truth(held, members) if f.year >= year], (seed, n)
+        assert rotation._unevaluated == rotation.found.count(None)
     # Evaluated whole, from the first meeting: the same as rotation_all (every reading).
     assert rotation.tail(0, members_on) == _truth(held, members)
     assert {f.reading for f in _truth(held, members)} >= {norms.CYCLE, norms.NO_CONSECUTIVE_HOST}
@@ -117,10 +120,18 @@ class _Blind(dict[str, int]):
         return 0
 
 
-def _points(seed: int, *, blind: bool = False) -> bool:
+def _points(
+    seed: int,
+    *,
+    blind: bool = False,
+    host: str | None = None,
+    kind: type[Rotation] = Rotation,
+) -> bool:
     """Meetings added and taken away one at a time, most into one year (`point` after
     each); whether every meeting's findings (`found`) were `rotation_all`'s after each and
-    `point` named exactly the meetings whose findings changed."""
+    `point` named exactly the meetings whose findings changed. `host`: most meetings
+    hosted by that state (as the benchmark's writes: `point` then goes from one meeting of
+    another host to the next, `Rotation._next_unseen`)."""
     rng = random.Random(seed)
     members = _members(rng)
     facts = NormFacts(founded_on=PartialDate(2001), members=members, rotating_bodies=(CHS,))
@@ -128,7 +139,7 @@ def _points(seed: int, *, blind: bool = False) -> bool:
     def members_on(date: PartialDate) -> frozenset[str]:
         return frozenset(norms._members_on(facts, date))
 
-    rotation = Rotation(CHS)
+    rotation = kind(CHS)
     if blind:
         rotation._hosts = _Blind()
     held: list[HeldMeeting] = []
@@ -141,6 +152,8 @@ def _points(seed: int, *, blind: bool = False) -> bool:
             changed = rotation.point(at, members_on, added=None, gone=gone)
         else:
             m = _meeting(rng, n)
+            if host is not None and rng.random() < 0.8:
+                m = HeldMeeting(m.meeting_id, CHS, m.start_date, host)
             if rng.random() < 0.7:  # most into one year, as the benchmark's writes
                 m = HeldMeeting(
                     m.meeting_id, CHS, PartialDate(2007, rng.randint(1, 12), 15), m.host_state
@@ -149,6 +162,7 @@ def _points(seed: int, *, blind: bool = False) -> bool:
             at = rotation.insert(m)
             changed = rotation.point(at, members_on, added=m, gone=None)
         assert changed is not None
+        assert rotation._unevaluated == rotation.found.count(None) == 0
         truth = _truth(held, members)
         found = [t for t in rotation.found if t is not None]
         flat = [f for reading in range(3) for t in found for f in (t[reading],)]
@@ -175,3 +189,24 @@ def test_a_point_change_stopped_short_shows() -> None:
     leaves some meeting's findings as they were before it, unlike `rotation_all`."""
     assert all(_points(seed) for seed in range(20))
     assert not all(_points(seed, blind=True) for seed in range(20))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32))
+def test_a_point_change_among_one_hosts_meetings(seed: int) -> None:
+    assert _points(seed, host="KZ"), seed
+
+
+class _Overshooting(Rotation):
+    """`point` going one meeting past the next meeting of a host not seen since the
+    change."""
+
+    def _next_unseen(self, i: int, seen: AbstractSet[str]) -> int:
+        return min(super()._next_unseen(i, seen) + 1, len(self.held))
+
+
+def test_a_point_change_skipping_a_reachable_meeting_shows() -> None:
+    """Negative control: a `point` that skips the meeting its jump should land on leaves
+    that meeting's findings as they were, unlike `rotation_all`."""
+    assert all(_points(seed, host="KZ") for seed in range(20))
+    assert not all(_points(seed, host="KZ", kind=_Overshooting) for seed in range(20))
