@@ -229,16 +229,19 @@ class Deferred:
     def owners(self) -> list[str]:
         return list(dict.fromkeys(owner for _, _, owner in self.parts))
 
-    def run(self, conn: Connection) -> None:
-        """Run the writes held (if any), in one statement; none held afterwards."""
+    def run(self, conn: Connection, select: str | None = None) -> list[Sequence[Any]]:
+        """Run the writes held (if any) in one statement, none held afterwards; with
+        `select` (a query without parameters), that query is the statement's main query,
+        and its rows are returned: it sees the database as the statement found it, before
+        any of the parts' writes (one snapshot for the whole statement)."""
         parts, self.parts = self.parts, []
-        if not parts:
-            return
-        if len(parts) == 1:
+        if not parts and select is None:
+            return []
+        if len(parts) == 1 and select is None:
             write, params, _ = parts[0]
             write.execute(conn, params)
-            return
-        key = tuple(write for write, _, _ in parts)
+            return []
+        key = (tuple(write for write, _, _ in parts), select)
         sql = _COMBINED.get(key)
         if sql is None:
             pieces = []
@@ -248,30 +251,33 @@ class Deferred:
                 assert part is not None
                 pieces.append(f"w{n} AS ({part.sql(f'u{n}', first)})")
                 first += len(part.types)
-            sql = "WITH " + ", ".join(pieces) + " SELECT 1"
+            main = "SELECT 1" if select is None else select
+            sql = ("WITH " + ", ".join(pieces) + " " if pieces else "") + main
             if len(_COMBINED) >= _COMBINED_MAX:
                 _COMBINED.clear()
             _COMBINED[key] = sql
         arrays: list[Any] = []
-        for _, params, _ in parts:
-            arrays.extend(list(column) for column in zip(*params, strict=True))
-        error_class = parts[0][0].error_class
+        for _, values, _ in parts:
+            arrays.extend(list(column) for column in zip(*values, strict=True))
+        error_class = conn.dialect.loaded_dbapi.Error
         dbapi_connection = conn.connection.dbapi_connection
         assert dbapi_connection is not None
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(sql, arrays)
+            found = list(cursor.fetchall())
         except error_class as e:
             wrapped = sa.exc.DBAPIError.instance(sql, arrays, e, error_class)
             raise wrapped from e
         finally:
             cursor.close()
+        return found
 
 
 _DEFERRED: dict[int, Deferred] = {}
 # The combined statements made, by their parts' writes (a few shapes: the tables an append's
 # events touch); cleared past the bound.
-_COMBINED: dict[tuple[_RowWrite, ...], str] = {}
+_COMBINED: dict[tuple[tuple[_RowWrite, ...], str | None], str] = {}
 _COMBINED_MAX = 256
 
 
