@@ -470,7 +470,7 @@ class ProjectionRunner:
         known, self._known = self._known, None
         with statements.deferred(conn) as pending:
             stored, after = self._apply_inline(conn, events, pending, known)
-            owners = pending.owners() or [self.projections[0].name]
+            owners = pending.owners() or ["checkpoints"]
             try:
                 found = pending.run(conn, _CHECKPOINTS_SQL if stored is known else None)
             except Exception as e:
