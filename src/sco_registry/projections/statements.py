@@ -170,10 +170,10 @@ class _Part:
     t.k = $2::T2` becomes `UPDATE t SET x=u.c1 FROM unnest(...) AS u(c1, c2) WHERE t.k =
     u.c2`. The rows written are those of the executemany, one per parameter row."""
 
-    __slots__ = ("template", "types")
+    __slots__ = ("original", "template", "types")
 
-    def __init__(self, template: str, types: tuple[str, ...]) -> None:
-        self.template, self.types = template, types
+    def __init__(self, template: str, types: tuple[str, ...], original: str) -> None:
+        self.template, self.types, self.original = template, types, original
 
     @classmethod
     def of(cls, sql: str) -> _Part | None:
@@ -203,11 +203,17 @@ class _Part:
             template = f"{head}{source} WHERE {where}"
         else:
             return None
-        return cls(template, types)
+        return cls(template, types, sql)
 
     def sql(self, alias: str, first: int) -> str:
         arrays = ", ".join(f"${first + i}::{t}[]" for i, t in enumerate(self.types))
         return self.template.replace(_ARRAYS, arrays).replace(_ALIAS, alias)
+
+    def single(self, first: int) -> str:
+        """The statement for one row, its parameters numbered from `first`: scalars, as
+        the executemany binds them (asyncpg checks every array element's shape in Python,
+        about 1 us each, more than the row's own encoding)."""
+        return _BOUND.sub(lambda m: f"${first + int(m.group(1)) - 1}::{m.group(2)}", self.original)
 
 
 class Deferred:
@@ -241,15 +247,18 @@ class Deferred:
             write, params, _ = parts[0]
             write.execute(conn, params)
             return []
-        key = (tuple(write for write, _, _ in parts), select)
+        # A part of one row binds its values as scalars, a part of several one array per
+        # column (`_Part`).
+        key = (tuple((write, len(values) == 1) for write, values, _ in parts), select)
         sql = _COMBINED.get(key)
         if sql is None:
             pieces = []
             first = 1
-            for n, (write, _, _) in enumerate(parts):
+            for n, (write, single) in enumerate(key[0]):
                 part = write.part()
                 assert part is not None
-                pieces.append(f"w{n} AS ({part.sql(f'u{n}', first)})")
+                made = part.single(first) if single else part.sql(f"u{n}", first)
+                pieces.append(f"w{n} AS ({made})")
                 first += len(part.types)
             main = "SELECT 1" if select is None else select
             sql = ("WITH " + ", ".join(pieces) + " " if pieces else "") + main
@@ -258,7 +267,10 @@ class Deferred:
             _COMBINED[key] = sql
         arrays: list[Any] = []
         for _, values, _ in parts:
-            arrays.extend(list(column) for column in zip(*values, strict=True))
+            if len(values) == 1:
+                arrays.extend(values[0])
+            else:
+                arrays.extend(list(column) for column in zip(*values, strict=True))
         error_class = conn.dialect.loaded_dbapi.Error
         dbapi_connection = conn.connection.dbapi_connection
         assert dbapi_connection is not None
@@ -277,7 +289,7 @@ class Deferred:
 _DEFERRED: dict[int, Deferred] = {}
 # The combined statements made, by their parts' writes (a few shapes: the tables an append's
 # events touch); cleared past the bound.
-_COMBINED: dict[tuple[tuple[_RowWrite, ...], str | None], str] = {}
+_COMBINED: dict[tuple[tuple[tuple[_RowWrite, bool], ...], str | None], str] = {}
 _COMBINED_MAX = 256
 
 
