@@ -461,7 +461,11 @@ class ProjectionRunner:
         statement (`statements.Deferred`): each executemany was a round trip of its own
         (ten for a meeting), each costing the process more CPU time than the rows it
         writes. The writes are the same; a failing one fails the append, naming the
-        projection whose table the database named."""
+        projection whose table the database named. There the checkpoints are not read
+        either, once known: the decisions rest on those this runner's previous append
+        left (`_known`), and the statement's main query returns them as the database holds
+        them under the append lock; if they differ, `ProjectorStale` rolls the append back
+        and the store makes it again (the checkpoints then read)."""
         if not events:
             return
         if conn.dialect.name != "postgresql":
