@@ -66,6 +66,14 @@ SQLITE_BEGIN_OPTION = "sco_sqlite_begin"
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL's pool: up to 15 connections, as SQLAlchemy's default (5 kept, 10 overflow),
+# but 12 of them kept when they come back. With only 5 kept, eight writers at once (and
+# the store's kept reader and spares) overflowed the pool, and every connection returned
+# beyond the fifth was closed, to be opened again soon after: one new session per 25
+# writes, each a connect, the driver's type codecs set up again, and each statement
+# prepared again on it (`SqlEventStore` and the read models prepare theirs per connection).
+PG_POOL_SIZE = 12
+PG_POOL_OVERFLOW = 3
 # The busy timeout each SQLite engine was made with, for the synchronous twin derived from it.
 _busy_timeouts: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
 
@@ -77,8 +85,11 @@ def create_engine(
 
     Use a file for SQLite: an in-memory database shares one connection between all tasks,
     so concurrent transactions on it would not be isolated from each other."""
+    pool: dict[str, int] = {}
+    if url.startswith("postgresql"):
+        pool = {"pool_size": PG_POOL_SIZE, "max_overflow": PG_POOL_OVERFLOW}
     try:
-        engine = create_async_engine(url, echo=echo, json_deserializer=_loads_json)
+        engine = create_async_engine(url, echo=echo, json_deserializer=_loads_json, **pool)
     except (ArgumentError, ValueError) as e:  # a malformed URL or port, an unknown dialect
         raise InvalidDatabaseUrl(f"not a usable database URL: {e}") from e
     except ImportError as e:  # a dialect whose driver is not installed

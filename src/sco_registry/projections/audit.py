@@ -65,6 +65,11 @@ class AuditProjection(Projection):
         seen: dict[Any, Any] | None = (
             None if buffer is None else buffer.memo.setdefault(("audit", table), {})
         )
+        if seen is not None and not seen and buffer is not None and buffer.head is not None:
+            # A carried unit (inline, `unit.Carried`): the log's event before this unit's
+            # first is the one the carried rows stand at, whose hash the runner checked in
+            # the chain; its row here holds that hash (read from the table otherwise).
+            seen[buffer.head[0]] = buffer.head[1]
         previous = None if seen is None else seen.get(event.position - 1)
         if previous is None:
             previous = conn.execute(

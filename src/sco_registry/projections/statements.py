@@ -13,8 +13,10 @@ from __future__ import annotations
 import functools
 import json
 import operator
+import re
 import uuid
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import orjson
@@ -99,7 +101,38 @@ class _RowWrite:
             if proc is not None and names[i] not in json_columns
         )
 
+        # Its form as a part of one combined statement (`Deferred`), made on first use.
+        self._part: _Part | None = None
+        self._part_made = False
+
+    def part(self) -> _Part | None:
+        """This write as one part of a combined statement (None: it has no such form)."""
+        if not self._part_made:
+            self._part, self._part_made = _Part.of(self.sql), True
+        return self._part
+
     def run(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        deferred = _DEFERRED.get(id(conn)) if _DEFERRED else None
+        params = self.parameters(rows)
+        if deferred is not None and self.part() is not None:
+            deferred.parts.append((self, params, deferred.owner))
+            return
+        self.execute(conn, params)
+
+    def execute(self, conn: Connection, params: list[Sequence[Any]]) -> None:
+        dbapi_connection = conn.connection.dbapi_connection
+        assert dbapi_connection is not None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.executemany(self.sql, params)
+        except self.error_class as e:
+            wrapped = sa.exc.DBAPIError.instance(self.sql, params, e, self.error_class)
+            raise wrapped from e
+        finally:
+            cursor.close()
+
+    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[Sequence[Any]]:
+        """Each row's values in the statement's order, encoded and processed."""
         get, encoded, processed = self.get, self.json, self.processed
         params: list[Sequence[Any]]
         if not encoded and not processed:
@@ -119,16 +152,161 @@ class _RowWrite:
                     if values[i] is not None:
                         values[i] = proc(values[i])
                 params.append(values)
+        return params
+
+
+# A bound parameter with its cast, as SQLAlchemy renders it for asyncpg (`$3::VARCHAR`), up
+# to what follows it in an INSERT's VALUES list or an UPDATE's SET and WHERE clauses.
+_BOUND = re.compile(r"\$(\d+)::(.+?)(?=, \$|\)$| WHERE | AND |$)")
+_ALIAS, _ARRAYS = "\x00alias", "\x00arrays"
+
+
+class _Part:
+    """An executemany INSERT or UPDATE as one data-modifying part of a combined statement
+    (PostgreSQL): its parameters bound as one array per column and read back row by row
+    from `unnest`, which yields the arrays' elements in order, side by side.
+    `INSERT INTO t (a, b) VALUES ($1::T1, $2::T2)` becomes `INSERT INTO t (a, b) SELECT
+    u.c1, u.c2 FROM unnest($i::T1[], $j::T2[]) AS u(c1, c2)`; `UPDATE t SET x=$1::T1 WHERE
+    t.k = $2::T2` becomes `UPDATE t SET x=u.c1 FROM unnest(...) AS u(c1, c2) WHERE t.k =
+    u.c2`. The rows written are those of the executemany, one per parameter row."""
+
+    __slots__ = ("original", "template", "types")
+
+    def __init__(self, template: str, types: tuple[str, ...], original: str) -> None:
+        self.template, self.types, self.original = template, types, original
+
+    @classmethod
+    def of(cls, sql: str) -> _Part | None:
+        found = list(_BOUND.finditer(sql))
+        if not found or [int(m.group(1)) for m in found] != list(range(1, len(found) + 1)):
+            return None
+        types = tuple(m.group(2) for m in found)
+        pieces: list[str] = []
+        at = 0
+        for m in found:
+            pieces += [sql[at : m.start()], f"{_ALIAS}.c{m.group(1)}"]
+            at = m.end()
+        pieces.append(sql[at:])
+        body = "".join(pieces)
+        source = (
+            f" FROM unnest({_ARRAYS}) AS {_ALIAS}("
+            + ", ".join(f"c{i}" for i in range(1, len(types) + 1))
+            + ")"
+        )
+        if sql.startswith("INSERT INTO ") and " VALUES (" in body and body.endswith(")"):
+            head, values = body.split(" VALUES (", 1)
+            if " VALUES (" in values:
+                return None
+            template = f"{head} SELECT {values[:-1]}{source}"
+        elif sql.startswith("UPDATE ") and body.count(" WHERE ") == 1:
+            head, where = body.split(" WHERE ")
+            template = f"{head}{source} WHERE {where}"
+        else:
+            return None
+        return cls(template, types, sql)
+
+    def sql(self, alias: str, first: int) -> str:
+        arrays = ", ".join(f"${first + i}::{t}[]" for i, t in enumerate(self.types))
+        return self.template.replace(_ARRAYS, arrays).replace(_ALIAS, alias)
+
+    def single(self, first: int) -> str:
+        """The statement for one row, its parameters numbered from `first`: scalars, as
+        the executemany binds them (asyncpg checks every array element's shape in Python,
+        about 1 us each, more than the row's own encoding)."""
+        return _BOUND.sub(lambda m: f"${first + int(m.group(1)) - 1}::{m.group(2)}", self.original)
+
+
+class Deferred:
+    """The writes of `write_rows` and `update_rows` on one connection, held while it is
+    active (`deferred`) and run by `run` as one statement: one round trip instead of one
+    per table and kind (PostgreSQL, where each is a network round trip). What each part
+    writes is exactly what its executemany would have; the parts are independent
+    data-modifying WITH queries of one statement, which PostgreSQL runs to completion, all
+    on the statement's one snapshot, none seeing another's rows. So a part must not depend
+    on another part's rows (an UPDATE of rows another part inserts): the projections' units
+    insert their new rows and close rows the database held before (`unit.py`), and each
+    model's parts touch its own tables only. `owner`: who the parts added next are for (a
+    projection's name), named by `owners` when the statement fails."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[_RowWrite, list[Sequence[Any]], str]] = []
+        self.owner = ""
+
+    def owners(self) -> list[str]:
+        return list(dict.fromkeys(owner for _, _, owner in self.parts))
+
+    def run(self, conn: Connection, select: str | None = None) -> list[Sequence[Any]]:
+        """Run the writes held (if any) in one statement, none held afterwards; with
+        `select` (a query without parameters), that query is the statement's main query,
+        and its rows are returned: it sees the database as the statement found it, before
+        any of the parts' writes (one snapshot for the whole statement)."""
+        parts, self.parts = self.parts, []
+        if not parts and select is None:
+            return []
+        if len(parts) == 1 and select is None:
+            write, params, _ = parts[0]
+            write.execute(conn, params)
+            return []
+        # A part of one row binds its values as scalars, a part of several one array per
+        # column (`_Part`).
+        key = (tuple((write, len(values) == 1) for write, values, _ in parts), select)
+        sql = _COMBINED.get(key)
+        if sql is None:
+            pieces = []
+            first = 1
+            for n, (write, single) in enumerate(key[0]):
+                part = write.part()
+                assert part is not None
+                made = part.single(first) if single else part.sql(f"u{n}", first)
+                pieces.append(f"w{n} AS ({made})")
+                first += len(part.types)
+            main = "SELECT 1" if select is None else select
+            sql = ("WITH " + ", ".join(pieces) + " " if pieces else "") + main
+            if len(_COMBINED) >= _COMBINED_MAX:
+                _COMBINED.clear()
+            _COMBINED[key] = sql
+        arrays: list[Any] = []
+        for _, values, _ in parts:
+            if len(values) == 1:
+                arrays.extend(values[0])
+            else:
+                arrays.extend(list(column) for column in zip(*values, strict=True))
+        error_class = conn.dialect.loaded_dbapi.Error
         dbapi_connection = conn.connection.dbapi_connection
         assert dbapi_connection is not None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.executemany(self.sql, params)
-        except self.error_class as e:
-            wrapped = sa.exc.DBAPIError.instance(self.sql, params, e, self.error_class)
+            cursor.execute(sql, arrays)
+            found = list(cursor.fetchall())
+        except error_class as e:
+            wrapped = sa.exc.DBAPIError.instance(sql, arrays, e, error_class)
             raise wrapped from e
         finally:
             cursor.close()
+        return found
+
+
+_DEFERRED: dict[int, Deferred] = {}
+# The combined statements made, by their parts' writes (a few shapes: the tables an append's
+# events touch); cleared past the bound.
+_COMBINED: dict[tuple[tuple[tuple[_RowWrite, bool], ...], str | None], str] = {}
+_COMBINED_MAX = 256
+
+
+@contextmanager
+def deferred(conn: Connection) -> Iterator[Deferred]:
+    """While the block runs, `write_rows` and `update_rows` on `conn` are held in the
+    `Deferred` yielded (the caller runs them: what is not run is dropped). Nested: the one
+    already active."""
+    found = _DEFERRED.get(id(conn))
+    if found is not None:
+        yield found
+        return
+    made = _DEFERRED[id(conn)] = Deferred()
+    try:
+        yield made
+    finally:
+        del _DEFERRED[id(conn)]
 
 
 def write_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:

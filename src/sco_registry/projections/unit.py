@@ -113,6 +113,11 @@ class Unit:
         )
         # A model's own state for the unit, by a key of its own.
         self.memo: dict[Hashable, Any] = {}
+        # The position and hash of the event the carried rows stand at (the log's event
+        # just before this unit's first: the runner hands a `Carried` on only then).
+        self.head: tuple[int, str] | None = (
+            None if carried is None else (carried.position, carried.hash)
+        )
         self._on_flush: list[Callable[[Connection], None]] = []
 
     def insert(self, table: sa.Table, rows: list[dict[str, Any]], closable: bool = True) -> None:

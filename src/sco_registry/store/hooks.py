@@ -35,6 +35,13 @@ ProjectionWrite = Callable[[Connection, int], T]
 ProjectionRead = Callable[[Connection], T]
 
 
+class ProjectorStale(Exception):
+    """Raised by a projector inside an append's unit of work when what it assumed of the
+    read models (their checkpoints, as its previous append left them) turns out not to
+    hold: the store rolls the append back and makes it once more (the projector then reads
+    what it needs)."""
+
+
 class Projector(Protocol):
     def apply_inline(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
         """Apply the events just recorded, in the append's transaction; raise to refuse it."""

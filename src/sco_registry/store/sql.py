@@ -34,7 +34,13 @@ from sco_registry.store.errors import (
     batch_key_recorded,
 )
 from sco_registry.store.execution import AsyncRunner, runner_for
-from sco_registry.store.hooks import ProjectionRead, ProjectionWrite, Projector, recorded_from_rows
+from sco_registry.store.hooks import (
+    ProjectionRead,
+    ProjectionWrite,
+    Projector,
+    ProjectorStale,
+    recorded_from_rows,
+)
 from sco_registry.store.rows import (
     INSERT_COLUMNS,
     JSON_COLUMNS,
@@ -143,6 +149,12 @@ class SqlEventStore(EventStoreBase):
         for attempt in (1, 2):
             try:
                 result = await self._append(batches, idempotency_key, fp)
+            except ProjectorStale:
+                # Rolled back: the inline projector's assumptions did not hold (it reads
+                # what it needs the second time, so this comes once at most).
+                if attempt == 2:
+                    raise
+                continue
             except _RetryAppend:
                 if attempt == 2:
                     raise StoreError(
@@ -387,7 +399,10 @@ class SqlEventStore(EventStoreBase):
             return self._append_batch_in(conn, units, fps, expected_head, before_commit)
 
         try:
-            results = await self._runner.write(work, self._before_commit)
+            try:
+                results = await self._runner.write(work, self._before_commit)
+            except ProjectorStale:  # rolled back, as in `append_many`: once more
+                results = await self._runner.write(work, self._before_commit)
         except DBAPIError as e:
             everything = [b for u in units for b in u.batches]
             translated = await self._translate(e, everything)
