@@ -329,13 +329,20 @@ class SqliteRunner:
         self._inline_commits = 0
         self._inline_changes = 0
         self._changes_seen = 0
+        # A checkpoint's first pass (beside appends, in a reader thread), then its second
+        # (in the writer thread, appends held back): see `_checkpoint`.
+        self._first_pass: concurrent.futures.Future[None] | None = None
+        self._first_pass_lock = threading.Lock()
         self._checkpointing: concurrent.futures.Future[None] | None = None
         # Set by a checkpoint, cleared by the writer thread's next commit: that commit may
         # restart the WAL, which syncs the WAL's new header, so it is not made inline. Set
         # at first too: the store's first commit may be the first in a new WAL file.
         self._restart_pending = True
         self.checkpoints: list[tuple[int, int, int]] = []
-        """What each checkpoint reported: (busy, frames in the WAL, frames checkpointed)."""
+        """What each checkpoint's second pass reported: (busy, frames in the WAL, frames
+        checkpointed)."""
+        self.first_passes: list[tuple[int, int, int]] = []
+        """The same for each first pass (appends ran beside it: frames may exceed copied)."""
         self.longest_inline = 0.0
         """The longest a unit of work has held the event loop's thread, in seconds."""
         self._writer = concurrent.futures.ThreadPoolExecutor(1, "sco-sqlite-write")
@@ -349,6 +356,7 @@ class SqliteRunner:
         )
 
     async def write(self, work: WriteWork[T], hook: Hook | None, *, small: bool = False) -> T:
+        self._second_pass_due()
         if small and hook is None and not self._closed:
             try:
                 result = self._write_inline(work)
@@ -493,9 +501,16 @@ class SqliteRunner:
             self.longest_inline = took
 
     def _checkpoint(self) -> None:
-        """Hand a checkpoint to the writer thread. Until it is done and the writer thread
-        has committed once more, appends are not made inline (`_write_inline` sends them
-        to the writer thread, where they queue behind the checkpoint): a checkpoint that
+        """Start a checkpoint, in two passes. The first runs in a reader thread beside the
+        appends, which go on inline: it copies the WAL as it found it (a recordMeeting
+        write leaves about 43 pages, so some 3,000 at CHECKPOINT_CHANGES: 33-47 ms of wall
+        time on an idle machine, during which appends used to queue; at 100 writes/s that
+        was a stall every 0.7 s). The next append after it ends hands the second pass to
+        the writer thread (`_second_pass_due`), which copies what was appended meanwhile
+        (a few appends' pages) and is what the rest of this describes. Until it is done and
+        the writer thread has committed once more, appends are not made inline
+        (`_write_inline` sends them to the writer thread, where they queue behind the
+        checkpoint): a checkpoint that
         runs while appends go on copies only the frames it found, the WAL is never fully
         copied, SQLite never restarts it, and it grows without end (334 MB after 40,000
         events of W1 and W2 with concurrent checkpoints every 200 commits). With no
@@ -505,10 +520,35 @@ class SqliteRunner:
         sync a commit makes at `synchronous = NORMAL`, which is why it too is not made on
         the loop's thread. Durability and crash safety are SQLite's own: only the thread
         and the moment of each checkpoint are chosen here."""
-        if self._checkpointing is not None and not self._checkpointing.done():
+        if self._first_pass is not None or (
+            self._checkpointing is not None and not self._checkpointing.done()
+        ):
             return
         self._inline_commits = self._inline_changes = 0
-        self._checkpointing = self._writer.submit(self._checkpoint_in_writer)
+        self._first_pass = self._readers.submit(self._checkpoint_beside_appends)
+
+    def _second_pass_due(self) -> None:
+        """Once the first pass has ended, hand the second to the writer thread (called
+        before each append, on the appending thread: the next inline append then sees it
+        running and goes to the writer thread behind it)."""
+        first = self._first_pass
+        if first is None or not first.done():
+            return
+        with self._first_pass_lock:
+            if self._first_pass is not first:
+                return  # another thread's append handed it on
+            self._first_pass = None
+            self._checkpointing = self._writer.submit(self._checkpoint_in_writer)
+
+    def _checkpoint_beside_appends(self) -> None:
+        conn = self._thread_reader()
+        try:
+            ((busy, frames, copied),) = _pragma(conn, "wal_checkpoint(PASSIVE)")
+            self.first_passes.append((busy, frames, copied))
+            del self.first_passes[:-100]
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
 
     def _checkpoint_in_writer(self) -> None:
         conn = self._write_conn
@@ -525,7 +565,7 @@ class SqliteRunner:
         finally:
             self._restart_pending = True
 
-    def _read(self, work: ReadWork[T]) -> T:
+    def _thread_reader(self) -> Connection:
         # Each reader thread keeps its connection too; a unit leaves no transaction open
         # (reads emit no BEGIN; a SQLAlchemy-level one is ended), so WAL never pins an old
         # snapshot between reads.
@@ -536,6 +576,10 @@ class SqliteRunner:
             conn = self._local.conn = self._reader.connect()
             with self._read_conns_lock:
                 self._read_conns.append(conn)
+        return conn
+
+    def _read(self, work: ReadWork[T]) -> T:
+        conn = self._thread_reader()
         try:
             return work(conn)
         finally:

@@ -208,14 +208,96 @@ async def test_after_a_checkpoint_the_next_append_commits_in_the_writer_thread(
     try:
         await store.append("s", [NewEvent("E", {})])  # the first: a new WAL, the writer's
         assert len(threads) == 1
-        for version in range(1, 4):  # inline; the third hands a checkpoint to the writer
+        for version in range(1, 4):  # inline; the third starts a checkpoint's first pass
             await store.append("s", [NewEvent("E", {})], version)
         assert len(threads) == 1
-        await store.append("s", [NewEvent("E", {})], 4)  # may restart the WAL: the writer's
+        assert r._first_pass is not None
+        await asyncio.wrap_future(r._first_pass)
+        assert len(r.first_passes) == 1
+        # The first pass has ended: this append hands the second to the writer thread and
+        # goes there behind it (its commit may restart the WAL).
+        await store.append("s", [NewEvent("E", {})], 4)
         assert len(threads) == 2 and threads[1] != threading.get_ident()
         assert len(r.checkpoints) == 1
         await store.append("s", [NewEvent("E", {})], 5)  # inline again
         assert len(threads) == 2
         assert verify_events(await store.read_all()).ok
+    finally:
+        await store.close()
+
+
+async def _appends_inline_during_a_first_pass(store: SqlEventStore, wait: float) -> int:
+    """How many of 5 appends were made inline while a checkpoint's first pass was held in
+    its thread (held until they are done, or `wait` seconds if they are held back too)."""
+    r = runner(store)
+    await store.append("s", [NewEvent("E", {})])  # the first: a new WAL, the writer's
+    release = threading.Event()
+    real = r._checkpoint_beside_appends
+
+    def held() -> None:
+        release.wait(30)
+        real()
+
+    r._checkpoint_beside_appends = held  # type: ignore[method-assign]
+    inline = 0
+    real_inline = r._write_inline
+
+    def counting(work: object) -> object:
+        nonlocal inline
+        result = real_inline(work)  # type: ignore[arg-type]
+        inline += 1
+        return result
+
+    r.CHECKPOINT_COMMITS = 1
+    await store.append("s", [NewEvent("E", {})], 1)  # inline; starts the checkpoint
+    r.CHECKPOINT_COMMITS = 10**9  # no other one
+    r._write_inline = counting  # type: ignore[method-assign]
+
+    async def appends() -> None:
+        for version in range(2, 7):
+            await store.append("s", [NewEvent("E", {})], version)
+
+    task = asyncio.create_task(appends())
+    try:
+        await asyncio.wait({task}, timeout=wait)
+        made_while_held = inline
+    finally:
+        release.set()
+    await task
+    assert verify_events(await store.read_all()).ok
+    return made_while_held
+
+
+async def test_appends_go_on_inline_while_a_checkpoint_copies_the_wal(
+    migrated_sqlite_url: str,
+) -> None:
+    """A checkpoint's long pass (copying the WAL) no longer holds appends back: they go on
+    inline beside it; only its short second pass, in the writer thread, does."""
+    store = SqlEventStore(create_engine(migrated_sqlite_url))
+    try:
+        assert await _appends_inline_during_a_first_pass(store, wait=30) == 5
+    finally:
+        await store.close()
+
+
+async def test_negative_control_a_checkpoint_in_one_pass_holds_appends_back(
+    migrated_sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The former way, the whole checkpoint in the writer thread at once: an append made
+    while it runs waits behind it in the writer thread (none is made inline meanwhile)."""
+    store = SqlEventStore(create_engine(migrated_sqlite_url))
+    r = runner(store)
+
+    def whole() -> None:
+        r._checkpoint_beside_appends()
+        r._checkpoint_in_writer()
+
+    def one_pass() -> None:
+        r._inline_commits = r._inline_changes = 0
+        r._checkpointing = r._writer.submit(whole)
+
+    monkeypatch.setattr(r, "_checkpoint", one_pass)
+    try:
+        assert await _appends_inline_during_a_first_pass(store, wait=1) == 0
     finally:
         await store.close()
