@@ -25,7 +25,7 @@ import httpx
 from bench.api_client import OPERATIONS, WRITE
 from bench.api_server import bench_app
 from sco_registry.bootstrap import open_registry
-from sco_registry.cli.serving import freeze_startup_heap
+from sco_registry.cli.serving import freeze_startup_heap, warm_kept_models
 from sco_registry.config import Settings
 
 
@@ -33,6 +33,7 @@ async def _run(args: argparse.Namespace) -> None:
     operations = args.operations or [op for op in OPERATIONS if op != WRITE]
     async with open_registry(Settings(database_url=args.url)) as registry:
         app = bench_app(registry)
+        await warm_kept_models(registry)
         freeze_startup_heap()  # as the served process does (`bench/api_server.py`)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:

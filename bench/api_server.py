@@ -21,7 +21,7 @@ from starlette.routing import Mount
 from sco_registry.app import create_app
 from sco_registry.application import CommandContext, handle
 from sco_registry.bootstrap import Registry, open_registry
-from sco_registry.cli.serving import freeze_startup_heap
+from sco_registry.cli.serving import freeze_startup_heap, warm_kept_models
 from sco_registry.config import Settings
 from sco_registry.domain.meetings import RecordMeeting
 from sco_registry.domain.time import PartialDate
@@ -145,6 +145,7 @@ async def serve(url: str, port: int) -> None:
             # start-up moved out of the collector's generations, so a full collection no
             # longer walks it (members' p99 tail, docs/benchmarks.md). `=0` for the
             # comparison without it.
+            await warm_kept_models(registry)
             freeze_startup_heap()
         # Keep-alive longer than any pause of the client (uvicorn's default is 5 s: on a busy
         # machine an idle pooled connection closed meanwhile fails the next request).

@@ -7,11 +7,14 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sco_registry.cli._base import EXIT_BROKEN, EXIT_INVALID, EXIT_OK, add_command, where
 from sco_registry.config import Settings
 from sco_registry.domain.errors import RegistryError
+
+if TYPE_CHECKING:
+    from sco_registry.bootstrap import Registry
 
 
 def add_parsers(sub: Any) -> None:
@@ -87,6 +90,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else settings.api_port
     async with open_registry(settings) as registry:
         app = create_app(registry)
+        await warm_kept_models(registry)
         freeze_startup_heap()
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
         server = _server(config)
@@ -106,6 +110,16 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
                 f"could not listen on {host}:{port} (see the message above)", code="serve.failed"
             )
     return EXIT_OK
+
+
+async def warm_kept_models(registry: Registry) -> None:
+    """Read now what the inline appends keep between them (compliance's model,
+    `compliance.warm`), so that `freeze_startup_heap` freezes it too. Only where this
+    process applies the read models inline (a projection worker's process does otherwise)."""
+    if registry.settings.projections_inline:
+        from sco_registry.projections import compliance
+
+        await registry.projections.read(compliance.warm)
 
 
 def freeze_startup_heap() -> int:

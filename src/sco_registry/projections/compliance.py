@@ -1024,6 +1024,17 @@ LIVE: Tables = ComplianceProjection.define(metadata)
 ComplianceProjection.tables = LIVE
 
 
+def warm(conn: Connection) -> None:
+    """Read the kept model of the live tables now (a server's start-up, before it freezes
+    its heap: `cli/serving.freeze_startup_heap`), rather than at the first append: built
+    then, its ~35,000 objects stayed in the collector's generations, and each full
+    collection walked them (53,000 objects after 500 writes instead of 18,400; 39-66 ms
+    pauses of every request in flight). Kept as any unit's model is (`_Model.of`): checked
+    against the events table's last event at each unit's start, so an append landing after
+    this read makes it stale, read again then."""
+    _Model.of(conn, LIVE, unit.Unit())
+
+
 def _date(value: PartialDate | None) -> str | None:
     return None if value is None else str(value)
 

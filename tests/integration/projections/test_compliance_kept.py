@@ -6,6 +6,7 @@ model stale, and the next unit reads the model from the tables again."""
 from __future__ import annotations
 
 import sys
+import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -143,6 +144,16 @@ async def _both_threads(store: SqlEventStore, monkeypatch: pytest.MonkeyPatch) -
     runner_ = store._runner
     assert isinstance(runner_, SqliteRunner)
     runner_.CHECKPOINT_COMMITS = 3
+    start_checkpoint = runner_._checkpoint
+
+    def checkpoint_first_pass_waited() -> None:
+        # The first pass (beside the appends) ended before the next append, which then
+        # hands the second to the writer thread and appends there: both threads append.
+        start_checkpoint()
+        if runner_._first_pass is not None:
+            runner_._first_pass.result()
+
+    monkeypatch.setattr(runner_, "_checkpoint", checkpoint_first_pass_waited)
     from tests.integration.projections.models_support import runner
     from tests.integration.projections.test_compliance_incremental import (
         _one_year,
@@ -165,3 +176,57 @@ async def _both_threads(store: SqlEventStore, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(cm, "_database", lambda conn: conn.engine)
     await meetings_of_2030(store, range(8, 16))
     assert once == 1 and made - once >= 2, (once, made)
+
+
+async def _model_reads_at_the_append(store: EventStore, *, warm: bool) -> int:
+    """How often the next inline append reads compliance's model from its tables, after a
+    server's start-up (with or without `compliance.warm`)."""
+    from sco_registry.domain.meetings import RecordMeeting
+    from sco_registry.projections.runner import runner_for
+
+    projections = runner_for(store)
+    await synthetic.fill(store, 400)
+    cm._KEPT.clear()  # as in a new process
+    if warm:
+        await projections.read(cm.warm)
+    reads = 0
+    every = cm._Facts.every
+
+    def counting(self: Any, conn: Connection) -> Any:
+        nonlocal reads
+        reads += 1
+        return every(self, conn)
+
+    cm._Facts.every = counting  # type: ignore[method-assign]
+    try:
+        from sco_registry.application import CommandContext, handle
+        from sco_registry.domain.time import PartialDate
+        from sco_registry.domain.values import Citation
+
+        command = RecordMeeting(
+            meeting_id="meeting/warm/1",
+            body_id="body/heads_of_state_council",
+            start_date=PartialDate.parse("2700-01-15"),
+            city="Astana",
+            host_state="KZ",
+            sources=(Citation(title="warm", url="https://example.org/warm"),),
+        )
+        context = CommandContext(actor="test", correlation_id=uuid.uuid4())
+        await handle(command, store, context)
+        assert await store.head_position() == 401
+    finally:
+        cm._Facts.every = every  # type: ignore[method-assign]
+    return reads
+
+
+async def test_a_warmed_model_serves_the_first_append(store: EventStore) -> None:
+    """`compliance.warm` (a server's start-up, before it freezes its heap) reads the model
+    the first append then uses: that append reads none. Negative control: without it, the
+    first append reads the model."""
+    assert await _model_reads_at_the_append(store, warm=True) == 0
+
+
+async def test_negative_control_without_warming_the_first_append_reads_the_model(
+    store: EventStore,
+) -> None:
+    assert await _model_reads_at_the_append(store, warm=False) == 1
