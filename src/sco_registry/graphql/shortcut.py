@@ -23,13 +23,20 @@ awaitable and completes the value through `complete_value`'s type checks; a plan
 same work in nested loops decided once per execution. Any anomaly (a null for a non-null
 field, an exception, an awaitable, a coercion that gives no value) sends the field the
 ordinary way, which calls the getters again and answers or reports it as before (the
-getters are attribute reads and pure methods: reading twice is harmless)."""
+getters are attribute reads and pure methods: reading twice is harmless).
+
+A resolver that takes `info` only for a case it can tell from its source alone (a
+meeting's `hostState` and `documents` load through the request's DataLoaders only when the
+page did not read them with it) may name, with `without_info`, a method answering the other
+case without it: the plan calls that method (no `Path`, no resolve info, no `Info`), which
+raises `subtrees.Anomaly` where the resolver would need `info`; the field then goes the
+ordinary way (the resolver itself, with its `info`) for the rest of the execution."""
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import strawberry
 from graphql import (
@@ -46,6 +53,22 @@ from strawberry.types.field import StrawberryField
 from sco_registry.graphql.subtrees import FIELD, FieldPlan, field_plan, run_field
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+_WITHOUT_INFO = "__sco_registry_without_info__"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def without_info(twin: Callable[[Any], Any]) -> Callable[[F], F]:
+    """Mark a resolver method taking `info` with `twin(self)`, which answers exactly as the
+    method does wherever it can do without `info`, and raises `subtrees.Anomaly` wherever
+    the method needs it (a plan then leaves the field to the method). Put it under
+    `@strawberry.field`."""
+
+    def mark(method: F) -> F:
+        setattr(method, _WITHOUT_INFO, twin)
+        return method
+
+    return mark
 
 
 def _direct(schema: strawberry.Schema, field: StrawberryField) -> Callable[..., Any] | None:
@@ -113,8 +136,8 @@ def _getter(schema: strawberry.Schema, field: StrawberryField) -> Callable[[Any]
 
 def _mark(schema: strawberry.Schema, field: StrawberryField, gql_field: GraphQLField) -> None:
     """Mark the field with what answers it (`subtrees.FIELD`), if anything simple does: an
-    attribute or a method of the source, or the direct resolver of a (sync) method taking
-    `info`."""
+    attribute or a method of the source, the info-free twin of a (sync) method taking
+    `info` (`without_info`), or the direct resolver of such a method."""
     if gql_field.args:
         return
     getter = _getter(schema, field)
@@ -128,7 +151,11 @@ def _mark(schema: strawberry.Schema, field: StrawberryField, gql_field: GraphQLF
         and _direct(schema, field) is not None
         and gql_field.resolve is not None
     ):
-        gql_field.extensions[FIELD] = (gql_field.resolve, True)
+        twin = getattr(resolver.wrapped_func, _WITHOUT_INFO, None)
+        if twin is not None:
+            gql_field.extensions[FIELD] = (twin, False)
+        else:
+            gql_field.extensions[FIELD] = (gql_field.resolve, True)
 
 
 class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):

@@ -22,7 +22,7 @@ from strawberry.types import ExecutionResult, Info
 
 from sco_registry.graphql import subtrees
 from sco_registry.graphql.schema import build_schema
-from sco_registry.graphql.shortcut import LeafExecutionContext, shortcut_resolvers
+from sco_registry.graphql.shortcut import LeafExecutionContext, shortcut_resolvers, without_info
 from sco_registry.graphql.subtrees import FIELD
 
 
@@ -79,6 +79,19 @@ class Node:
 
     async def _later(self) -> str:
         return f"later:{self.name}"
+
+    def _pre_plain(self) -> str:
+        # As a prefetch (`Meeting.host_state`): answers without info when the data has it.
+        if not self.data["pre"]:
+            raise subtrees.Anomaly
+        return f"pre:{self.name}"
+
+    @strawberry.field
+    @without_info(_pre_plain)
+    def pre(self, info: Info) -> str:
+        if self.data["pre"]:
+            return self._pre_plain()
+        return "loaded:" + ".".join(map(str, info.path.as_list()))
 
     @strawberry.field
     async def slow(self) -> int:
@@ -145,7 +158,7 @@ class Query:
         return [_node(d) for d in cast("Holder", self).tree]
 
 
-LEAVES = ["name", "maybe", "number", "colour", "big", "tags", "label", "where", "later"]
+LEAVES = ["name", "maybe", "number", "colour", "big", "tags", "label", "where", "later", "pre"]
 LEAVES += ["slow", "times", "times(n: 3)", "__typename", "grid"]
 OBJECTS = ["child", "required", "children", "strict"]
 
@@ -165,6 +178,7 @@ def _data(children: st.SearchStrategy[Any] | None) -> st.SearchStrategy[dict[str
             "tags": st.lists(_names, max_size=2),
             "label": st.sampled_from(["ok", "ok", "ok", "raise", "null"]),
             "later": st.booleans(),
+            "pre": st.sampled_from([True, True, False]),
             "child": child,
             "required": child,
             "children": some,
@@ -250,6 +264,7 @@ def _clean(name: str, **changes: Any) -> dict[str, Any]:
         "tags": ["t"],
         "label": "ok",
         "later": False,
+        "pre": True,
         "child": None,
         "required": None,
         "children": [],
@@ -374,8 +389,57 @@ async def test_after_an_anomaly_a_field_keeps_the_ordinary_way(awaitable: bool) 
 
 
 def test_the_registry_schema_marks_the_meeting_page_fields() -> None:
+    from sco_registry.graphql.types_records import Meeting
+
     meeting = build_schema()._schema.type_map["Meeting"]
     marks = {name: (field.extensions or {}).get(FIELD) for name, field in meeting.fields.items()}  # type: ignore[attr-defined]
     assert marks["city"] is not None and marks["city"][1] is False
-    assert marks["hostState"] is not None and marks["hostState"][1] is True  # takes info
+    # Takes info, answered without it when prefetched (`shortcut.without_info`).
+    assert marks["hostState"] == (Meeting._prefetched_host_state, False)
+    assert marks["documents"] == (Meeting._prefetched_documents, False)
     assert marks["decisions"] is None  # an async resolver: the ordinary way
+
+
+def _count_resolve_infos(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    original = LeafExecutionContext.build_resolve_info
+
+    def counting(self: Any, field_def: Any, field_nodes: Any, *rest: Any) -> Any:
+        seen.append(field_nodes[0].name.value)
+        return original(self, field_def, field_nodes, *rest)
+
+    monkeypatch.setattr(LeafExecutionContext, "build_resolve_info", counting)
+    return seen
+
+
+@pytest.mark.parametrize("prefetched", [True, False])
+async def test_a_twin_answers_without_info_and_the_resolver_where_it_needs_info(
+    monkeypatch: pytest.MonkeyPatch, prefetched: bool
+) -> None:
+    seen = _count_resolve_infos(monkeypatch)
+    tree = [_clean("a", children=[_clean(n, pre=prefetched) for n in "xyz"])]
+    query = "{ nodes { children { name pre } } }"
+    want, got = await _both(query, tree, False)
+    assert got == want
+    calls = seen.count("pre")  # the fast schema's (the stock one has its own context)
+    if prefetched:
+        assert '"pre": "pre:x"' in got
+        assert calls == 0  # the twin: no resolve info
+    else:  # the control: the resolver, with its info (its path in the answer)
+        assert '"pre": "loaded:nodes.0.children.0.pre"' in got
+        assert calls == 3
+
+
+async def test_a_wrong_twin_is_detected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The negative control: a twin answering otherwise than its resolver fails the
+    comparison with the stock execution."""
+    node = FAST._schema.type_map["Node"]
+    getter, with_info = node.fields["pre"].extensions[FIELD]  # type: ignore[attr-defined]
+    monkeypatch.setitem(
+        node.fields["pre"].extensions,  # type: ignore[attr-defined]
+        FIELD,
+        (lambda source: getter(source) + "!", with_info),
+    )
+    tree = [_clean("a", children=[_clean("x")])]
+    want, got = await _both("{ nodes { children { pre } } }", tree, False)
+    assert got != want
