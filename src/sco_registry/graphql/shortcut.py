@@ -20,7 +20,7 @@ source (`subtrees.FIELD`), and `LeafExecutionContext` (the schema's execution co
 completes with `subtrees`' plans every field whose whole subtree is such fields: graphql-core
 makes for every field a `Path` and a resolve info, calls the resolver, checks for an
 awaitable and completes the value through `complete_value`'s type checks; a plan does the
-same work in nested loops decided once per execution. Any anomaly (a null for a non-null
+same work in nested loops decided once per operation and kept across executions. Any anomaly (a null for a non-null
 field, an exception, an awaitable, a coercion that gives no value) sends the field the
 ordinary way, which calls the getters again and answers or reports it as before (the
 getters are attribute reads and pure methods: reading twice is harmless).
@@ -35,7 +35,8 @@ ordinary way (the resolver itself, with its `info`) for the rest of the executio
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar, cast
 
 import strawberry
@@ -43,6 +44,7 @@ from graphql import (
     GraphQLField,
     GraphQLObjectType,
     GraphQLResolveInfo,
+    GraphQLSchema,
     Undefined,
 )
 from graphql.pyutils import Path, gather_with_cancel
@@ -53,6 +55,11 @@ from strawberry.types.field import StrawberryField
 from sco_registry.graphql.subtrees import FIELD, FieldPlan, field_plan, run_field
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+#: How many fields' plans are kept per schema (`LeafExecutionContext.shared_plan`).
+SHARED_PLANS = 1024
+_SHARED: weakref.WeakKeyDictionary[
+    GraphQLSchema, dict[Hashable, tuple[Any, Any, FieldPlan | None]]
+] = weakref.WeakKeyDictionary()
 _WITHOUT_INFO = "__sco_registry_without_info__"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -170,12 +177,14 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     the field keeps the ordinary way for the rest of the execution (its other sources)."""
 
     _plans: dict[tuple[GraphQLObjectType, int], tuple[Any, FieldPlan | None]]
+    _switches: tuple[tuple[str, bool | None], ...]
 
     def plan(
         self, parent_type: GraphQLObjectType, response_name: str, details: Any
     ) -> FieldPlan | None:
-        """The field's plan, made once per execution (as graphql-core memoises its
-        subfields: by the identity of the field details list, kept alive with it)."""
+        """The field's plan, looked up once per execution (as graphql-core memoises its
+        subfields: by the identity of the field details list, kept alive with it) in the
+        plans kept across executions (`shared_plan`)."""
         try:
             plans = self._plans
         except AttributeError:
@@ -183,9 +192,46 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         key = (parent_type, id(details))
         found = plans.get(key)
         if found is None:
-            found = (details, field_plan(self, parent_type, response_name, details))
+            found = (details, self.shared_plan(parent_type, response_name, details))
             plans[key] = found
         return found[1]
+
+    def shared_plan(
+        self, parent_type: GraphQLObjectType, response_name: str, details: Any
+    ) -> FieldPlan | None:
+        """The field's plan as made by an earlier execution of the same operation (the
+        parser cache hands every request of a document the same nodes) with the same
+        Boolean variables, or made now and kept (at most `SHARED_PLANS` per schema, the
+        oldest dropped first). A plan depends on the schema, the field's nodes and what the
+        field collection made of the selections under them: the document's fragments, and
+        the `@include`/`@skip`/`@defer` conditions, whose `if` is a Boolean: a literal of
+        the document, or a variable, which the key holds (the values of the variables that
+        are booleans or null; no other value can stand in a Boolean position). An entry
+        holds the operation and the nodes it is keyed by (their ids), alive: no other
+        object can have their ids while it is kept."""
+        try:
+            switches = self._switches
+        except AttributeError:
+            coerced = self.variable_values.coerced
+            switches = self._switches = tuple(
+                (name, value)
+                for name, value in sorted(coerced.items())
+                if value is None or type(value) is bool
+            )
+        operation = self.operation
+        nodes = tuple(d.node for d in details)
+        key = (id(operation), parent_type, response_name, tuple(map(id, nodes)), switches)
+        shared = _SHARED.get(self.schema)
+        if shared is None:
+            shared = _SHARED[self.schema] = {}
+        entry = shared.get(key)
+        if entry is not None:
+            return entry[2]
+        plan = field_plan(self, parent_type, response_name, details)
+        if len(shared) >= SHARED_PLANS:
+            del shared[next(iter(shared))]
+        shared[key] = (operation, nodes, plan)
+        return plan
 
     def execute_fields(
         self,

@@ -20,8 +20,9 @@ answer: each object type's selection is one function (`_compile`: its fields res
 completed in order, a `str` leaf kept as it is, an object of its Strawberry class handed to
 its own function, anything else to `complete`), with a `Path` only where a resolver takes
 `info` (built as graphql-core builds it, with the same path) and no resolve info elsewhere.
-The plans are made per execution (from graphql-core's memoised subfields); the functions'
-code is compiled once per distinct selection.
+The plans are kept across executions (`shortcut.LeafExecutionContext.shared_plan`: by
+operation, field nodes and Boolean variables); the functions' code is compiled once per
+distinct selection.
 
 It answers only when nothing unusual happens. Any anomaly (a resolver raising, a null for
 a non-null field or list item, an awaitable, an `Exception` as a value, a list that is not
@@ -228,8 +229,8 @@ def _compile(
 
 @functools.lru_cache(maxsize=1024)
 def _code(source: str) -> CodeType:
-    """`source` compiled (once: a plan is made per execution, its code is the same for
-    every execution of the same selection)."""
+    """`source` compiled (once: the same selection in another operation, or a plan made
+    again after its entry was dropped, has the same code)."""
     return compile(source, "<subtrees plan>", "exec")
 
 

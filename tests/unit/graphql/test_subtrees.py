@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+from collections.abc import Iterator
 from typing import Any, NewType, cast
 
 import pytest
@@ -17,10 +18,11 @@ import strawberry
 from graphql.pyutils import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult, Info
 
-from sco_registry.graphql import subtrees
+from sco_registry.graphql import shortcut, subtrees
 from sco_registry.graphql.schema import build_schema
 from sco_registry.graphql.shortcut import LeafExecutionContext, shortcut_resolvers, without_info
 from sco_registry.graphql.subtrees import FIELD
@@ -221,14 +223,26 @@ def queries(draw: st.DrawFn) -> str:
 
 def _schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
     stock = strawberry.Schema(query=Query, config=CONFIG)
+    # As the app's: a repeated document is parsed once (the same nodes: its plans kept).
     fast = strawberry.Schema(
-        query=Query, config=CONFIG, execution_context_class=LeafExecutionContext
+        query=Query,
+        config=CONFIG,
+        execution_context_class=LeafExecutionContext,
+        extensions=[lambda: ParserCache(maxsize=999)],
     )
     shortcut_resolvers(fast)
     return stock, fast
 
 
 STOCK, FAST = _schemas()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_plans() -> Iterator[None]:
+    """No test sees plans kept by another (one breaks them on purpose)."""
+    shortcut._SHARED.clear()
+    yield
+    shortcut._SHARED.clear()
 
 
 def _response(result: ExecutionResult) -> str:
@@ -442,4 +456,51 @@ async def test_a_wrong_twin_is_detected(monkeypatch: pytest.MonkeyPatch) -> None
     )
     tree = [_clean("a", children=[_clean("x")])]
     want, got = await _both("{ nodes { children { pre } } }", tree, False)
+    assert got != want
+
+
+def _count_plans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    made: list[str] = []
+    original = shortcut.field_plan
+
+    def counting(ctx: Any, parent_type: Any, response_name: str, details: Any) -> Any:
+        made.append(f"{parent_type.name}.{response_name}")
+        return original(ctx, parent_type, response_name, details)
+
+    monkeypatch.setattr(shortcut, "field_plan", counting)
+    return made
+
+
+async def test_plans_are_kept_across_executions_of_a_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = _count_plans(monkeypatch)
+    query = "query($s: Boolean!) { nodes { name children { name tags @skip(if: $s) } } }"
+    tree = [_clean("a", children=[_clean("b")])]
+    fields = ["Query.nodes", "Node.name", "Node.children"]
+    # Made on the first execution with each value of $s, kept for the next ones.
+    for skip, making in ((False, fields), (False, []), (True, fields), (True, []), (False, [])):
+        made.clear()
+        want, got = await _both(query, tree, skip)
+        assert got == want
+        assert ('"tags"' in got) is not skip
+        assert made == making
+    made.clear()
+    await _both(query.replace("name children", "name  children"), tree, False)
+    assert made == fields  # the control: another document (other nodes), its own plans
+
+
+async def test_a_plan_kept_for_other_variables_is_detected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The negative control: were the key to leave the variables out, the plan made with
+    `tags` skipped would answer the execution that includes them."""
+    query = "query($s: Boolean!) { nodes { children { name tags @skip(if: $s) } } }"
+    tree = [_clean("a", children=[_clean("b")])]
+    want, got = await _both(query, tree, True)
+    assert got == want
+    monkeypatch.setattr(LeafExecutionContext, "_switches", (), raising=False)
+    shortcut._SHARED.clear()
+    await _both(query, tree, True)  # kept under a key without the variables
+    want, got = await _both(query, tree, False)
     assert got != want
