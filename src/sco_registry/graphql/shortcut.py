@@ -20,9 +20,9 @@ source (`subtrees.FIELD`), and `LeafExecutionContext` (the schema's execution co
 completes with `subtrees`' plans every field whose whole subtree is such fields: graphql-core
 makes for every field a `Path` and a resolve info, calls the resolver, checks for an
 awaitable and completes the value through `complete_value`'s type checks; a plan does the
-same work in nested loops decided once per operation and kept across executions. Any anomaly (a null for a non-null
-field, an exception, an awaitable, a coercion that gives no value) sends the field the
-ordinary way, which calls the getters again and answers or reports it as before (the
+same work in nested loops decided once per operation and kept across executions. Any
+anomaly (a null for a non-null field, an exception, an awaitable, a coercion that gives no
+value) sends the field the ordinary way, which calls the getters again and answers or reports it as before (the
 getters are attribute reads and pure methods: reading twice is harmless).
 
 A resolver that takes `info` only for a case it can tell from its source alone (a
