@@ -22,8 +22,9 @@ makes for every field a `Path` and a resolve info, calls the resolver, checks fo
 awaitable and completes the value through `complete_value`'s type checks; a plan does the
 same work in nested loops decided once per operation and kept across executions. Any
 anomaly (a null for a non-null field, an exception, an awaitable, a coercion that gives no
-value) sends the field the ordinary way, which calls the getters again and answers or reports it as before (the
-getters are attribute reads and pure methods: reading twice is harmless).
+value) sends the field the ordinary way, which calls the getters again and answers or
+reports it as before (the getters are attribute reads and pure methods: reading twice is
+harmless).
 
 A resolver that takes `info` only for a case it can tell from its source alone (a
 meeting's `hostState` and `documents` load through the request's DataLoaders only when the
