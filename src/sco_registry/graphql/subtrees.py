@@ -298,9 +298,10 @@ def complete(ctx: Executor, spec: Spec, value: Any, path: Path | None) -> Any:
             if items.kind == OBJECT:
                 plan: ObjectPlan = items.detail
                 settled, run = plan.settled, plan.run
+                # A `dict` is never awaitable nor an exception either (`_PLAIN`).
                 return [
                     run(ctx, item, None)
-                    if type(item) is settled
+                    if type(item) is settled or type(item) is dict
                     else complete(ctx, items, item, None)
                     for item in value
                 ]

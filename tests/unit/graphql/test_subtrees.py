@@ -26,6 +26,7 @@ from sco_registry.graphql import shortcut, subtrees
 from sco_registry.graphql.schema import build_schema
 from sco_registry.graphql.shortcut import LeafExecutionContext, shortcut_resolvers, without_info
 from sco_registry.graphql.subtrees import FIELD
+from sco_registry.graphql.types_common import Source, sources_of
 
 
 def _big(value: int) -> str:
@@ -96,6 +97,10 @@ class Node:
         return "loaded:" + ".".join(map(str, info.path.as_list()))
 
     @strawberry.field
+    def sources(self) -> list[Source]:
+        return sources_of(self.data["sources"])  # the app's: mappings as `Source` values
+
+    @strawberry.field
     async def slow(self) -> int:
         return len(self.name)
 
@@ -161,10 +166,20 @@ class Query:
 
 
 LEAVES = ["name", "maybe", "number", "colour", "big", "tags", "label", "where", "later", "pre"]
-LEAVES += ["slow", "times", "times(n: 3)", "__typename", "grid"]
+LEAVES += ["slow", "times", "times(n: 3)", "__typename", "grid", "sources { title url article }"]
 OBJECTS = ["child", "required", "children", "strict"]
 
 _names = st.text(alphabet="abcxyz", min_size=1, max_size=3)
+# A source as recorded: any key may be missing; a title that is not text is coerced (an
+# Int's 32 bits exceeded: an error); an article may be a number.
+_sources = st.fixed_dictionaries(
+    {},
+    optional={
+        "title": st.none() | _names | st.sampled_from([3, 2**31]),
+        "url": st.none() | _names,
+        "article": st.none() | _names | st.integers(0, 9),
+    },
+)
 
 
 def _data(children: st.SearchStrategy[Any] | None) -> st.SearchStrategy[dict[str, Any]]:
@@ -187,6 +202,7 @@ def _data(children: st.SearchStrategy[Any] | None) -> st.SearchStrategy[dict[str
             "children_kind": st.sampled_from(["list", "list", "tuple", "generator"]),
             "strict": st.lists(child, max_size=3),
             "grid": st.none() | st.lists(st.lists(st.none() | st.integers(-5, 5), max_size=2)),
+            "sources": st.lists(_sources, max_size=3),
         }
     )
 
@@ -285,6 +301,7 @@ def _clean(name: str, **changes: Any) -> dict[str, Any]:
         "children_kind": "list",
         "strict": [],
         "grid": [[1, None]],
+        "sources": [{"title": "t", "article": 1}],
     }
     return data | changes
 
