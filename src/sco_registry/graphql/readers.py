@@ -7,6 +7,7 @@ with both times like every read function; they reuse the models' own row mapping
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import uuid
 from collections import defaultdict
@@ -27,6 +28,7 @@ from sco_registry.projections import (
     meetings,
     membership,
     offices,
+    statements,
     timeline,
 )
 from sco_registry.projections.records import ROWS, known, parse_uuid
@@ -53,17 +55,28 @@ def states(conn: Connection, known_at: int | None = None) -> list[StateRow]:
     """The states registered (reference data) as known at `known_at`, by code, each with
     its latest name and the registrations that made it."""
     table = timeline.LIVE[timeline.EVENTS]
-    query = sa.select(table.c.position, table.c.event_id, table.c.data).where(
-        table.c.stream_id == STATES_STREAM
-    )
-    if known_at is not None:
-        query = query.where(table.c.position <= known_at)
+    now = known_at is None
+    query = statements.cached(table, ("states", now), functools.partial(_states, now))
+    values = {} if now else {"r_position": known_at}
     names: dict[str, str] = {}
     made: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for position, event_id, data in conn.execute(query.order_by(table.c.position)):
+    for position, event_id, data in conn.execute(query, values):
         names[data["code"]] = data["name"]
         made[data["code"]].append((event_id, int(position)))
     return [StateRow(c, names[c], tuple(made[c])) for c in sorted(names)]
+
+
+def _states(now: bool, table: sa.Table) -> sa.Select[Any]:
+    """`states`' statement, built once per table and kind of known-at question (the
+    position bound at execution, `r_position`)."""
+    query = sa.select(table.c.position, table.c.event_id, table.c.data).where(
+        table.c.stream_id == STATES_STREAM
+    )
+    if not now:
+        query = query.where(
+            table.c.position <= sa.bindparam("r_position", type_=table.c.position.type)
+        )
+    return query.order_by(table.c.position)
 
 
 # --- membership changes -------------------------------------------------------------------------
@@ -147,15 +160,30 @@ def documents_of_meetings(
 ) -> dict[str, list[documents.Document]]:
     """The documents whose signature names each meeting, by id (as `documents_of_meeting`)."""
     table = documents.LIVE[ROWS]
-    query = (
-        documents._select(table)
-        .where(table.c.meeting.in_(list(ids)), known(table, known_at))
-        .order_by(table.c.record_id)
+    now = known_at is None
+    query = statements.cached(
+        table, ("documents_of_meetings", now), functools.partial(_documents_of_meetings, now)
     )
+    values: dict[str, Any] = {"r_meetings": list(ids)}
+    if not now:
+        values["position"] = known_at
     out: dict[str, list[documents.Document]] = defaultdict(list)
-    for r in conn.execute(query):
+    for r in conn.execute(query, values):
         out[r.meeting].append(documents._row(r))
     return out
+
+
+def _documents_of_meetings(now: bool, table: sa.Table) -> sa.Select[Any]:
+    """`documents_of_meetings`' statement, built once per table and kind of known-at
+    question (as `membership.members_on`'s): the ids an expanding parameter (`r_meetings`),
+    the position (`position`) bound at execution. Built anew, the statement and its cache
+    key (its 100 ids each a literal) cost more than the rows it reads."""
+    known = table.c.recorded_to.is_(None) if now else sa.text(record_time_sql(table.name))
+    return (
+        documents._select(table)
+        .where(table.c.meeting.in_(sa.bindparam("r_meetings", expanding=True)), known)
+        .order_by(table.c.record_id)
+    )
 
 
 def decisions_of_meetings(

@@ -20,22 +20,32 @@ source (`subtrees.FIELD`), and `LeafExecutionContext` (the schema's execution co
 completes with `subtrees`' plans every field whose whole subtree is such fields: graphql-core
 makes for every field a `Path` and a resolve info, calls the resolver, checks for an
 awaitable and completes the value through `complete_value`'s type checks; a plan does the
-same work in nested loops decided once per execution. Any anomaly (a null for a non-null
-field, an exception, an awaitable, a coercion that gives no value) sends the field the
-ordinary way, which calls the getters again and answers or reports it as before (the
-getters are attribute reads and pure methods: reading twice is harmless)."""
+same work in nested loops decided once per operation and kept across executions. Any
+anomaly (a null for a non-null field, an exception, an awaitable, a coercion that gives no
+value) sends the field the ordinary way, which calls the getters again and answers or
+reports it as before (the getters are attribute reads and pure methods: reading twice is
+harmless).
+
+A resolver that takes `info` only for a case it can tell from its source alone (a
+meeting's `hostState` and `documents` load through the request's DataLoaders only when the
+page did not read them with it) may name, with `without_info`, a method answering the other
+case without it: the plan calls that method (no `Path`, no resolve info, no `Info`), which
+raises `subtrees.Anomaly` where the resolver would need `info`; the field then goes the
+ordinary way (the resolver itself, with its `info`) for the rest of the execution."""
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
-from typing import Any, cast
+import weakref
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar, cast
 
 import strawberry
 from graphql import (
     GraphQLField,
     GraphQLObjectType,
     GraphQLResolveInfo,
+    GraphQLSchema,
     Undefined,
 )
 from graphql.pyutils import Path, gather_with_cancel
@@ -46,6 +56,27 @@ from strawberry.types.field import StrawberryField
 from sco_registry.graphql.subtrees import FIELD, FieldPlan, field_plan, run_field
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+#: How many fields' plans are kept per schema (`LeafExecutionContext.shared_plan`).
+SHARED_PLANS = 1024
+_SHARED: weakref.WeakKeyDictionary[
+    GraphQLSchema, dict[Hashable, tuple[Any, Any, FieldPlan | None]]
+] = weakref.WeakKeyDictionary()
+_WITHOUT_INFO = "__sco_registry_without_info__"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def without_info(twin: Callable[[Any], Any]) -> Callable[[F], F]:
+    """Mark a resolver method taking `info` with `twin(self)`, which answers exactly as the
+    method does wherever it can do without `info`, and raises `subtrees.Anomaly` wherever
+    the method needs it (a plan then leaves the field to the method). Put it under
+    `@strawberry.field`."""
+
+    def mark(method: F) -> F:
+        setattr(method, _WITHOUT_INFO, twin)
+        return method
+
+    return mark
 
 
 def _direct(schema: strawberry.Schema, field: StrawberryField) -> Callable[..., Any] | None:
@@ -113,8 +144,8 @@ def _getter(schema: strawberry.Schema, field: StrawberryField) -> Callable[[Any]
 
 def _mark(schema: strawberry.Schema, field: StrawberryField, gql_field: GraphQLField) -> None:
     """Mark the field with what answers it (`subtrees.FIELD`), if anything simple does: an
-    attribute or a method of the source, or the direct resolver of a (sync) method taking
-    `info`."""
+    attribute or a method of the source, the info-free twin of a (sync) method taking
+    `info` (`without_info`), or the direct resolver of such a method."""
     if gql_field.args:
         return
     getter = _getter(schema, field)
@@ -128,7 +159,11 @@ def _mark(schema: strawberry.Schema, field: StrawberryField, gql_field: GraphQLF
         and _direct(schema, field) is not None
         and gql_field.resolve is not None
     ):
-        gql_field.extensions[FIELD] = (gql_field.resolve, True)
+        twin = getattr(resolver.wrapped_func, _WITHOUT_INFO, None)
+        if twin is not None:
+            gql_field.extensions[FIELD] = (twin, False)
+        else:
+            gql_field.extensions[FIELD] = (gql_field.resolve, True)
 
 
 class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -143,12 +178,14 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     the field keeps the ordinary way for the rest of the execution (its other sources)."""
 
     _plans: dict[tuple[GraphQLObjectType, int], tuple[Any, FieldPlan | None]]
+    _switches: tuple[tuple[str, bool | None], ...]
 
     def plan(
         self, parent_type: GraphQLObjectType, response_name: str, details: Any
     ) -> FieldPlan | None:
-        """The field's plan, made once per execution (as graphql-core memoises its
-        subfields: by the identity of the field details list, kept alive with it)."""
+        """The field's plan, looked up once per execution (as graphql-core memoises its
+        subfields: by the identity of the field details list, kept alive with it) in the
+        plans kept across executions (`shared_plan`)."""
         try:
             plans = self._plans
         except AttributeError:
@@ -156,9 +193,46 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         key = (parent_type, id(details))
         found = plans.get(key)
         if found is None:
-            found = (details, field_plan(self, parent_type, response_name, details))
+            found = (details, self.shared_plan(parent_type, response_name, details))
             plans[key] = found
         return found[1]
+
+    def shared_plan(
+        self, parent_type: GraphQLObjectType, response_name: str, details: Any
+    ) -> FieldPlan | None:
+        """The field's plan as made by an earlier execution of the same operation (the
+        parser cache hands every request of a document the same nodes) with the same
+        Boolean variables, or made now and kept (at most `SHARED_PLANS` per schema, the
+        oldest dropped first). A plan depends on the schema, the field's nodes and what the
+        field collection made of the selections under them: the document's fragments, and
+        the `@include`/`@skip`/`@defer` conditions, whose `if` is a Boolean: a literal of
+        the document, or a variable, which the key holds (the values of the variables that
+        are booleans or null; no other value can stand in a Boolean position). An entry
+        holds the operation and the nodes it is keyed by (their ids), alive: no other
+        object can have their ids while it is kept."""
+        try:
+            switches = self._switches
+        except AttributeError:
+            coerced = self.variable_values.coerced
+            switches = self._switches = tuple(
+                (name, value)
+                for name, value in sorted(coerced.items())
+                if value is None or type(value) is bool
+            )
+        operation = self.operation
+        nodes = tuple(d.node for d in details)
+        key = (id(operation), parent_type, response_name, tuple(map(id, nodes)), switches)
+        shared = _SHARED.get(self.schema)
+        if shared is None:
+            shared = _SHARED[self.schema] = {}
+        entry = shared.get(key)
+        if entry is not None:
+            return entry[2]
+        plan = field_plan(self, parent_type, response_name, details)
+        if len(shared) >= SHARED_PLANS:
+            del shared[next(iter(shared))]
+        shared[key] = (operation, nodes, plan)
+        return plan
 
     def execute_fields(
         self,

@@ -17,11 +17,13 @@ everything under it is *plain*: no arguments (declared or given), no directive b
 interface or union, no object type with an `is_type_of`, no async resolver, no middleware,
 and every field below has a plan as well. `run_field` then computes the field's whole
 answer: each object type's selection is one function (`_compile`: its fields resolved and
-completed in order, a `str` leaf kept as it is, an object of its Strawberry class handed to
-its own function, anything else to `complete`), with a `Path` only where a resolver takes
-`info` (built as graphql-core builds it, with the same path) and no resolve info elsewhere.
-The plans are made per execution (from graphql-core's memoised subfields); the functions'
-code is compiled once per distinct selection.
+completed in order, a `str` leaf kept as it is, a null of a nullable field too, an object
+of its Strawberry class handed to its own function, anything else to `complete`), with a
+`Path` only where a resolver takes `info` (built as graphql-core builds it, with the same
+path) and no resolve info elsewhere.
+The plans are kept across executions (`shortcut.LeafExecutionContext.shared_plan`: by
+operation, field nodes and Boolean variables); the functions' code is compiled once per
+distinct selection.
 
 It answers only when nothing unusual happens. Any anomaly (a resolver raising, a null for
 a non-null field or list item, an awaitable, an `Exception` as a value, a list that is not
@@ -196,8 +198,9 @@ def _compile(
 ) -> Callable[[Executor, Any, Path | None], dict[str, Any]]:
     """The object's completion as one function, its fields in order, each resolved and
     completed before the next (as graphql-core's `execute_fields`): a `str` leaf kept as it
-    is, an object of its settled class completed by its own function, any other value by
-    `complete`. Names reach the code only as `repr` literals, values only by the namespace."""
+    is, a null of a nullable field too, an object of its settled class completed by its own
+    function, any other value by `complete`. Names reach the code only as `repr` literals,
+    values only by the namespace."""
     namespace: dict[str, Any] = {"Path": Path, "complete": complete, "cast": cast}
     lines = ["def run(ctx, source, path):"]
     for i, (response_name, getter, info, spec, needs_path) in enumerate(fields):
@@ -209,14 +212,19 @@ def _compile(
             lines.append(f"    v{i} = g{i}(source)")
         else:
             lines.append(f"    v{i} = g{i}(source, ctx.build_resolve_info(*i{i}, {path}))")
+        # A null of a nullable field is its answer (`complete` would give it back).
+        null = "" if spec.non_null else f"v{i} is not None and "
         if spec.kind == STR:
-            lines.append(f"    if type(v{i}) is not str:")
+            lines.append(f"    if {null}type(v{i}) is not str:")
             lines.append(f"        v{i} = complete(ctx, s{i}, v{i}, {path})")
         elif spec.kind == OBJECT and spec.detail.settled is not None:
             namespace[f"t{i}"], namespace[f"o{i}"] = spec.detail.settled, spec.detail.run
             lines.append(f"    if type(v{i}) is t{i}:")
             lines.append(f"        v{i} = o{i}(ctx, v{i}, {path})")
-            lines.append("    else:")
+            lines.append("    else:" if spec.non_null else f"    elif v{i} is not None:")
+            lines.append(f"        v{i} = complete(ctx, s{i}, v{i}, {path})")
+        elif not spec.non_null:
+            lines.append(f"    if v{i} is not None:")
             lines.append(f"        v{i} = complete(ctx, s{i}, v{i}, {path})")
         else:
             lines.append(f"    v{i} = complete(ctx, s{i}, v{i}, {path})")
@@ -228,8 +236,8 @@ def _compile(
 
 @functools.lru_cache(maxsize=1024)
 def _code(source: str) -> CodeType:
-    """`source` compiled (once: a plan is made per execution, its code is the same for
-    every execution of the same selection)."""
+    """`source` compiled (once: the same selection in another operation, or a plan made
+    again after its entry was dropped, has the same code)."""
     return compile(source, "<subtrees plan>", "exec")
 
 
@@ -297,9 +305,10 @@ def complete(ctx: Executor, spec: Spec, value: Any, path: Path | None) -> Any:
             if items.kind == OBJECT:
                 plan: ObjectPlan = items.detail
                 settled, run = plan.settled, plan.run
+                # A `dict` is never awaitable nor an exception either (`_PLAIN`).
                 return [
                     run(ctx, item, None)
-                    if type(item) is settled
+                    if type(item) is settled or type(item) is dict
                     else complete(ctx, items, item, None)
                     for item in value
                 ]

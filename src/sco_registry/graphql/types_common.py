@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
@@ -15,22 +15,34 @@ from sco_registry.graphql.context import Context
 from sco_registry.graphql.reading import View
 
 
+# A source's fields, answered from its mapping as recorded (the source value itself, as
+# `self`): no object is made per source (a page of 100 meetings has some 400 of them).
+def _title(self: Mapping[str, Any]) -> str | None:
+    return self.get("title")
+
+
+def _url(self: Mapping[str, Any]) -> str | None:
+    return self.get("url")
+
+
+def _article(self: Mapping[str, Any]) -> str | None:
+    found = self.get("article")
+    return None if found is None else str(found)
+
+
 @strawberry.type(description="A source a fact rests on.")
 class Source:
-    title: str | None
-    url: str | None
-    article: str | None
+    """A source as recorded: its GraphQL value is the mapping (`sources_of`)."""
+
+    title: str | None = strawberry.field(resolver=_title)
+    url: str | None = strawberry.field(resolver=_url)
+    article: str | None = strawberry.field(resolver=_article)
 
 
 def sources_of(raw: Iterable[Mapping[str, Any]]) -> list[Source]:
-    return [
-        Source(
-            title=s.get("title"),
-            url=s.get("url"),
-            article=None if s.get("article") is None else str(s.get("article")),
-        )
-        for s in raw
-    ]
+    """The sources as `Source` values: the mappings themselves (a list or tuple as it is)."""
+    found = raw if type(raw) is tuple or type(raw) is list else list(raw)
+    return cast("list[Source]", found)
 
 
 @strawberry.type(description="An event of the log: its id and its position.")

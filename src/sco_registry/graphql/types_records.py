@@ -27,6 +27,8 @@ from sco_registry.graphql.scalars import (
     partial,
     valid_period,
 )
+from sco_registry.graphql.shortcut import without_info
+from sco_registry.graphql.subtrees import Anomaly
 from sco_registry.graphql.types_common import Provenance, provenance
 from sco_registry.projections import documents, meetings, membership, organizations
 
@@ -169,10 +171,17 @@ class StatusAnswer:
     def certain(self) -> bool:
         return self.a.certain
 
+    def _prefetched_state(self) -> State:
+        """`state` from the answers' prefetch; `Anomaly` without one (`state`)."""
+        if self.states is None:
+            raise Anomaly
+        return State(row=self.states.get(self.a.state), code_value=self.a.state, view=self.view)
+
     @strawberry.field
+    @without_info(_prefetched_state)
     def state(self, info: Info[Context, None]) -> State | None:
         if self.states is not None:
-            return State(row=self.states.get(self.a.state), code_value=self.a.state, view=self.view)
+            return self._prefetched_state()
         return cast("State | None", load_state(info, self.a.state, self.view))  # awaited
 
     @strawberry.field
@@ -374,18 +383,25 @@ class Meeting:
     def city(self) -> str | None:
         return self.m.city
 
+    def _prefetched_host_state(self) -> State | None:
+        """`hostState` from the page's prefetch; `Anomaly` without one (`host_state`)."""
+        pre = self.prefetch
+        if pre is None or pre.states is None:
+            raise Anomaly
+        code = self.m.host_state
+        if code is None:
+            return None
+        return State(row=pre.states.get(code), code_value=code, view=self.view)
+
     @strawberry.field
+    @without_info(_prefetched_host_state)
     def host_state(self, info: Info[Context, None]) -> State | None:
-        code, pre = self.m.host_state, self.prefetch
+        pre = self.prefetch
         if pre is not None and pre.states is not None:
-            return (
-                None
-                if code is None
-                else State(row=pre.states.get(code), code_value=code, view=self.view)
-            )
+            return self._prefetched_host_state()
         # Not prefetched: the loader's coroutine, which the executor awaits (a resolver may
         # return an awaitable; declared sync, the field costs no coroutine when prefetched).
-        return cast("State | None", load_state(info, code, self.view))
+        return cast("State | None", load_state(info, self.m.host_state, self.view))
 
     @strawberry.field(description="in_person, virtual, ...")
     def format(self) -> str | None:
@@ -407,12 +423,20 @@ class Meeting:
     def changes(self) -> JSON:
         return json_value(list(self.m.changes))
 
+    def _prefetched_documents(self) -> list[Document]:
+        """`documents` from the page's prefetch; `Anomaly` without one (`documents`)."""
+        pre = self.prefetch
+        if pre is None or pre.documents is None:
+            raise Anomaly
+        view = self.view
+        return [Document(d=d, view=view) for d in pre.documents.get(self.m.meeting_id, ())]
+
     @strawberry.field(description="The documents whose signature names this meeting.")
+    @without_info(_prefetched_documents)
     def documents(self, info: Info[Context, None]) -> list[Document]:
         pre = self.prefetch
         if pre is not None and pre.documents is not None:
-            found = pre.documents.get(self.m.meeting_id, [])
-            return [Document(d=d, view=self.view) for d in found]
+            return self._prefetched_documents()
         return cast("list[Document]", self._load_documents(info))  # awaited, as host_state
 
     async def _load_documents(self, info: Info[Context, None]) -> list[Document]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+from collections.abc import Iterator
 from typing import Any, NewType, cast
 
 import pytest
@@ -17,13 +18,15 @@ import strawberry
 from graphql.pyutils import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult, Info
 
-from sco_registry.graphql import subtrees
+from sco_registry.graphql import shortcut, subtrees
 from sco_registry.graphql.schema import build_schema
-from sco_registry.graphql.shortcut import LeafExecutionContext, shortcut_resolvers
+from sco_registry.graphql.shortcut import LeafExecutionContext, shortcut_resolvers, without_info
 from sco_registry.graphql.subtrees import FIELD
+from sco_registry.graphql.types_common import Source, sources_of
 
 
 def _big(value: int) -> str:
@@ -79,6 +82,23 @@ class Node:
 
     async def _later(self) -> str:
         return f"later:{self.name}"
+
+    def _pre_plain(self) -> str:
+        # As a prefetch (`Meeting.host_state`): answers without info when the data has it.
+        if not self.data["pre"]:
+            raise subtrees.Anomaly
+        return f"pre:{self.name}"
+
+    @strawberry.field
+    @without_info(_pre_plain)
+    def pre(self, info: Info) -> str:
+        if self.data["pre"]:
+            return self._pre_plain()
+        return "loaded:" + ".".join(map(str, info.path.as_list()))
+
+    @strawberry.field
+    def sources(self) -> list[Source]:
+        return sources_of(self.data["sources"])  # the app's: mappings as `Source` values
 
     @strawberry.field
     async def slow(self) -> int:
@@ -145,11 +165,21 @@ class Query:
         return [_node(d) for d in cast("Holder", self).tree]
 
 
-LEAVES = ["name", "maybe", "number", "colour", "big", "tags", "label", "where", "later"]
-LEAVES += ["slow", "times", "times(n: 3)", "__typename", "grid"]
+LEAVES = ["name", "maybe", "number", "colour", "big", "tags", "label", "where", "later", "pre"]
+LEAVES += ["slow", "times", "times(n: 3)", "__typename", "grid", "sources { title url article }"]
 OBJECTS = ["child", "required", "children", "strict"]
 
 _names = st.text(alphabet="abcxyz", min_size=1, max_size=3)
+# A source as recorded: any key may be missing; a title that is not text is coerced (an
+# Int's 32 bits exceeded: an error); an article may be a number.
+_sources = st.fixed_dictionaries(
+    {},
+    optional={
+        "title": st.none() | _names | st.sampled_from([3, 2**31]),
+        "url": st.none() | _names,
+        "article": st.none() | _names | st.integers(0, 9),
+    },
+)
 
 
 def _data(children: st.SearchStrategy[Any] | None) -> st.SearchStrategy[dict[str, Any]]:
@@ -165,12 +195,14 @@ def _data(children: st.SearchStrategy[Any] | None) -> st.SearchStrategy[dict[str
             "tags": st.lists(_names, max_size=2),
             "label": st.sampled_from(["ok", "ok", "ok", "raise", "null"]),
             "later": st.booleans(),
+            "pre": st.sampled_from([True, True, False]),
             "child": child,
             "required": child,
             "children": some,
             "children_kind": st.sampled_from(["list", "list", "tuple", "generator"]),
             "strict": st.lists(child, max_size=3),
             "grid": st.none() | st.lists(st.lists(st.none() | st.integers(-5, 5), max_size=2)),
+            "sources": st.lists(_sources, max_size=3),
         }
     )
 
@@ -207,14 +239,26 @@ def queries(draw: st.DrawFn) -> str:
 
 def _schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
     stock = strawberry.Schema(query=Query, config=CONFIG)
+    # As the app's: a repeated document is parsed once (the same nodes: its plans kept).
     fast = strawberry.Schema(
-        query=Query, config=CONFIG, execution_context_class=LeafExecutionContext
+        query=Query,
+        config=CONFIG,
+        execution_context_class=LeafExecutionContext,
+        extensions=[lambda: ParserCache(maxsize=999)],
     )
     shortcut_resolvers(fast)
     return stock, fast
 
 
 STOCK, FAST = _schemas()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_plans() -> Iterator[None]:
+    """No test sees plans kept by another (one breaks them on purpose)."""
+    shortcut._SHARED.clear()
+    yield
+    shortcut._SHARED.clear()
 
 
 def _response(result: ExecutionResult) -> str:
@@ -250,12 +294,14 @@ def _clean(name: str, **changes: Any) -> dict[str, Any]:
         "tags": ["t"],
         "label": "ok",
         "later": False,
+        "pre": True,
         "child": None,
         "required": None,
         "children": [],
         "children_kind": "list",
         "strict": [],
         "grid": [[1, None]],
+        "sources": [{"title": "t", "article": 1}],
     }
     return data | changes
 
@@ -374,8 +420,104 @@ async def test_after_an_anomaly_a_field_keeps_the_ordinary_way(awaitable: bool) 
 
 
 def test_the_registry_schema_marks_the_meeting_page_fields() -> None:
+    from sco_registry.graphql.types_records import Meeting
+
     meeting = build_schema()._schema.type_map["Meeting"]
     marks = {name: (field.extensions or {}).get(FIELD) for name, field in meeting.fields.items()}  # type: ignore[attr-defined]
     assert marks["city"] is not None and marks["city"][1] is False
-    assert marks["hostState"] is not None and marks["hostState"][1] is True  # takes info
+    # Takes info, answered without it when prefetched (`shortcut.without_info`).
+    assert marks["hostState"] == (Meeting._prefetched_host_state, False)
+    assert marks["documents"] == (Meeting._prefetched_documents, False)
     assert marks["decisions"] is None  # an async resolver: the ordinary way
+
+
+def _count_resolve_infos(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    original = LeafExecutionContext.build_resolve_info
+
+    def counting(self: Any, field_def: Any, field_nodes: Any, *rest: Any) -> Any:
+        seen.append(field_nodes[0].name.value)
+        return original(self, field_def, field_nodes, *rest)
+
+    monkeypatch.setattr(LeafExecutionContext, "build_resolve_info", counting)
+    return seen
+
+
+@pytest.mark.parametrize("prefetched", [True, False])
+async def test_a_twin_answers_without_info_and_the_resolver_where_it_needs_info(
+    monkeypatch: pytest.MonkeyPatch, prefetched: bool
+) -> None:
+    seen = _count_resolve_infos(monkeypatch)
+    tree = [_clean("a", children=[_clean(n, pre=prefetched) for n in "xyz"])]
+    query = "{ nodes { children { name pre } } }"
+    want, got = await _both(query, tree, False)
+    assert got == want
+    calls = seen.count("pre")  # the fast schema's (the stock one has its own context)
+    if prefetched:
+        assert '"pre": "pre:x"' in got
+        assert calls == 0  # the twin: no resolve info
+    else:  # the control: the resolver, with its info (its path in the answer)
+        assert '"pre": "loaded:nodes.0.children.0.pre"' in got
+        assert calls == 3
+
+
+async def test_a_wrong_twin_is_detected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The negative control: a twin answering otherwise than its resolver fails the
+    comparison with the stock execution."""
+    node = FAST._schema.type_map["Node"]
+    getter, with_info = node.fields["pre"].extensions[FIELD]  # type: ignore[attr-defined]
+    monkeypatch.setitem(
+        node.fields["pre"].extensions,  # type: ignore[attr-defined]
+        FIELD,
+        (lambda source: getter(source) + "!", with_info),
+    )
+    tree = [_clean("a", children=[_clean("x")])]
+    want, got = await _both("{ nodes { children { pre } } }", tree, False)
+    assert got != want
+
+
+def _count_plans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    made: list[str] = []
+    original = shortcut.field_plan
+
+    def counting(ctx: Any, parent_type: Any, response_name: str, details: Any) -> Any:
+        made.append(f"{parent_type.name}.{response_name}")
+        return original(ctx, parent_type, response_name, details)
+
+    monkeypatch.setattr(shortcut, "field_plan", counting)
+    return made
+
+
+async def test_plans_are_kept_across_executions_of_a_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = _count_plans(monkeypatch)
+    query = "query($s: Boolean!) { nodes { name children { name tags @skip(if: $s) } } }"
+    tree = [_clean("a", children=[_clean("b")])]
+    fields = ["Query.nodes", "Node.name", "Node.children"]
+    # Made on the first execution with each value of $s, kept for the next ones.
+    for skip, making in ((False, fields), (False, []), (True, fields), (True, []), (False, [])):
+        made.clear()
+        want, got = await _both(query, tree, skip)
+        assert got == want
+        assert ('"tags"' in got) is not skip
+        assert made == making
+    made.clear()
+    await _both(query.replace("name children", "name  children"), tree, False)
+    assert made == fields  # the control: another document (other nodes), its own plans
+
+
+async def test_a_plan_kept_for_other_variables_is_detected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The negative control: were the key to leave the variables out, the plan made with
+    `tags` skipped would answer the execution that includes them."""
+    query = "query($s: Boolean!) { nodes { children { name tags @skip(if: $s) } } }"
+    tree = [_clean("a", children=[_clean("b")])]
+    want, got = await _both(query, tree, True)
+    assert got == want
+    monkeypatch.setattr(LeafExecutionContext, "_switches", (), raising=False)
+    shortcut._SHARED.clear()
+    await _both(query, tree, True)  # kept under a key without the variables
+    want, got = await _both(query, tree, False)
+    assert got != want
