@@ -2,9 +2,9 @@
 
 Expected failures of a mutation are returned as data (typed error objects in a union);
 what a query cannot answer (bad input, a timeout) is a GraphQL error made here; anything
-else is unexpected and is masked (`MaskUnexpectedErrors`): the client gets a message, the
-code `internal.unexpected` and the request id; the log (structlog) gets the traceback
-under that id."""
+else is unexpected and is masked (`mask_errors`, run by the API's `schema.RequestPipeline`):
+the client gets a message, the code `internal.unexpected` and the request id; the log
+(structlog) gets the traceback under that id."""
 
 from __future__ import annotations
 

@@ -184,7 +184,7 @@ class RegistrySchema(strawberry.Schema):
     token filled the server's log with tracebacks of the client's mistakes. Here an expected
     failure is the client's answer (its code says what was wrong), and an unexpected one is
     logged once, with its traceback and the request id the client was given, by
-    `errors.MaskUnexpectedErrors` (`graphql.unexpected_error`)."""
+    `errors.mask_errors` in `RequestPipeline` (`graphql.unexpected_error`)."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -541,14 +541,10 @@ class SqliteRunner:
             self._checkpointing = self._writer.submit(self._checkpoint_in_writer)
 
     def _checkpoint_beside_appends(self) -> None:
-        conn = self._thread_reader()
-        try:
-            ((busy, frames, copied),) = _pragma(conn, "wal_checkpoint(PASSIVE)")
-            self.first_passes.append((busy, frames, copied))
-            del self.first_passes[:-100]
-        finally:
-            if conn.in_transaction():
-                conn.rollback()
+        # On the calling thread's reader connection, as any read (`_read`).
+        ((busy, frames, copied),) = self._read(lambda c: _pragma(c, "wal_checkpoint(PASSIVE)"))
+        self.first_passes.append((busy, frames, copied))
+        del self.first_passes[:-100]
 
     def _checkpoint_in_writer(self) -> None:
         conn = self._write_conn
@@ -565,7 +561,7 @@ class SqliteRunner:
         finally:
             self._restart_pending = True
 
-    def _thread_reader(self) -> Connection:
+    def _read(self, work: ReadWork[T]) -> T:
         # Each reader thread keeps its connection too; a unit leaves no transaction open
         # (reads emit no BEGIN; a SQLAlchemy-level one is ended), so WAL never pins an old
         # snapshot between reads.
@@ -576,10 +572,6 @@ class SqliteRunner:
             conn = self._local.conn = self._reader.connect()
             with self._read_conns_lock:
                 self._read_conns.append(conn)
-        return conn
-
-    def _read(self, work: ReadWork[T]) -> T:
-        conn = self._thread_reader()
         try:
             return work(conn)
         finally:
