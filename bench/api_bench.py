@@ -4,7 +4,8 @@ data from the same read functions, on SQLite (and PostgreSQL when a URL is given
 PostgreSQL as `bench/readside.py` loads it, then every read model rebuilt with
 `sco-registry projections rebuild`), or with `--records N` on the bundled history plus N
 generated records imported (small runs). Server and load generator each run in their own
-process (`bench/api_server.py`, `bench/api_client.py`) on the same 2 cores. Five operations:
+process (`bench/api_server.py`; `bench/api_client.py`, a lean asyncio HTTP/1.1 client) on
+the same 2 cores; the client reports its own CPU per request and the server's. Five operations:
 four reads and one write (`recordMeeting`, with a writer's token).
 
 `python -m bench.api_bench [--events N | --records N] [--seconds S] [--pg URL] [--keep DIR]`
@@ -132,7 +133,11 @@ def _measure(url: str, seconds: float, operations: list[str]) -> dict[str, Any]:
             check=True,
             stdout=subprocess.PIPE,
             text=True,
-            env={**os.environ, "SCO_BENCH_WRITER_TOKEN": _writer_token()},
+            env={
+                **os.environ,
+                "SCO_BENCH_WRITER_TOKEN": _writer_token(),
+                "SCO_BENCH_SERVER_PID": str(server.pid),  # its CPU per request measured too
+            },
         ).stdout
         result: dict[str, Any] = json.loads(out)
         return result
@@ -158,7 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     operations = args.operations.split(",") if args.operations else []
     results: dict[str, Any] = {
-        "load_generator": "asyncio httpx client in its own process, same 2 cores as the server",
+        "load_generator": (
+            "asyncio client on uvloop speaking HTTP/1.1 itself (bench/api_client.py), in its"
+            " own process, same 2 cores as the server"
+        ),
         "clients_closed_loop": 50,
         "offered_rate_open_loop": 100,
         "seconds": args.seconds,

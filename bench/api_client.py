@@ -1,11 +1,17 @@
-"""The API benchmark's load generator, in its own process (an asyncio client on httpx: it
-shares the machine's cores with the server, so its own cost is in every number).
+"""The API benchmark's load generator, in its own process: an asyncio client on uvloop that
+speaks HTTP/1.1 over keep-alive connections itself (requests prebuilt as bytes, responses read
+by their Content-Length, the cyclic collector off), so that it costs the 2 cores it shares with
+the server as little as a Python client can. (Session 18's client was httpx: measured in the
+same run, it spent several times the CPU per request, which the server then lacked;
+docs/benchmarks.md.)
 
 `python -m bench.api_client BASE_URL SECONDS [OPERATION ...]` prints one JSON object: for
 each operation (all by default), as GraphQL and as the plain endpoint, the closed-loop
 throughput with 50 concurrent clients and the p50 / p99 latency at a fixed offered rate of
 100 requests/s (open loop: requests start on schedule whether or not earlier ones finished,
-so a slow server shows as latency).
+each on an idle connection or a new one, so a slow server shows as latency; a request's
+latency runs from its scheduled start, so the client's own lateness is charged too, not
+hidden: coordinated omission), and the client's own CPU per request.
 
 The fifth operation is a write: `recordMeeting` with a writer's bearer token (taken from
 `SCO_BENCH_WRITER_TOKEN`), a new meeting of `SCO_BENCH_BODY` each request, against the
@@ -14,6 +20,7 @@ GraphQL mutation and a plain endpoint calling the same application `handle`."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import json
 import os
@@ -22,8 +29,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 MEETINGS = """{ meetings(first: 100) { nodes { id city startDate { text }
   hostState { code name } documents { id title provenance { sources { title url } } }
@@ -61,6 +67,10 @@ BACKLOG = 20
 _serial = itertools.count(1)
 
 
+class BenchError(Exception):
+    """A response that is not the expected success (the run stops: its numbers would lie)."""
+
+
 def _meeting_input(kind: str) -> dict[str, Any]:
     """A new meeting each call (its own id and idempotency key: every request appends)."""
     n = next(_serial)
@@ -75,44 +85,149 @@ def _meeting_input(kind: str) -> dict[str, Any]:
     }
 
 
+def request_bytes(
+    method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> bytes:
+    """One HTTP/1.1 request, keep-alive, as the bytes sent."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: bench"]
+    for name, value in (headers or {}).items():
+        lines.append(f"{name}: {value}")
+    if body is not None:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection: a request written, its response read whole."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection(host, port, limit=1 << 22)
+        return cls(reader, writer)
+
+    async def send(self, raw: bytes) -> tuple[int, bytes]:
+        """The status and body of the response to `raw`."""
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = None
+        chunked = False
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+        if chunked:
+            return status, await self._chunks()
+        if length is None:
+            raise BenchError(f"a response without a length: {head!r}")
+        return status, await self.reader.readexactly(length)
+
+    async def _chunks(self) -> bytes:
+        parts = []
+        while True:
+            size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            if size == 0:
+                await self.reader.readuntil(b"\r\n")
+                return b"".join(parts)
+            parts.append(await self.reader.readexactly(size))
+            await self.reader.readexactly(2)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class Pool:
+    """Idle connections to one server, opened as needed."""
+
+    def __init__(self, base: str) -> None:
+        where = urlsplit(base)
+        self.host = where.hostname or "127.0.0.1"
+        self.port = where.port or 80
+        self.idle: list[Connection] = []
+        self.opened = 0
+
+    async def send(self, raw: bytes) -> tuple[int, bytes]:
+        if self.idle:
+            conn = self.idle.pop()
+        else:
+            conn = await Connection.open(self.host, self.port)
+            self.opened += 1
+        try:
+            answer = await conn.send(raw)
+        except BaseException:
+            conn.close()
+            raise
+        self.idle.append(conn)
+        return answer
+
+    def close(self) -> None:
+        for conn in self.idle:
+            conn.close()
+        self.idle.clear()
+
+
 def _requester(
-    client: httpx.AsyncClient, graphql: str | None, path: str, write: bool = False
+    pool: Pool, graphql: str | None, path: str, write: bool = False
 ) -> Callable[[], Awaitable[None]]:
     headers = {}
     if write:
-        headers["authorization"] = f"Bearer {os.environ['SCO_BENCH_WRITER_TOKEN']}"
+        headers["Authorization"] = f"Bearer {os.environ['SCO_BENCH_WRITER_TOKEN']}"
+    if write:
+        kind = "graphql" if graphql is not None else "plain"
 
-    async def once() -> None:
-        if write:
-            value = _meeting_input("graphql" if graphql is not None else "plain")
+        async def once() -> None:
+            value = _meeting_input(kind)
             if graphql is not None:
                 variables = {"input": value, "key": value["meetingId"]}
-                r = await client.post(
-                    "/graphql", json={"query": graphql, "variables": variables}, headers=headers
-                )
-                body = r.json()
-                assert r.status_code == 200 and "errors" not in body, body
-                result = body["data"]["recordMeeting"]
-                assert result["__typename"] == "MutationSuccess", result
+                payload = json.dumps({"query": graphql, "variables": variables}).encode()
+                status, body = await pool.send(request_bytes("POST", "/graphql", payload, headers))
+                answer = json.loads(body)
+                result = answer.get("data", {}) and answer["data"]["recordMeeting"]
+                if status != 200 or "errors" in answer or result["__typename"] != "MutationSuccess":
+                    raise BenchError(body[:2000].decode())
             else:
-                r = await client.post(path, json=value, headers=headers)
-                assert r.status_code == 200, r.text
-        elif graphql is not None:
-            r = await client.post("/graphql", json={"query": graphql})
-            # Not decoded, as the plain answer is not: decoding only GraphQL's would charge
-            # it the client's JSON parsing on the cores the server shares (`bench.api_cpu`
-            # checks the same way).
-            assert r.status_code == 200 and b'"errors"' not in r.content, r.text[:2000]
-        else:
-            r = await client.get(path)
-            assert r.status_code == 200, r.text
+                raw = request_bytes("POST", path, json.dumps(value).encode(), headers)
+                status, body = await pool.send(raw)
+                if status != 200:
+                    raise BenchError(body[:2000].decode())
 
-    return once
+        return once
+    if graphql is not None:
+        raw = request_bytes("POST", "/graphql", json.dumps({"query": graphql}).encode())
+    else:
+        raw = request_bytes("GET", path)
+
+    async def read() -> None:
+        status, body = await pool.send(raw)
+        # Not decoded, as the plain answer is not: decoding only GraphQL's would charge it
+        # the client's JSON parsing on the cores the server shares (`bench.api_cpu` checks
+        # the same way).
+        if status != 200 or (graphql is not None and b'"errors"' in body):
+            raise BenchError(body[:2000].decode())
+
+    return read
+
+
+def _cpu_of(pid: int | None) -> float:
+    """The process `pid`'s CPU seconds so far (user and system, every thread), or 0."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def closed_loop(
     once: Callable[[], Awaitable[None]], seconds: float, clients: int = CLIENTS
-) -> float:
+) -> tuple[float, int]:
+    """Requests per second with `clients` each sending its next request on the answer."""
     done = 0
     stop = time.perf_counter() + seconds
 
@@ -124,34 +239,37 @@ async def closed_loop(
 
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
-    return done / (time.perf_counter() - start)
+    return done / (time.perf_counter() - start), done
 
 
 async def open_loop(once: Callable[[], Awaitable[None]], seconds: float) -> dict[str, Any]:
+    """Latency at `RATE` requests per second offered (from each request's scheduled start)."""
     latencies: list[float] = []
+    late: list[float] = []
     in_flight = 0
 
-    async def timed() -> None:
+    async def timed(due: float) -> None:
         nonlocal in_flight
         in_flight += 1
-        t0 = time.perf_counter()
+        late.append(time.perf_counter() - due)
         try:
             await once()
         finally:
             in_flight -= 1
-        latencies.append(time.perf_counter() - t0)
+        latencies.append(time.perf_counter() - due)
 
     tasks = []
     saturated = False
     start = time.perf_counter()
     for i in range(int(seconds * RATE)):
-        delay = start + i / RATE - time.perf_counter()
+        due = start + i / RATE
+        delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         if in_flight >= BACKLOG:
             saturated = True
             break
-        tasks.append(asyncio.create_task(timed()))
+        tasks.append(asyncio.create_task(timed(due)))
     await asyncio.gather(*tasks)
     q = statistics.quantiles(latencies, n=100)
     return {
@@ -159,32 +277,57 @@ async def open_loop(once: Callable[[], Awaitable[None]], seconds: float) -> dict
         "p99_ms": round(q[98] * 1000, 2),
         "sent": len(tasks),
         "saturated": saturated,
+        "client_late_max_ms": round(max(late) * 1000, 2),
     }
 
 
 async def main(base: str, seconds: float, names: list[str] | None = None) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
     out: dict[str, Any] = {}
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=600) as client:
+    pool = Pool(base)
+    # The server's pid (`bench/api_bench.py` passes it): its CPU per request is measured too.
+    pid = os.environ.get("SCO_BENCH_SERVER_PID")
+    server = int(pid) if pid else None
+    try:
         for name, (document, path) in OPERATIONS.items():
             if names and name not in names:
                 continue
             row: dict[str, Any] = {}
             for kind, graphql in (("graphql", document), ("plain", None)):
-                once = _requester(client, graphql, path, write=name == WRITE)
+                once = _requester(pool, graphql, path, write=name == WRITE)
                 for _ in range(2 if name == WRITE else 5):  # warm up (caches, connections)
                     await once()
                 clients = WRITE_CLIENTS if name == WRITE else CLIENTS
+                cpu, served = time.process_time(), _cpu_of(server)
+                rps, done = await closed_loop(once, seconds, clients)
+                cpu, served = time.process_time() - cpu, _cpu_of(server) - served
                 row[kind] = {
-                    "closed_rps": round(await closed_loop(once, seconds, clients), 1),
+                    "closed_rps": round(rps, 1),
+                    "client_cpu_ms_per_request": round(cpu * 1000 / max(done, 1), 3),
+                    **(
+                        {"server_cpu_ms_per_request": round(served * 1000 / max(done, 1), 3)}
+                        if server is not None
+                        else {}
+                    ),
                     **await open_loop(once, seconds),
                 }
             row["graphql_over_plain"] = round(
                 row["graphql"]["closed_rps"] / row["plain"]["closed_rps"], 2
             )
             out[name] = row
+    finally:
+        pool.close()
     return out
 
 
+def run(base: str, seconds: float, names: list[str]) -> dict[str, Any]:
+    import uvloop
+
+    # The client's garbage is acyclic and short-lived (reference counting frees it): with the
+    # cyclic collector off, none of its pauses lands in a measured latency.
+    gc.disable()
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main(base, seconds, names))
+
+
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(sys.argv[1], float(sys.argv[2]), sys.argv[3:]))))
+    print(json.dumps(run(sys.argv[1], float(sys.argv[2]), sys.argv[3:])))

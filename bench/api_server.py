@@ -11,17 +11,18 @@ import gc
 import os
 import sys
 import time
-import uuid
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Header, HTTPException
 from starlette.routing import Mount
 
+from sco_registry import ids
 from sco_registry.app import create_app
 from sco_registry.application import CommandContext, handle
 from sco_registry.bootstrap import Registry, open_registry
-from sco_registry.cli.serving import freeze_startup_heap, warm_kept_models
+from sco_registry.cli import event_loop_factory
+from sco_registry.cli.serving import _server, freeze_startup_heap, warm_kept_models
 from sco_registry.config import Settings
 from sco_registry.domain.meetings import RecordMeeting
 from sco_registry.domain.time import PartialDate
@@ -117,7 +118,7 @@ def add_plain_write(app: FastAPI, registry: Registry) -> None:
         )
         ctx = CommandContext(
             actor=principal.subject,
-            correlation_id=uuid.uuid4(),
+            correlation_id=ids.uuid4(),  # as the mutation's request id is made
             idempotency_key=f"{principal.subject}:{value['meetingId']}",
         )
         result = await handle(command, registry.store, ctx)
@@ -147,13 +148,17 @@ async def serve(url: str, port: int) -> None:
             # comparison without it.
             await warm_kept_models(registry)
             freeze_startup_heap()
+        if os.environ.get("SCO_BENCH_GC_THRESHOLD"):
+            gc.set_threshold(*(int(x) for x in os.environ["SCO_BENCH_GC_THRESHOLD"].split(",")))
         # Keep-alive longer than any pause of the client (uvicorn's default is 5 s: on a busy
         # machine an idle pooled connection closed meanwhile fails the next request).
         config = uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=120
         )
         pauses = _gc_pauses() if os.environ.get("SCO_BENCH_GC_LOG") == "1" else None
-        await uvicorn.Server(config).serve()
+        # `_server`: shuts down on SIGTERM and returns (uvicorn's own re-raises the signal,
+        # and the process would die before the collector's pauses are printed).
+        await _server(config).serve()
         if pauses is not None:
             for generation, found in sorted(pauses.items()):
                 found.sort()
@@ -181,4 +186,8 @@ def _gc_pauses() -> dict[int, list[float]]:
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(sys.argv[1], int(sys.argv[2])))
+    # On the loop `sco-registry serve` runs on (uvloop); `SCO_BENCH_LOOP=asyncio` for
+    # asyncio's own, to compare.
+    factory = None if os.environ.get("SCO_BENCH_LOOP") == "asyncio" else event_loop_factory()
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(serve(sys.argv[1], int(sys.argv[2])))

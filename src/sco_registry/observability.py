@@ -40,6 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
+from sco_registry import ids
 from sco_registry.bootstrap import Registry
 from sco_registry.db import alembic_config
 from sco_registry.store.base import (
@@ -370,7 +371,7 @@ class RequestIds:
         state = scope.setdefault("state", {})
         request_id = usable_id(given_request)
         if request_id is None:
-            made = uuid.uuid4()
+            made = ids.uuid4()  # not uuid.uuid4(): no GIL given away (`sco_registry.ids`)
             request_id = str(made)
             state["request_uuid"] = made  # no need to parse it again (`request_uuid`)
         correlation_id = usable_id(given_correlation) or request_id

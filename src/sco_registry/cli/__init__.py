@@ -26,6 +26,10 @@ Every failure is one line on stderr, `error: [code] message`, with the error's s
 (an import's report lists its problems one a line instead). No command prints a traceback.
 Long work (import, seed, rebuild, replay, export) draws a progress bar on stderr when it is
 a terminal, and nothing otherwise.
+
+Every command runs on uvloop's event loop where it is installed (it is pinned), as
+`uvicorn.run` would pick it: `serve` runs uvicorn's server on this loop itself, so uvicorn's
+own choice never applies.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sco_registry.cli import database, export, log, projections, replay, reports, serving, tools
 from sco_registry.cli._base import (
@@ -103,6 +107,17 @@ def commands() -> dict[str, argparse.ArgumentParser]:
     return found
 
 
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop where it is installed, else asyncio's own (None). The served API's loop
+    thread sends every response: asyncio's own loop releases the GIL around each socket call,
+    and then waits to get it back while the read models' reader thread holds it."""
+    try:
+        import uvloop
+    except ImportError:  # not on Windows
+        return None
+    return uvloop.new_event_loop
+
+
 def _fail(code: str, message: str, exit_code: int) -> int:
     one_line = " ".join(message.split())
     print(f"error: [{code}] {one_line}", file=sys.stderr)
@@ -113,7 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns its exit code (see the module docstring)."""
     try:
         args = build_parser().parse_args(argv)
-        code: int = asyncio.run(args.handler(load_settings(), args))
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            code: int = runner.run(args.handler(load_settings(), args))
         return code
     except DatabaseUnavailable as e:
         return _fail(e.code, e.message, EXIT_ENVIRONMENT)

@@ -122,17 +122,31 @@ async def warm_kept_models(registry: Registry) -> None:
         await registry.projections.read(compliance.warm)
 
 
+# The collector's thresholds while serving (`gc.set_threshold`). CPython's default first one,
+# 700, counts allocations less deallocations of tracked objects: a request that builds a page
+# of 100 meetings (some 20,000 objects alive at once) set off about 2.5 young collections, one
+# middle one in ten and a full one in a hundred, each walking what the requests in flight still
+# hold, and promoting it, so that the full ones (up to 17 ms; 164 ms on a loaded machine) walked
+# them again. At 20,000 the same run of about 1,200 pages made 2 young collections and no
+# other, and a page cost 8-10% less CPU (docs/benchmarks.md, session 19). Reference counting
+# frees the requests' acyclic garbage either way; what waits longer is cyclic garbage, at most
+# some 20,000 objects of it.
+SERVING_GC_THRESHOLD = (20_000, 20, 10)
+
+
 def freeze_startup_heap() -> int:
-    """Move everything allocated until now (the schema, the registry, its models and caches:
-    some 170,000 objects) out of the cyclic collector's generations, as a server does once its
-    start-up is done (`gc.freeze`). A full collection otherwise walks that whole heap, and
-    each one paused every request in flight for up to 140 ms on a loaded machine (the members
-    query's p99 of 91-105 ms on a p50 of 5 ms, docs/benchmarks.md); frozen, the longest was
-    12 ms. Returns how many objects are now frozen."""
+    """Settle the cyclic collector for serving, once start-up is done. Move everything
+    allocated until now (the schema, the registry, its models and caches: some 170,000
+    objects) out of its generations (`gc.freeze`): a full collection otherwise walks that
+    whole heap, and each one paused every request in flight for up to 140 ms on a loaded
+    machine (the members query's p99 of 91-105 ms on a p50 of 5 ms, docs/benchmarks.md);
+    frozen, the longest was 12 ms. Then collect less often (`SERVING_GC_THRESHOLD`).
+    Returns how many objects are now frozen."""
     import gc
 
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*SERVING_GC_THRESHOLD)
     return gc.get_freeze_count()
 
 
