@@ -99,7 +99,27 @@ def _instrument() -> None:
         bus.HANDLERS[kind] = timed_decide
 
 
+# Messages sent to the database (each a round trip: the driver waits for each answer), by
+# counting the writes of asyncio's socket transports (asyncpg's; aiosqlite has none).
+_sent = [0]
+
+
+def _count_round_trips() -> None:
+    from asyncio import selector_events
+
+    transport = selector_events._SelectorSocketTransport
+    write = transport.write
+
+    def counted(self: Any, data: Any) -> None:
+        _sent[0] += 1
+        write(self, data)
+
+    transport.write = counted  # type: ignore[method-assign]
+
+
 def _report(commands: int) -> None:
+    if _sent[0]:
+        print(f"  {'round trips to the database':48s} {_sent[0] / commands:7.2f} per command")
     t = {k: v / commands * 1e3 for k, v in _totals.items()}
     models = sum(v for k, v in t.items() if k.startswith("apply "))
     inline = t.get("inline (all models, checkpoints)", 0.0)
@@ -171,7 +191,9 @@ async def main(
                 return await append_many(*args, **kwargs)
 
         registry.store.append_many = timed_append
+        _count_round_trips()
         _totals.clear()
+        _sent[0] = 0
         prof = cProfile.Profile() if profile else None
         started = time.process_time()
         wall = time.perf_counter()
@@ -235,6 +257,7 @@ async def _graphql(registry: Any, commands: int, profile: str | None, series: in
         for _ in range(3):
             await once()
         _totals.clear()
+        _sent[0] = 0
         prof = cProfile.Profile() if profile else None
         started = time.process_time()
         if prof:

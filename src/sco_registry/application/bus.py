@@ -57,6 +57,13 @@ HANDLERS: dict[type[Any], Handler] = {
     commands.RetractEvent: h.decide_correction,
 }
 
+# The streams a command's handler loads besides the command's own (each with its fold's
+# evolve and initial state), read with the command's own stream in one read where the
+# store can (`loading.read_ahead`) and offered to the handler's loads.
+READ_AHEAD: dict[type[Any], Callable[[Any], list[tuple[str, Any, Any]]]] = {
+    kind: h.meeting_reads for kind, handler in HANDLERS.items() if handler is h.decide_meeting
+}
+
 MAX_ATTEMPTS = 3
 
 
@@ -82,15 +89,22 @@ async def handle(command: Command, store: EventStore, ctx: CommandContext) -> Co
     for attempt in range(1, MAX_ATTEMPTS + 1):
         recorded: Sequence[RecordedEvent] | None = None
         if ctx.idempotency_key is not None:
-            recorded = await store.read_stream(own)
+            starts = {own: 1}
+            ahead = READ_AHEAD.get(type(command))
+            for stream, evolve, initial in [] if ahead is None else ahead(command):
+                starts.setdefault(stream, loading.read_from(store, stream, evolve, initial))
+            reads = await loading.read_ahead(store, starts)
+            recorded = reads[own]
             replay = _replay(recorded, own, ctx.idempotency_key, fp)
             if replay is not None:
                 return replay
         if recorded is None:
             decision = await handler(command, store)
         else:
-            # The command's own stream, just read, is the handler's read of it too.
-            with loading.offered(store, own, recorded):
+            # The command's own stream, just read, is the handler's read of it too (and so
+            # are the streams read with it).
+            offer = {s: (starts[s], reads[s]) for s in starts}
+            with loading.offered_reads(store, offer):
                 decision = await handler(command, store)
         _check_expected_version(decision, ctx)
         if not decision.events:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from sco_registry.application import facts as f
 from sco_registry.application.facts import ReadSet
@@ -159,6 +160,17 @@ async def decide_body(command: bodies.BodyCommand, store: EventStore) -> Decisio
 
 
 # --- meetings ---------------------------------------------------------------------------------
+
+
+def meeting_reads(command: meetings.MeetingCommand) -> list[tuple[str, Any, Any]]:
+    """The streams `decide_meeting` loads besides the meeting's own, as `load` is called for
+    them (stream, evolve, initial state): the body the command names, the known states. The
+    bus reads them with the command's own stream, in one read (`loading.read_ahead`)."""
+    body_id = getattr(command, "body_id", None)
+    found: list[tuple[str, Any, Any]] = [(states.STREAM_ID, states.evolve, states.KnownStates())]
+    if body_id:
+        found.append((body_id, bodies.evolve, bodies.BodyState()))
+    return found
 
 
 async def decide_meeting(command: meetings.MeetingCommand, store: EventStore) -> Decision:

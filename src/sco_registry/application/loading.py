@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -43,11 +43,12 @@ _folds: weakref.WeakKeyDictionary[Any, OrderedDict[_FoldKey, tuple[Any, Loaded[A
 )
 
 
-# A read of one stream its caller has just made (the bus's idempotency check reads the
-# command's own stream), offered to the next `load` of that stream in the same task
-# (`offered`): the decision loads it without reading it again.
-_offer: ContextVar[tuple[EventStore, str, list[Sequence[RecordedEvent]]] | None] = ContextVar(
-    "sco_registry_loading_offer", default=None
+# Reads of streams the caller has just made (the bus's idempotency check reads the
+# command's own stream, with the streams the decision will load: `read_ahead`), offered to
+# the next `load` of each in the same task (`offered`): the decision loads them without
+# reading them again. Per stream: the version the read began at, and its events.
+_offer: ContextVar[tuple[EventStore, dict[str, tuple[int, Sequence[RecordedEvent]]]] | None] = (
+    ContextVar("sco_registry_loading_offer", default=None)
 )
 
 
@@ -58,20 +59,64 @@ def offered(store: EventStore, stream_id: str, recorded: Sequence[RecordedEvent]
     is as good as one made a moment later: a decision checks the version it rests on at
     append time (the bus's expected versions), so a change in between fails the append and
     the bus decides again, on a fresh read. Used once: a second load reads."""
-    token = _offer.set((store, stream_id, [recorded]))
+    with offered_reads(store, {stream_id: (1, recorded)}):
+        yield
+
+
+@contextlib.contextmanager
+def offered_reads(
+    store: EventStore, reads: Mapping[str, tuple[int, Sequence[RecordedEvent]]]
+) -> Iterator[None]:
+    """`offered` for several streams, each read from a version on (its events from that
+    version): a `load` whose kept fold stands at an earlier version reads the stream."""
+    token = _offer.set((store, dict(reads)))
     try:
         yield
     finally:
         _offer.reset(token)
 
 
+def read_from(
+    store: EventStore, stream_id: str, evolve: Callable[[S, Event], S], initial: S
+) -> int:
+    """The version a `load` of the stream would read from now: the one after its kept
+    fold's, else 1."""
+    folds = _folds.get(store) if _weakly(store) else None
+    cached = None if folds is None else folds.get((stream_id, evolve))
+    if cached is not None and cached[0] == initial:
+        return int(cached[1].version) + 1
+    return 1
+
+
+def _weakly(store: Any) -> bool:
+    try:
+        weakref.ref(store)
+    except TypeError:
+        return False
+    return True
+
+
+async def read_ahead(
+    store: EventStore, starts: Mapping[str, int]
+) -> dict[str, list[RecordedEvent]]:
+    """Each stream's events from its version in `starts` on, in one read where the store
+    can (`read_streams`: one round trip on PostgreSQL), else one read each."""
+    many = getattr(store, "read_streams", None)
+    if many is not None and len(starts) > 1:
+        found: dict[str, list[RecordedEvent]] = await many(starts)
+        return found
+    return {s: await store.read_stream(s, from_version=v) for s, v in starts.items()}
+
+
 async def _read(store: EventStore, stream_id: str, after: int) -> Sequence[RecordedEvent]:
     """The stream's events after version `after`: the offered read's, if there is one for
-    this stream (`offered`), else read."""
+    this stream that began by then (`offered`), else read."""
     offer = _offer.get()
-    if offer is not None and offer[0] is store and offer[1] == stream_id and offer[2]:
-        recorded = offer[2].pop()
-        return [r for r in recorded if r.stream_version > after] if after else recorded
+    if offer is not None and offer[0] is store:
+        held = offer[1].pop(stream_id, None)
+        if held is not None and held[0] <= after + 1:
+            start, recorded = held
+            return [r for r in recorded if r.stream_version > after] if after >= start else recorded
     return await store.read_stream(stream_id, from_version=after + 1)
 
 

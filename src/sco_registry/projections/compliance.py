@@ -52,6 +52,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -363,6 +364,40 @@ def _marker(conn: Connection, events: sa.Table) -> Marker:
     return None if row is None else (int(row[0]), str(row[1]), str(row[2]), str(row[3]))
 
 
+def _marker_sql(conn: Connection, events: sa.Table) -> str:
+    """`_marker`'s row as one value (a JSON array, or NULL: no row), for `Deferred.check`."""
+
+    def build(t: sa.Table) -> str:
+        name = conn.dialect.identifier_preparer.format_table(t)
+        return (
+            "SELECT json_build_array(e.position, e.event_id, e.stream_id, e.event_type)::text"
+            f" FROM {name} AS e ORDER BY e.position DESC LIMIT 1"
+        )
+
+    return statements.cached(events, ("marker-sql", conn.dialect.name), build)
+
+
+def _marker_value(value: str | None) -> Marker:
+    """`_marker_sql`'s value in `_marker`'s form."""
+    if value is None:
+        return None
+    position, event_id, stream_id, event_type = orjson.loads(value)
+    return (int(position), str(event_id), str(stream_id), str(event_type))
+
+
+def _stands(value: str | None, marker: Marker) -> bool:
+    """Whether the tables' last event (`_marker_sql`'s value) is the one of `marker`."""
+    return _marker_value(value) == marker
+
+
+def _drop(key: tuple[sa.Table, int], model: _Model) -> None:
+    """Forget the kept model `model` (found not to stand where its tables do)."""
+    with _KEPT_LOCK:
+        kept = _KEPT.get(key)
+        if kept is not None and kept[1] is model:
+            del _KEPT[key]
+
+
 class _Folds:
     """Each stream's state folded so far in this unit, and the events its corrections name:
     the next event of the stream is folded onto it (the stream's effective events are the
@@ -563,20 +598,36 @@ class _Model:
         found: _Model | None = buffer.memo.get(("compliance.model", findings))
         if found is not None:
             return found
-        marker = _marker(conn, tables[EVENTS])
         database = _database(conn)
         key = (findings, id(database))
         kept = _KEPT.get(key)
-        if kept is not None and kept[0]() is database and kept[1].stands_at() == marker:
-            found = kept[1]
+        held = None if kept is None or kept[0]() is not database else kept[1]
+        pending = statements.pending(conn)
+        if held is not None and pending is not None:
+            # An inline apply on PostgreSQL: the kept model is taken as standing where the
+            # tables do, and the append's one statement of writes checks it, on the tables
+            # as it finds them (under the append lock, before its own writes): if they moved,
+            # the model is dropped and the append rolled back and made again, reading it.
+            expected = held.stands_at()
+            pending.check(
+                _marker_sql(conn, tables[EVENTS]),
+                lambda value: _stands(value, expected),
+                "the compliance model's tables moved",
+                lambda: _drop(key, held),
+            )
+            found = held
         else:
-            found = cls(_Facts(tables[FACTS], buffered=False).every(conn))
-            found.marker = marker
-            with _KEPT_LOCK:  # (units of one table's writes are serialized: other tables')
-                _KEPT.pop(key, None)
-                while len(_KEPT) >= _KEPT_MAX:
-                    del _KEPT[next(iter(_KEPT))]
-                _KEPT[key] = (weakref.ref(database), found)
+            marker = _marker(conn, tables[EVENTS])
+            if held is not None and held.stands_at() == marker:
+                found = held
+            else:
+                found = cls(_Facts(tables[FACTS], buffered=False).every(conn))
+                found.marker = marker
+                with _KEPT_LOCK:  # (units of one table's writes are serialized: others')
+                    _KEPT.pop(key, None)
+                    while len(_KEPT) >= _KEPT_MAX:
+                        del _KEPT[next(iter(_KEPT))]
+                    _KEPT[key] = (weakref.ref(database), found)
         buffer.memo[("compliance.model", findings)] = found
         return found
 
@@ -1001,13 +1052,10 @@ class _Facts:
         return {r[0]: r[1] for r in conn.execute(every)}
 
     def flush(self, conn: Connection) -> None:
-        if not self.changed:
-            return
-        conn.execute(
-            statements.cached(self.table, "delete", _delete),
-            [{"w_stream_id": s} for s in self.changed],
-        )
-        statements.write_rows(
+        """The rows changed, each written over the stream's row (`statements.upsert_rows`:
+        what a DELETE and an INSERT leave), so that inline on PostgreSQL it is a part of
+        the append's one statement (`Deferred`), not a DELETE of its own before it."""
+        statements.upsert_rows(
             conn, self.table, [{"stream_id": s, "facts": f} for s, f in self.changed.items()]
         )
 

@@ -64,6 +64,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -157,11 +158,17 @@ _READ = sa.select(checkpoints.c.version, checkpoints.c.position).where(
 )
 
 
-# The checkpoints, as the main query of the statement of an append's writes (PostgreSQL).
+# The checkpoints, as one value (a JSON array of [name, version, position], or NULL: none)
+# that the statement of an append's writes checks (PostgreSQL, `statements.Deferred.check`).
 _CHECKPOINTS_SQL = (
-    f"SELECT {checkpoints.name}.name, {checkpoints.name}.version, {checkpoints.name}.position"
-    f" FROM {checkpoints.name}"
+    "SELECT json_agg(json_build_array(c.name, c.version, c.position))::text"
+    f" FROM {checkpoints.name} AS c"
 )
+
+
+def _checkpoints_hold(value: str | None, known: dict[str, tuple[int, int]]) -> bool:
+    """Whether the checkpoints the statement found (`_CHECKPOINTS_SQL`'s value) are `known`."""
+    return _same_checkpoints([] if value is None else orjson.loads(value), known)
 
 
 def _same_checkpoints(found: Sequence[Sequence[Any]], known: dict[str, tuple[int, int]]) -> bool:
@@ -474,9 +481,19 @@ class ProjectionRunner:
         known, self._known = self._known, None
         with statements.deferred(conn) as pending:
             stored, after = self._apply_inline(conn, events, pending, known)
+            if stored is known:
+                # Another writer may have moved a checkpoint since this runner's last
+                # append (a catch-up, a rebuild, another process's runner of another
+                # version): then the decisions above rest on the wrong ones.
+                pending.check(
+                    _CHECKPOINTS_SQL,
+                    lambda value: _checkpoints_hold(value, stored),
+                    "the projections' checkpoints moved",
+                    self._carried.clear,
+                )
             owners = pending.owners() or ["checkpoints"]
             try:
-                found = pending.run(conn, _CHECKPOINTS_SQL if stored is known else None)
+                failed = pending.run(conn)
             except Exception as e:
                 said = str(getattr(e, "orig", e))  # the database's words, not the SQL
                 named = [o for o in owners if _names_table_of(said, self._by_name(o))]
@@ -484,12 +501,10 @@ class ProjectionRunner:
                 raise ProjectionFailed(
                     (named or owners)[0], first.position, first.event_id, e
                 ) from e
-        if stored is known and not _same_checkpoints(found, stored):
-            # Another writer moved a checkpoint since this runner's last append (a
-            # catch-up, a rebuild, another process's runner of another version): the
-            # decisions above rest on the wrong ones. Roll back; the append is made again.
-            self._carried.clear()
-            raise ProjectorStale("the projections' checkpoints moved")
+        if failed:
+            # What a unit took as known did not hold: roll back; the append is made again
+            # (each check's `stale` dropped what it rested on: read this time).
+            raise ProjectorStale("; ".join(failed))
         self._known = after
 
     def _by_name(self, name: str) -> Projection | None:

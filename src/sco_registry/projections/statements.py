@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -157,7 +157,7 @@ class _RowWrite:
 
 # A bound parameter with its cast, as SQLAlchemy renders it for asyncpg (`$3::VARCHAR`), up
 # to what follows it in an INSERT's VALUES list or an UPDATE's SET and WHERE clauses.
-_BOUND = re.compile(r"\$(\d+)::(.+?)(?=, \$|\)$| WHERE | AND |$)")
+_BOUND = re.compile(r"\$(\d+)::(.+?)(?=, \$|\)$|\) ON CONFLICT | WHERE | AND |$)")
 _ALIAS, _ARRAYS = "\x00alias", "\x00arrays"
 
 
@@ -193,11 +193,15 @@ class _Part:
             + ", ".join(f"c{i}" for i in range(1, len(types) + 1))
             + ")"
         )
-        if sql.startswith("INSERT INTO ") and " VALUES (" in body and body.endswith(")"):
+        if sql.startswith("INSERT INTO ") and " VALUES (" in body:
             head, values = body.split(" VALUES (", 1)
-            if " VALUES (" in values:
+            conflict = ""
+            if ") ON CONFLICT " in values:  # an upsert (`upsert_rows`)
+                values, conflict = values.split(") ON CONFLICT ", 1)
+                values, conflict = values + ")", " ON CONFLICT " + conflict
+            if " VALUES (" in values or not values.endswith(")"):
                 return None
-            template = f"{head} SELECT {values[:-1]}{source}"
+            template = f"{head} SELECT {values[:-1]}{source}{conflict}"
         elif sql.startswith("UPDATE ") and body.count(" WHERE ") == 1:
             head, where = body.split(" WHERE ")
             template = f"{head}{source} WHERE {where}"
@@ -226,27 +230,44 @@ class Deferred:
     on another part's rows (an UPDATE of rows another part inserts): the projections' units
     insert their new rows and close rows the database held before (`unit.py`), and each
     model's parts touch its own tables only. `owner`: who the parts added next are for (a
-    projection's name), named by `owners` when the statement fails."""
+    projection's name), named by `owners` when the statement fails.
+
+    `check` adds a query the statement also runs, on the database as it found it (before
+    the parts' writes): what a unit took as known instead of reading it (the checkpoints,
+    the compliance model's last event), checked in the same round trip as the writes."""
 
     def __init__(self) -> None:
         self.parts: list[tuple[_RowWrite, list[Sequence[Any]], str]] = []
         self.owner = ""
+        self.checks: list[Check] = []
+
+    def check(self, query: str, holds: Callable[[Any], bool], reason: str,
+              stale: Callable[[], None] | None = None) -> None:  # fmt: skip
+        """Have the statement run `query` (a scalar subquery without parameters: one value
+        or NULL) on the database as the statement finds it; `run` then calls `holds(value)`
+        and, if it is false, `stale()` (what the unit kept and must drop), and names
+        `reason` among its failed checks. The caller rolls the transaction back then: the
+        writes rest on what did not hold."""
+        self.checks.append(Check(query, holds, reason, stale))
 
     def owners(self) -> list[str]:
         return list(dict.fromkeys(owner for _, _, owner in self.parts))
 
-    def run(self, conn: Connection, select: str | None = None) -> list[Sequence[Any]]:
-        """Run the writes held (if any) in one statement, none held afterwards; with
-        `select` (a query without parameters), that query is the statement's main query,
-        and its rows are returned: it sees the database as the statement found it, before
-        any of the parts' writes (one snapshot for the whole statement)."""
+    def run(self, conn: Connection) -> list[str]:
+        """Run the writes held (if any) in one statement, none held (nor checks) afterwards;
+        returns the reasons of the checks that failed (`check`). The checks' queries are the
+        statement's main query (`SELECT (q1), (q2), ...`): it sees the database as the
+        statement found it, before any of the parts' writes (one snapshot for the whole
+        statement)."""
         parts, self.parts = self.parts, []
-        if not parts and select is None:
+        checks, self.checks = self.checks, []
+        if not parts and not checks:
             return []
-        if len(parts) == 1 and select is None:
+        if len(parts) == 1 and not checks:
             write, params, _ = parts[0]
             write.execute(conn, params)
             return []
+        select = "SELECT " + ", ".join(f"({c.query})" for c in checks) if checks else None
         # A part of one row binds its values as scalars, a part of several one array per
         # column (`_Part`).
         key = (tuple((write, len(values) == 1) for write, values, _ in parts), select)
@@ -283,7 +304,24 @@ class Deferred:
             raise wrapped from e
         finally:
             cursor.close()
-        return found
+        if not checks:
+            return []
+        failed = []
+        for check, value in zip(checks, found[0], strict=True):
+            if not check.holds(value):
+                failed.append(check.reason)
+                if check.stale is not None:
+                    check.stale()
+        return failed
+
+
+class Check(NamedTuple):
+    """A query run with a `Deferred`'s writes, and what its value must be (`Deferred.check`)."""
+
+    query: str
+    holds: Callable[[Any], bool]
+    reason: str
+    stale: Callable[[], None] | None
 
 
 _DEFERRED: dict[int, Deferred] = {}
@@ -291,6 +329,11 @@ _DEFERRED: dict[int, Deferred] = {}
 # events touch); cleared past the bound.
 _COMBINED: dict[tuple[tuple[tuple[_RowWrite, bool], ...], str | None], str] = {}
 _COMBINED_MAX = 256
+
+
+def pending(conn: Connection) -> Deferred | None:
+    """The `Deferred` active on `conn`, if any (an inline apply on PostgreSQL)."""
+    return _DEFERRED.get(id(conn)) if _DEFERRED else None
 
 
 @contextmanager
@@ -330,6 +373,34 @@ def write_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, An
         made = cached(table, ("driver-insert", dialect.name, dialect.driver, keys), build)
         made.run(conn, rows[start:end])
         start = end
+
+
+def upsert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Each row inserted, or written over the row of its primary key if the table holds one
+    (`INSERT ... ON CONFLICT (key) DO UPDATE`, PostgreSQL and SQLite): what a DELETE of the
+    key and an INSERT leave, in one statement (so, inline on PostgreSQL, one part of the
+    `Deferred` statement). Every row the same columns, the primary key among them, each
+    key once."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    keys = tuple(sorted(rows[0].keys()))
+
+    def build(t: sa.Table) -> _RowWrite:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+        else:  # pragma: no cover - the project's databases are those two
+            raise ValueError(f"{dialect.name}: no upsert")
+        statement = insert(t)
+        primary = [c.name for c in t.primary_key.columns]
+        others = {k: statement.excluded[k] for k in keys if k not in primary}
+        upsert = statement.on_conflict_do_update(index_elements=primary, set_=others)
+        return _RowWrite(upsert, t, dialect, keys)
+
+    made = cached(table, ("driver-upsert", dialect.name, dialect.driver, keys), build)
+    made.run(conn, rows)
 
 
 def update_rows(

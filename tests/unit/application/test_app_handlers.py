@@ -582,7 +582,7 @@ async def test_without_the_offer_a_keyed_command_reads_its_own_stream_twice(
 
     from sco_registry.application import loading
 
-    monkeypatch.setattr(loading, "offered", lambda *args: contextlib.nullcontext())
+    monkeypatch.setattr(loading, "offered_reads", lambda *args: contextlib.nullcontext())
     store = CountingStore()
     await run(store, *states(), SCO_FOUND, CHS)
     store.reads.clear()
