@@ -40,12 +40,15 @@ def _ctx(key: str) -> CommandContext:
     return CommandContext(actor="t", correlation_id=uuid.uuid4(), idempotency_key=key)
 
 
+# On PostgreSQL only (one statement there; SQLite and memory read stream by stream).
+@pytest.mark.parametrize(
+    "store", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 @pytest.mark.parametrize("ahead", [True, False], ids=["read-ahead", "negative-control"])
 async def test_a_keyed_record_meeting_reads_its_streams_at_once(
     store: EventStore, monkeypatch: pytest.MonkeyPatch, ahead: bool
 ) -> None:
-    if not isinstance(store, SqlEventStore) or not store._postgres:
-        pytest.skip("one statement on PostgreSQL only")
+    assert isinstance(store, SqlEventStore) and store._postgres
     await run(store, *states(), SCO_FOUND, CHS)
     if not ahead:
         monkeypatch.setattr(bus, "READ_AHEAD", {})
