@@ -12,6 +12,7 @@ membership model's periods begun by a change that names the meeting).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +23,16 @@ from sqlalchemy.engine import Connection
 from sco_registry.domain.folding import StoredEvent
 from sco_registry.domain.ids import MEETING
 from sco_registry.domain.meetings import MeetingPhase
-from sco_registry.domain.periods import VALID_TIME_COLUMNS, Answer, Period, RecordPeriod, Span
+from sco_registry.domain.periods import (
+    VALID_TIME_COLUMNS,
+    Answer,
+    Period,
+    RecordPeriod,
+    Span,
+    record_time_sql,
+)
 from sco_registry.domain.time import PartialDate
-from sco_registry.projections import asof, bitemporal, membership, records
+from sco_registry.projections import asof, bitemporal, membership, records, statements
 from sco_registry.projections.base import Tables, metadata
 from sco_registry.projections.records import ROWS, RecordProjection, known
 
@@ -387,16 +395,70 @@ def meetings_page(
     """`meetings` cut by the database: at most `limit` of them in `page_key` order (or its
     reverse), after the key `after`. One indexed query whatever the list's length."""
     table = (tables or LIVE)[ROWS]
-    where = _filters(table, body, host_state, format, status, year_from, year_to, ordinal, known_at)
-    key = page_order(table)
+    given = (body, host_state, format, status, ordinal, year_from, year_to)
+    shape = (tuple(v is not None for v in given), known_at is None, after is not None, descending)
+    query = statements.cached(
+        table, ("meetings_page", shape), functools.partial(_page_statement, shape)
+    )
+    values: dict[str, Any] = {"p_limit": limit}
+    for name, value in zip(_PAGE_FILTERS, given, strict=True):
+        if value is not None:
+            values[f"p_{name}"] = _filter_value(name, value)
+    if known_at is not None:
+        values["position"] = known_at
     if after is not None:
         # (The key's first part is implied by the second: `page_order`.)
-        bound = sa.tuple_(*(sa.literal(v) for v in after[1:]))
+        values["p_after_lo"], values["p_after_hi"], values["p_after_id"] = after[1:]
+    return [_row(m) for m in conn.execute(query, values)]
+
+
+# `meetings_page`'s filters, in the order of `_filters`' conditions, and their values.
+_PAGE_FILTERS = ("body_id", "host_state", "format", "status", "ordinal", "year_from", "year_to")
+
+
+def _filter_value(name: str, value: Any) -> Any:
+    """A filter's value as `_filters` compares it."""
+    if name == "ordinal":
+        return value
+    if name == "year_from":
+        return f"{value:04d}-01-01"
+    if name == "year_to":
+        return f"{value:04d}-12-31"
+    return str(value)
+
+
+def _page_statement(
+    shape: tuple[tuple[bool, ...], bool, bool, bool], table: sa.Table
+) -> sa.Select[Any]:
+    """`meetings_page`'s statement for one shape of question (which filters are given,
+    known now or at a position, after a key or from the start, which way), built once per
+    table (`statements.cached`): `_filters`' conditions in their order, every value (the
+    filters', the position, the key's, the limit) bound at execution. Built anew, the
+    statement and its cache key cost about half as much as reading its 101 rows."""
+    present, now, resumed, descending = shape
+    where: list[Any] = [
+        table.c.recorded_to.is_(None) if now else sa.text(record_time_sql(table.name))
+    ]
+    for name, given in zip(_PAGE_FILTERS, present, strict=True):
+        if not given:
+            continue
+        param = f"p_{name}"
+        if name == "year_from":  # the start may fall in or after the year
+            where.append(table.c.valid_from_hi >= sa.bindparam(param, type_=sa.Text()))
+        elif name == "year_to":  # the start may fall in or before the year
+            where.append(table.c.valid_from_lo <= sa.bindparam(param, type_=sa.Text()))
+        else:
+            where.append(table.c[name] == sa.bindparam(param, type_=table.c[name].type))
+    key = page_order(table)
+    if resumed:
+        bound = sa.tuple_(
+            *(sa.bindparam(f"p_after_{n}", type_=sa.Text()) for n in ("lo", "hi", "id"))
+        )
         row = sa.tuple_(*key)
         where.append(row < bound if descending else row > bound)
     order = [k.desc() if descending else k.asc() for k in key]
-    query = _select(table).where(*where).order_by(*order).limit(limit)
-    return [_row(m) for m in conn.execute(query)]
+    limit = sa.bindparam("p_limit", type_=sa.Integer())
+    return _select(table).where(*where).order_by(*order).limit(limit)
 
 
 def count_meetings(
