@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from sco_registry.db import decode_json
 from sco_registry.domain.ids import STATES_STREAM
 from sco_registry.domain.periods import record_time_sql
 from sco_registry.domain.time import PartialDate
@@ -33,7 +34,7 @@ from sco_registry.projections import (
     statements,
     timeline,
 )
-from sco_registry.projections.records import ROWS, known, parse_uuid
+from sco_registry.projections.records import ROWS, json_text, known, parse_uuid
 from sco_registry.store.chain import parse_timestamp
 
 
@@ -60,18 +61,31 @@ def states(conn: Connection, known_at: int | None = None) -> list[StateRow]:
     now = known_at is None
     query = statements.cached(table, ("states", now), functools.partial(_states, now))
     values = {} if now else {"r_position": known_at}
+    rows = tuple(tuple(r) for r in conn.execute(query, values))
+    return list(_kept_states(rows))
+
+
+def _state_rows(rows: Sequence[Sequence[Any]]) -> list[StateRow]:
+    """`states`' answer from its statement's rows (position, event id, data as text)."""
     names: dict[str, str] = {}
     made: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for position, event_id, data in conn.execute(query, values):
+    for position, event_id, text in rows:
+        data = decode_json(text)
         names[data["code"]] = data["name"]
         made[data["code"]].append((event_id, int(position)))
     return [StateRow(c, names[c], tuple(made[c])) for c in sorted(names)]
 
 
+#: `states`' answers by the rows they were made from (the same rows: the same states,
+#: decoded once; a copy of the list handed out): the registrations change rarely, and a
+#: page of meetings read and decoded them all for every request.
+_kept_states: meetings.KeptRows[list[StateRow]] = meetings.KeptRows(_state_rows, 16)
+
+
 def _states(now: bool, table: sa.Table) -> sa.Select[Any]:
     """`states`' statement, built once per table and kind of known-at question (the
-    position bound at execution, `r_position`)."""
-    query = sa.select(table.c.position, table.c.event_id, table.c.data).where(
+    position bound at execution, `r_position`); the data as its text (`decode_json`)."""
+    query = sa.select(table.c.position, table.c.event_id, json_text(table.c.data)).where(
         table.c.stream_id == STATES_STREAM
     )
     if not now:
