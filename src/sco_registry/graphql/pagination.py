@@ -49,16 +49,35 @@ class Edge(Generic[T]):
         return self.item
 
 
+def _edges(self: Connection[T]) -> list[Edge[T]]:
+    edges = self.made_edges
+    if edges is None:
+        key = self.key_of
+        edges = self.made_edges = [
+            Edge(key=key(raw), item=item) for raw, item in zip(self.raw, self.items, strict=True)
+        ]
+    return edges
+
+
 @strawberry.type(
     description="A page of a list in its stable order: `totalCount` is the length of the "
     "whole list (with the same filters), `nodes` the page's items, `edges` the same with "
     "their cursors."
 )
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
+    # The edges (each with its key) are made only if `edges` is asked for: a query that
+    # selects only `nodes` (most do) made an `Edge` and a key for every item of the page.
+    # (A field answered by a function, declared here: the schema keeps the fields' order.)
+    edges: list[Edge[T]] = strawberry.field(resolver=_edges)
     page_info: PageInfo
+    #: The page's items as read (`raw`: or their keys), and as answered (`items`), in the
+    #: same order; `key_of(raw item)` is an edge's key.
+    raw: strawberry.Private[Sequence[Any]]
+    items: strawberry.Private[list[T]]
+    key_of: strawberry.Private[Callable[[Any], Key]]
     total_count_value: strawberry.Private[int | None]
     total_count_of: strawberry.Private[Callable[[], Awaitable[int]] | None]
+    made_edges: strawberry.Private[list[Edge[T]] | None] = None
 
     @strawberry.field(description="How many items the whole list holds.")
     async def total_count(self) -> int:
@@ -69,7 +88,11 @@ class Connection(Generic[T]):
 
     @strawberry.field(description="The page's items (the edges' nodes).")
     def nodes(self) -> list[T]:
-        return [e.item for e in self.edges]
+        return self.items
+
+
+def _same(key: Key) -> Key:
+    return key
 
 
 def encode_cursor(key: Key) -> str:
@@ -106,8 +129,11 @@ def page(
     """A page of `items` (any order: they are sorted here by `key`, which must be unique per
     item, descending if asked), `first` of them after the cursor `after`."""
     check_first(first)
-    ordered = sorted(items, key=key, reverse=descending)
-    keys = [key(i) for i in ordered]
+    # Each item's key made once (sorted by them, then searched, then the edges' keys).
+    unsorted = [key(i) for i in items]
+    order = sorted(range(len(unsorted)), key=unsorted.__getitem__, reverse=descending)
+    ordered = [items[j] for j in order]
+    keys = [unsorted[j] for j in order]
     start = 0
     if after is not None:
         cursor = decode_cursor(after)
@@ -122,13 +148,15 @@ def page(
                 "page.malformed_cursor", f"{after!r} is not a cursor of this list"
             ) from None
     chosen = ordered[start : start + first]
-    edges = [Edge(key=key(i), item=wrap(i)) for i in chosen]
+    chosen_keys = keys[start : start + first]
     return Connection(
-        edges=edges,
         page_info=PageInfo(
             has_next_page=start + first < len(ordered),
-            end_cursor=encode_cursor(edges[-1].key) if edges else after,
+            end_cursor=encode_cursor(chosen_keys[-1]) if chosen_keys else after,
         ),
+        raw=chosen_keys,
+        items=[wrap(i) for i in chosen],
+        key_of=_same,
         total_count_value=len(ordered),
         total_count_of=None,
     )
@@ -145,13 +173,14 @@ def keyset_page(
     """A page the database cut (`fetched`: up to `first + 1` items after the cursor, in
     order); `count` gives `totalCount` only when it is asked for."""
     chosen = list(fetched[:first])
-    edges = [Edge(key=key(i), item=wrap(i)) for i in chosen]
     return Connection(
-        edges=edges,
         page_info=PageInfo(
             has_next_page=len(fetched) > first,
-            end_cursor=encode_cursor(edges[-1].key) if edges else after,
+            end_cursor=encode_cursor(key(chosen[-1])) if chosen else after,
         ),
+        raw=chosen,
+        items=[wrap(i) for i in chosen],
+        key_of=key,
         total_count_value=None,
         total_count_of=count,
     )

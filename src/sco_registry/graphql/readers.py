@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 import uuid
 from collections import defaultdict
@@ -16,8 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from sco_registry.db import decode_json
 from sco_registry.domain.ids import STATES_STREAM
 from sco_registry.domain.periods import record_time_sql
 from sco_registry.domain.time import PartialDate
@@ -31,7 +34,7 @@ from sco_registry.projections import (
     statements,
     timeline,
 )
-from sco_registry.projections.records import ROWS, known, parse_uuid
+from sco_registry.projections.records import ROWS, json_text, known, parse_uuid
 from sco_registry.store.chain import parse_timestamp
 
 
@@ -58,18 +61,31 @@ def states(conn: Connection, known_at: int | None = None) -> list[StateRow]:
     now = known_at is None
     query = statements.cached(table, ("states", now), functools.partial(_states, now))
     values = {} if now else {"r_position": known_at}
+    rows = tuple(tuple(r) for r in conn.execute(query, values))
+    return list(_kept_states(rows))
+
+
+def _state_rows(rows: Sequence[Sequence[Any]]) -> list[StateRow]:
+    """`states`' answer from its statement's rows (position, event id, data as text)."""
     names: dict[str, str] = {}
     made: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for position, event_id, data in conn.execute(query, values):
+    for position, event_id, text in rows:
+        data = decode_json(text)
         names[data["code"]] = data["name"]
         made[data["code"]].append((event_id, int(position)))
     return [StateRow(c, names[c], tuple(made[c])) for c in sorted(names)]
 
 
+#: `states`' answers by the rows they were made from (the same rows: the same states,
+#: decoded once; a copy of the list handed out): the registrations change rarely, and a
+#: page of meetings read and decoded them all for every request.
+_kept_states: meetings.KeptRows[list[StateRow]] = meetings.KeptRows(_state_rows, 16)
+
+
 def _states(now: bool, table: sa.Table) -> sa.Select[Any]:
     """`states`' statement, built once per table and kind of known-at question (the
-    position bound at execution, `r_position`)."""
-    query = sa.select(table.c.position, table.c.event_id, table.c.data).where(
+    position bound at execution, `r_position`); the data as its text (`decode_json`)."""
+    query = sa.select(table.c.position, table.c.event_id, json_text(table.c.data)).where(
         table.c.stream_id == STATES_STREAM
     )
     if not now:
@@ -161,10 +177,13 @@ def documents_of_meetings(
     """The documents whose signature names each meeting, by id (as `documents_of_meeting`)."""
     table = documents.LIVE[ROWS]
     now = known_at is None
+    dialect = conn.dialect.name
     query = statements.cached(
-        table, ("documents_of_meetings", now), functools.partial(_documents_of_meetings, now)
+        table,
+        ("documents_of_meetings", now, dialect),
+        functools.partial(_documents_of_meetings, now, dialect),
     )
-    values: dict[str, Any] = {"r_meetings": list(ids)}
+    values: dict[str, Any] = {"r_meetings": _id_list(dialect, ids)}
     if not now:
         values["position"] = known_at
     out: dict[str, list[documents.Document]] = defaultdict(list)
@@ -173,15 +192,37 @@ def documents_of_meetings(
     return out
 
 
-def _documents_of_meetings(now: bool, table: sa.Table) -> sa.Select[Any]:
-    """`documents_of_meetings`' statement, built once per table and kind of known-at
-    question (as `membership.members_on`'s): the ids an expanding parameter (`r_meetings`),
+def _id_list(dialect: str, ids: Sequence[str]) -> Any:
+    """The ids as `_ids_in` binds them: one JSON array (SQLite), one array (PostgreSQL),
+    or a list for an expanding parameter."""
+    if dialect == "sqlite":
+        return json.dumps(list(ids))
+    return list(ids)
+
+
+def _ids_in(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[bool]:
+    """`column IN (the ids)`, the ids one parameter (`r_meetings`, `_id_list`): on SQLite
+    the values of a JSON array (`json_each`), on PostgreSQL `= ANY` an array; elsewhere an
+    expanding parameter. Expanded at each execution (a placeholder and a parameter per id),
+    100 ids cost about a third of reading the page's documents."""
+    if dialect == "sqlite":
+        param = sa.bindparam("r_meetings", type_=sa.Text())
+        values = sa.select(sa.column("value", sa.Text())).select_from(sa.func.json_each(param))
+        return column.in_(values)
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam("r_meetings", type_=postgresql.ARRAY(sa.Text())))
+    return column.in_(sa.bindparam("r_meetings", expanding=True))
+
+
+def _documents_of_meetings(now: bool, dialect: str, table: sa.Table) -> sa.Select[Any]:
+    """`documents_of_meetings`' statement, built once per table, dialect and kind of
+    known-at question (as `membership.members_on`'s): the ids one parameter (`_ids_in`),
     the position (`position`) bound at execution. Built anew, the statement and its cache
     key (its 100 ids each a literal) cost more than the rows it reads."""
     known = table.c.recorded_to.is_(None) if now else sa.text(record_time_sql(table.name))
     return (
         documents._select(table)
-        .where(table.c.meeting.in_(sa.bindparam("r_meetings", expanding=True)), known)
+        .where(_ids_in(table.c.meeting, dialect), known)
         .order_by(table.c.record_id)
     )
 

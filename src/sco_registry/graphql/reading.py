@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 import strawberry
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
@@ -125,9 +132,12 @@ def selected_names(info: Info[Any, Any], names: Collection[str]) -> set[str]:
     """Which of the field names `names` the query selects anywhere under the current field
     (through fragments too): a resolver may then read their rows with its own. An
     over-approximation is harmless (a read made for nothing), never a missed field."""
+    # Walked on the document's own nodes: `info.selected_fields` converts the whole
+    # selection below (a `SelectedField` per field, its arguments converted) to be read once.
+    raw = info._raw_info
     found: set[str] = set()
-    for field in info.selected_fields:
-        _collect_names(field.selections, names, found)
+    for node in raw.field_nodes:
+        _collect_node_names(node.selection_set, raw.fragments, names, found, set())
     return found
 
 
@@ -149,11 +159,30 @@ def selects_only(info: Info[Any, Any], field: str, allowed: Collection[str]) -> 
 # collector (`schema.AcyclicExecutionContext` says why that matters).
 
 
-def _collect_names(selections: Iterable[Any], names: Collection[str], found: set[str]) -> None:
-    for s in selections:
-        if getattr(s, "name", None) in names:
-            found.add(s.name)
-        _collect_names(getattr(s, "selections", None) or (), names, found)
+def _collect_node_names(
+    selection_set: SelectionSetNode | None,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    names: Collection[str],
+    found: set[str],
+    spread: set[str],
+) -> None:
+    """The names among `names` of the fields under `selection_set`, into `found`: fields
+    (by name, not alias), inline fragments and fragment spreads (each fragment once),
+    every `@skip`/`@include` taken as selecting (an over-approximation)."""
+    if selection_set is None:
+        return
+    for s in selection_set.selections:
+        if isinstance(s, FieldNode):
+            if s.name.value in names:
+                found.add(s.name.value)
+            _collect_node_names(s.selection_set, fragments, names, found, spread)
+        elif isinstance(s, InlineFragmentNode):
+            _collect_node_names(s.selection_set, fragments, names, found, spread)
+        elif isinstance(s, FragmentSpreadNode) and s.name.value not in spread:
+            spread.add(s.name.value)
+            fragment = fragments.get(s.name.value)
+            if fragment is not None:
+                _collect_node_names(fragment.selection_set, fragments, names, found, spread)
 
 
 def _field_names(selections: Iterable[Any]) -> Iterator[str]:

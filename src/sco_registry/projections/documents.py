@@ -25,6 +25,7 @@ from sco_registry.domain.periods import VALID_TIME_COLUMNS, Answer, Period, Reco
 from sco_registry.domain.time import PartialDate
 from sco_registry.projections import asof, bitemporal, records
 from sco_registry.projections.base import Tables, metadata
+from sco_registry.projections.meetings import KEPT_ROWS, KeptRows
 from sco_registry.projections.records import ROWS, RecordProjection, known, source_key
 
 _SIGNED = ("title", "category", "place", "meeting", "parties", "founding_parties", "amends")
@@ -285,7 +286,7 @@ def _select(table: sa.Table, *extra: Any) -> sa.Select[Any]:
     return sa.select(*records.read_columns(table, _READ), *extra)
 
 
-def _row(r: Sequence[Any]) -> Document:
+def _make(r: Sequence[Any]) -> Document:
     """A row of `_select` as a `Document`: the plain columns at once, the rest when read."""
     return records.lazy(
         Document,
@@ -302,6 +303,10 @@ def _row(r: Sequence[Any]) -> Document:
             "answer": asof.answer_of(r[_ANSWER]) if len(r) > _ANSWER else None,
         },
     )
+
+
+#: A row of `_select` as a `Document` (`_make`), kept (`meetings.KeptRows`).
+_row: KeptRows[Document] = KeptRows(_make, KEPT_ROWS)
 
 
 def document(

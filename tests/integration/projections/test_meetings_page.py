@@ -60,3 +60,40 @@ async def test_pages_walk_the_whole_list_in_order_under_every_filter(
                 assert [x.meeting_id for x in walked] == [x.meeting_id for x in expected], (
                     given, descending,
                 )  # fmt: skip
+
+
+async def test_pages_under_the_other_filters_and_known_at(url: str, tmp_path: Path) -> None:
+    """The filters and the known-at position each bound at execution (the statement is
+    built once per shape of question): every value gives its own page, as `meetings`."""
+    more = write_history(tmp_path / "more.json", 80)
+    async with open_registry(Settings(database_url=url), migrate_first=True) as registry:
+        assert (await load_bundled(registry.store, scratch_store=registry.scratch_store)).ok
+        middle = await registry.store.head_position()
+        summary = await import_files([more], registry.store, scratch_store=registry.scratch_store)
+        assert summary.ok, summary.problems
+        read = registry.projections.read
+        every = await read(lambda c: m.meetings(c))
+        hosts = sorted({x.host_state for x in every if x.host_state})[:3]
+        formats = sorted({x.format for x in every if x.format})[:2]
+        ordinals = sorted({x.ordinal for x in every if x.ordinal is not None})[:3]
+        cases: list[dict[str, object]] = [
+            *({"host_state": h} for h in hosts),
+            *({"format": f} for f in formats),
+            *({"status": s} for s in ("held", "scheduled", "cancelled")),
+            *({"ordinal": o} for o in ordinals),
+            {"known_at": middle},
+            {"known_at": middle, "host_state": hosts[0]},
+            {"host_state": hosts[0], "status": "held", "year_from": 2003},
+        ]
+        sizes = set()
+        for given in cases:
+            whole = await read(partial(m.meetings, **given))  # type: ignore[arg-type]
+            sizes.add(len(whole))
+            for descending in (False, True):
+                cut = partial(m.meetings_page, **given, limit=1000, descending=descending)
+                got = await read(cut)  # type: ignore[arg-type]
+                expected = sorted(whole, key=m.page_key, reverse=descending)
+                assert [x.meeting_id for x in got] == [x.meeting_id for x in expected], given
+                assert [x.recorded_at for x in got] == [x.recorded_at for x in expected]
+        # The control: the values do cut (the pages differ, some short of the whole list).
+        assert len(sizes) > 3 and min(sizes) < len(every) and max(sizes) > 0

@@ -1,8 +1,9 @@
 """The page's nested reads built once (`readers.documents_of_meetings` and `readers.states`:
-statements kept per table and kind of known-at question, the ids and the position bound at
-execution) read what the statements built anew for every call read (the former code, here):
-the same documents per meeting in the same order, the same states with their registrations,
-current and known at earlier positions (closed versions among them), on every store.
+statements kept per table (and dialect) and kind of known-at question, the ids (one
+parameter) and the position bound at execution) read what the statements built anew for
+every call read (the former code, here): the same documents per meeting in the same order,
+the same states with their registrations, current and known at earlier positions (closed
+versions among them), on every store.
 Negative control: a kept statement that leaves the position out is seen."""
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ async def test_a_kept_statement_without_the_position_is_seen(
     """The negative control: statements always built for the current rows (the known-at
     question left out) read otherwise at an earlier position."""
     documents_of, states_of = readers._documents_of_meetings, readers._states
-    monkeypatch.setattr(readers, "_documents_of_meetings", lambda now, t: documents_of(True, t))
+    monkeypatch.setattr(
+        readers, "_documents_of_meetings", lambda now, dialect, t: documents_of(True, dialect, t)
+    )
     monkeypatch.setattr(readers, "_states", lambda now, t: states_of(True, t))
     _fresh_statements()
     try:
