@@ -16,54 +16,74 @@ from sco_registry.graphql.types_common import RecordTime, Source, record_time, s
 from sco_registry.projections import audit, compliance, timeline
 
 
-# The plain values of a timeline entry and a log event are attributes, copied from the row
-# once (`__post_init__`), not resolver methods: Strawberry answers an attribute by a getattr,
-# a method through its resolver machinery (arguments, extensions, info), several times the
-# cost; in a page of 100 that was most of the GraphQL time over the plain endpoint's.
-# (The defaults are placeholders: every one is set from the row.)
+# A timeline entry's values are methods reading the model's entry, so that only what a query
+# selects is decoded (`timeline.TimelineEntry` decodes its event ids, period, sources and
+# record time when first read): copied once into attributes (`__post_init__`, until session
+# 19), every entry parsed its two UUIDs whatever was asked. A page's subtree plan calls a
+# method as cheaply as it reads an attribute (`subtrees.py`).
 @strawberry.type(description="One fact on the timeline (or a correction, or a retraction).")
 class TimelineEntry:
     e: strawberry.Private[timeline.TimelineEntry]
     view: strawberry.Private[View]
-    kind: str = strawberry.field(
-        default="",
-        description="The stream's family (meeting, membership, ...), or correction / retraction.",
-    )
-    event_type: str = strawberry.field(default="")
-    entity: str = strawberry.field(default="", description="The stream id of the entity.")
-    record_id: str | None = strawberry.field(default=None)
 
-    summary: str = strawberry.field(default="")
+    @strawberry.field(
+        description="The stream's family (meeting, membership, ...), or correction / retraction."
+    )
+    def kind(self) -> str:
+        return self.e.kind
+
+    @strawberry.field
+    def event_type(self) -> str:
+        return self.e.event_type
+
+    @strawberry.field(description="The stream id of the entity.")
+    def entity(self) -> str:
+        return self.e.entity
+
+    @strawberry.field
+    def record_id(self) -> str | None:
+        return self.e.record_id
+
+    @strawberry.field
+    def summary(self) -> str:
+        return self.e.summary
+
+    @strawberry.field
+    def event_id(self) -> uuid.UUID:
+        return self.e.event_id
+
+    @strawberry.field
+    def position(self) -> int:
+        return self.e.position
+
+    @strawberry.field(description="The event a correction or retraction names.")
+    def corrects(self) -> uuid.UUID | None:
+        return self.e.corrects
+
+    @strawberry.field
+    def confidence(self) -> str | None:
+        return self.e.confidence
+
+    @strawberry.field
+    def note(self) -> str | None:
+        return self.e.note
 
     @strawberry.field(description="The fact's date, as an instant (bounds kept).")
     def valid_period(self) -> ValidPeriodValue:
         return valid_period(self.e.period)
 
-    event_id: uuid.UUID = strawberry.field(default=uuid.UUID(int=0))
-    position: int = strawberry.field(default=0)
-    corrects: uuid.UUID | None = strawberry.field(
-        default=None, description="The event a correction or retraction names."
-    )
-
     @strawberry.field
     def sources(self) -> list[Source]:
         return sources_of(self.e.sources)
-
-    confidence: str | None = strawberry.field(default=None)
-    note: str | None = strawberry.field(default=None)
 
     @strawberry.field
     def record_time(self) -> RecordTime:
         return record_time(self.e.record)
 
-    def __post_init__(self) -> None:
-        e = self.e
-        self.kind, self.event_type, self.entity = e.kind, e.event_type, e.entity
-        self.record_id, self.summary = e.record_id, e.summary
-        self.event_id, self.position, self.corrects = e.event_id, e.position, e.corrects
-        self.confidence, self.note = e.confidence, e.note
 
-
+# A log event's values are attributes, copied from the row once (`__post_init__`): its row
+# is decoded whole when read (`audit.AuditEntry`). (The defaults are placeholders: every one
+# is set from the row.)
 @strawberry.type(
     description="An event of the log as an auditor checks it: where it sits in "
     "the hash chain (`previousHash` -> `hash`)."
