@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from sco_registry import ids
 from sco_registry.db import create_engine, migrate
 from sco_registry.importer.load import import_files
 from sco_registry.store.base import EventStore
@@ -29,13 +30,20 @@ T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 @pytest.fixture
 def fixed_ids(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """uuid4 reads os.urandom: a counter makes every id, the import's included, fixed."""
+    """uuid4 reads os.urandom: a counter makes every id, the import's included, fixed. The
+    events' ids (`ids.uuid4`, which reads os.urandom in blocks) are made 16 bytes a call
+    here, as `uuid.uuid4` made them when `GOLDEN` was taken."""
     counter = iter(range(1, 10**9))
 
     def urandom(n: int) -> bytes:
         return hashlib.sha256(str(next(counter)).encode()).digest()[:n]
 
+    class OneAtATime:
+        def take(self) -> bytes:
+            return os.urandom(16)
+
     monkeypatch.setattr(os, "urandom", urandom)
+    monkeypatch.setattr(ids, "_block", OneAtATime())
     yield
 
 
