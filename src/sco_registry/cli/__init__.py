@@ -108,9 +108,9 @@ def commands() -> dict[str, argparse.ArgumentParser]:
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's loop where it is installed, else asyncio's own (None). The served API's loop
-    thread sends every response: asyncio's own loop releases the GIL around each socket call,
-    and then waits to get it back while the read models' reader thread holds it."""
+    """uvloop's loop where it is installed, else asyncio's own (None): what `uvicorn.run`
+    would pick. (Not measured apart from this session's other changes: docs/benchmarks.md,
+    session 19; `SCO_BENCH_LOOP=asyncio` runs the bench server on asyncio's loop.)"""
     try:
         import uvloop
     except ImportError:  # not on Windows
