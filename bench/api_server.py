@@ -148,6 +148,7 @@ async def serve(url: str, port: int) -> None:
             # comparison without it.
             await warm_kept_models(registry)
             freeze_startup_heap()
+        # `SCO_BENCH_GC_THRESHOLD=a,b,c` for other collector thresholds than serving's, to compare.
         if os.environ.get("SCO_BENCH_GC_THRESHOLD"):
             gc.set_threshold(*(int(x) for x in os.environ["SCO_BENCH_GC_THRESHOLD"].split(",")))
         # Keep-alive longer than any pause of the client (uvicorn's default is 5 s: on a busy

@@ -34,7 +34,7 @@ from sco_registry.projections import (
     statements,
     timeline,
 )
-from sco_registry.projections.records import ROWS, json_text, known, parse_uuid
+from sco_registry.projections.records import ROWS, KeptRows, json_text, known, parse_uuid
 from sco_registry.store.chain import parse_timestamp
 
 
@@ -79,7 +79,7 @@ def _state_rows(rows: Sequence[Sequence[Any]]) -> list[StateRow]:
 #: `states`' answers by the rows they were made from (the same rows: the same states,
 #: decoded once; a copy of the list handed out): the registrations change rarely, and a
 #: page of meetings read and decoded them all for every request.
-_kept_states: meetings.KeptRows[list[StateRow]] = meetings.KeptRows(_state_rows, 16)
+_kept_states: KeptRows[list[StateRow]] = KeptRows(_state_rows, 16)
 
 
 def _states(now: bool, table: sa.Table) -> sa.Select[Any]:

@@ -25,8 +25,14 @@ from sco_registry.domain.periods import VALID_TIME_COLUMNS, Answer, Period, Reco
 from sco_registry.domain.time import PartialDate
 from sco_registry.projections import asof, bitemporal, records
 from sco_registry.projections.base import Tables, metadata
-from sco_registry.projections.meetings import KEPT_ROWS, KeptRows
-from sco_registry.projections.records import ROWS, RecordProjection, known, source_key
+from sco_registry.projections.records import (
+    KEPT_ROWS,
+    ROWS,
+    KeptRows,
+    RecordProjection,
+    known,
+    source_key,
+)
 
 _SIGNED = ("title", "category", "place", "meeting", "parties", "founding_parties", "amends")
 
@@ -305,7 +311,7 @@ def _make(r: Sequence[Any]) -> Document:
     )
 
 
-#: A row of `_select` as a `Document` (`_make`), kept (`meetings.KeptRows`).
+#: A row of `_select` as a `Document` (`_make`), kept (`records.KeptRows`).
 _row: KeptRows[Document] = KeptRows(_make, KEPT_ROWS)
 
 

@@ -13,10 +13,9 @@ membership model's periods begun by a change that names the meeting).
 from __future__ import annotations
 
 import functools
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -35,9 +34,7 @@ from sco_registry.domain.periods import (
 from sco_registry.domain.time import PartialDate
 from sco_registry.projections import asof, bitemporal, membership, records, statements
 from sco_registry.projections.base import Tables, metadata
-from sco_registry.projections.records import ROWS, RecordProjection, known
-
-K = TypeVar("K")
+from sco_registry.projections.records import KEPT_ROWS, ROWS, KeptRows, RecordProjection, known
 
 _ARRANGED = (
     "body_id",
@@ -229,51 +226,6 @@ def _select(table: sa.Table, *extra: Any) -> sa.Select[Any]:
     return sa.select(*records.read_columns(table, _READ), *extra)
 
 
-class KeptRows(Generic[K]):
-    """Rows made into their class (`make`, a `records.Lazy` one), the last `size` of them
-    kept by their values: a row read again, with the same values in every column, is the
-    same instance, its fields decoded when first read by any read (a version's row changes
-    only when it is closed, and its `recorded_to` is one of its values). A page of 100
-    meetings read the same rows request after request, and decoded their dates, sources
-    and the rest each time (about a third of the GraphQL page's own work, and its
-    allocations). The instances are shared: what they hold is never changed (as a frozen
-    dataclass's fields, and the JSON they decode to, by any read). Thread-safe: a row made
-    twice at once is kept once; reads and decoding need no lock (the GIL)."""
-
-    def __init__(self, make: Callable[[tuple[Any, ...]], K], size: int) -> None:
-        self._make = make
-        self._size = size
-        self._kept: dict[tuple[Any, ...], K] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, r: Sequence[Any]) -> K:
-        values = tuple(r)
-        kept = self._kept
-        try:
-            found = kept.get(values)
-        except TypeError:  # a value that is not hashable: made, not kept
-            return self._make(values)
-        if found is not None:
-            return found
-        made = self._make(values)
-        with self._lock:
-            found = kept.get(values)
-            if found is not None:
-                return found
-            if len(kept) >= self._size:
-                del kept[next(iter(kept))]  # the oldest first
-            kept[values] = made
-        return made
-
-    def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
-
-
-#: How many rows of each kind `KeptRows` keeps (about ten pages of 100).
-KEPT_ROWS = 1024
-
-
 def _make(r: Sequence[Any]) -> Meeting:
     """A row of `_select` as a `Meeting`: the plain columns at once, the rest when read."""
     return records.lazy(
@@ -294,7 +246,7 @@ def _make(r: Sequence[Any]) -> Meeting:
     )
 
 
-#: A row of `_select` as a `Meeting` (`_make`), kept (`KeptRows`).
+#: A row of `_select` as a `Meeting` (`_make`), kept (`records.KeptRows`).
 _row: KeptRows[Meeting] = KeptRows(_make, KEPT_ROWS)
 
 

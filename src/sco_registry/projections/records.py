@@ -21,10 +21,11 @@ from __future__ import annotations
 import abc
 import functools
 import json
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -337,3 +338,51 @@ def json_tuple_at(i: int) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
 def events_at(i: int) -> Callable[[Sequence[Any]], tuple[tuple[uuid.UUID, int], ...]]:
     """The decoder of an `events` column at `i` (`made_by`)."""
     return lambda row: events_of(decode_json(row[i]))
+
+
+K = TypeVar("K")
+
+
+class KeptRows(Generic[K]):
+    """Rows made into their class (`make`, a `records.Lazy` one), the last `size` of them
+    kept by their values: a row read again, with the same values in every column, is the
+    same instance, its fields decoded when first read by any read (a version's row changes
+    only when it is closed, and its `recorded_to` is one of its values). A page of 100
+    meetings read the same rows request after request, and decoded their dates, sources
+    and the rest each time (about a third of the GraphQL page's own work, and its
+    allocations). The instances are shared: what they hold is never changed (as a frozen
+    dataclass's fields, and the JSON they decode to, by any read). Thread-safe: a row made
+    twice at once is kept once; reads and decoding need no lock (the GIL)."""
+
+    def __init__(self, make: Callable[[tuple[Any, ...]], K], size: int) -> None:
+        self._make = make
+        self._size = size
+        self._kept: dict[tuple[Any, ...], K] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, r: Sequence[Any]) -> K:
+        values = tuple(r)
+        kept = self._kept
+        try:
+            found = kept.get(values)
+        except TypeError:  # a value that is not hashable: made, not kept
+            return self._make(values)
+        if found is not None:
+            return found
+        made = self._make(values)
+        with self._lock:
+            found = kept.get(values)
+            if found is not None:
+                return found
+            if len(kept) >= self._size:
+                del kept[next(iter(kept))]  # the oldest first
+            kept[values] = made
+        return made
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+#: How many rows of each kind `KeptRows` keeps (about ten pages of 100).
+KEPT_ROWS = 1024

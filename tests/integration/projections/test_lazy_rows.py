@@ -209,7 +209,7 @@ async def test_the_comparison_sees_a_wrong_decoder_and_a_wrong_plain_column(
 ) -> None:
     r = rs.runner(store)
     await _history(store)
-    # The rows kept by other reads (`meetings.KeptRows`) dropped: decoded anew here, and
+    # The rows kept by other reads (`records.KeptRows`) dropped: decoded anew here, and
     # those decoded wrongly here not kept for later reads.
     mt._row.clear()
     dm._row.clear()

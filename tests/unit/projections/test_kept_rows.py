@@ -1,4 +1,4 @@
-"""`meetings.KeptRows`: a row read again with the same values in every column is the same
+"""`records.KeptRows`: a row read again with the same values in every column is the same
 instance (made once, its fields decoded once by any read); a row differing in any column
 (a version closed since: its `recorded_to`) is made anew; at most `size` rows are kept, the
 oldest dropped first; a row with a value that cannot be hashed is made and not kept;
@@ -13,7 +13,7 @@ from typing import Any
 
 from sco_registry.projections import documents as dm
 from sco_registry.projections import meetings as mt
-from sco_registry.projections.meetings import KeptRows
+from sco_registry.projections.records import KeptRows
 
 
 class _Made:
