@@ -6,7 +6,7 @@ export SCO_REGISTRY_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test lint typecheck fmt unit fuzz-import bench bench-readside lock migrate verify clean schema page page-test screenshots
+.PHONY: run test lint typecheck fmt unit fuzz-import bench bench-readside bench-api lock migrate verify clean schema page page-test screenshots
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	@$(PYTHON) -c "import sys; assert sys.version_info >= (3, 11), sys.version" || { echo "needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
@@ -51,7 +51,8 @@ migrate: $(STAMP)
 verify: $(STAMP)
 	$(BIN)/sco-registry verify
 
-## bench: benchmarks against eventsourcing and raw SQL; writes bench/results.json, docs/benchmarks.md
+## bench: benchmarks against eventsourcing and raw SQL, the read side's and the API's; writes
+## bench/results.json, docs/benchmarks.md
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
@@ -59,6 +60,12 @@ bench: $(STAMP)
 ## bench/.cache/, read latency); merges its rows into bench/results.json, regenerates the doc
 bench-readside: $(STAMP)
 	$(BIN)/python -m bench.readside --out bench/results.json --doc docs/benchmarks.md $(BENCH_ARGS)
+
+## bench-api: the API's benchmark alone (GraphQL against a plain endpoint over HTTP, on the
+## 100,000-event synthetic log; PostgreSQL on a fresh database of SCO_REGISTRY_TEST_PG_URL's
+## server); merges its results into bench/results.json, regenerates the doc
+bench-api: $(STAMP)
+	$(BIN)/python -m bench.api_bench $(BENCH_ARGS)
 
 ## lock: refresh the hashed lock file from pyproject.toml (needs uv)
 lock:

@@ -1,5 +1,5 @@
 """The API benchmark (issue 9): GraphQL against a plain FastAPI JSON endpoint serving the same
-data from the same read functions, on SQLite (and PostgreSQL when a URL is given), on the
+data from the same read functions, on SQLite and on PostgreSQL, on the
 100,000-event synthetic log (`bench/synthetic.py`'s cached one: copied, or loaded into
 PostgreSQL as `bench/readside.py` loads it, then every read model rebuilt with
 `sco-registry projections rebuild`), or with `--records N` on the bundled history plus N
@@ -8,16 +8,23 @@ process (`bench/api_server.py`; `bench/api_client.py`, a lean asyncio HTTP/1.1 c
 the same 2 cores; the client reports its own CPU per request and the server's. Five operations:
 four reads and one write (`recordMeeting`, with a writer's token).
 
-`python -m bench.api_bench [--events N | --records N] [--seconds S] [--pg URL] [--keep DIR]`
-writes `bench/api_results.json` and prints it. `--keep DIR` keeps the prepared SQLite
-database there and reuses it on the next run (a rebuild of 100k events takes minutes);
-`--pg-ready` takes the PostgreSQL database as already prepared. Not in `make bench` (its
-report is another's file)."""
+Part of `python -m bench` (`make bench`; `--no-api` skips it), or alone: `make bench-api`, or
+`python -m bench.api_bench [--events N | --records N] [--seconds S] [--windows K]
+[--backends sqlite,postgresql] [--pg-url SERVER | --pg EMPTY_DB [--pg-ready]] [--keep DIR]`.
+K open-loop windows of S seconds per operation and kind (default 3 of 8 s): the median
+window's p50 and p99 are the figures, every window is in the results. PostgreSQL is a fresh
+database on the server of `--pg-url` (dropped afterwards), or the empty database `--pg`
+(kept; `--pg-ready` takes it as already prepared). `--keep DIR` keeps the prepared SQLite
+database there and reuses it on the next run. The results are merged into
+`bench/results.json` (`machine.api`; `--out`) and `docs/benchmarks.md` is regenerated from
+it (`--doc`; its API section: `bench/api_report.py`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import datetime as dt
 import json
 import os
 import shutil
@@ -26,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +43,8 @@ from bench import synthetic
 from bench.history import write_history
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "api_results.json"
+RESULTS = ROOT / "bench" / "results.json"
+DOC = ROOT / "docs" / "benchmarks.md"
 
 
 def _free_port() -> int:
@@ -137,7 +146,7 @@ def _writer_token() -> str:
     return issue_token(Settings(), subject="bench@api", roles=[Role.WRITER])
 
 
-def _measure(url: str, seconds: float, operations: list[str]) -> dict[str, Any]:
+def _measure(url: str, seconds: float, operations: list[str], windows: int) -> dict[str, Any]:
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "bench.api_server", url, str(port)])
     try:
@@ -151,7 +160,10 @@ def _measure(url: str, seconds: float, operations: list[str]) -> dict[str, Any]:
             time.sleep(0.1)
         _log(f"  measuring (server pid {server.pid})")
         out = subprocess.run(
-            [sys.executable, "-m", "bench.api_client", base, str(seconds), *operations],
+            [
+                *(sys.executable, "-m", "bench.api_client", base, str(seconds), *operations),
+                *("--windows", str(windows)),
+            ],
             check=True,
             stdout=subprocess.PIPE,
             text=True,
@@ -168,75 +180,178 @@ def _measure(url: str, seconds: float, operations: list[str]) -> dict[str, Any]:
         server.wait(timeout=30)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.api_bench")
-    parser.add_argument(
-        "--events", type=int, default=100_000, help="the cached synthetic log's size (100000)"
+def add_arguments(p: argparse.ArgumentParser, prefix: str = "") -> None:
+    """The options `python -m bench` shares with this command (there prefixed `api-`)."""
+    p.add_argument(
+        f"--{prefix}events",
+        type=int,
+        default=100_000,
+        help="the cached synthetic log's size (100000)",
     )
-    parser.add_argument(
-        "--records", type=int, help="instead: the bundled history plus N records imported"
+    p.add_argument(
+        f"--{prefix}seconds", type=float, default=8.0, help="per operation, kind and mode (8)"
     )
-    parser.add_argument("--seconds", type=float, default=5.0, help="per operation and mode")
-    parser.add_argument("--pg", help="an empty PostgreSQL database (postgresql+asyncpg://...)")
-    parser.add_argument("--pg-ready", action="store_true", help="--pg is already prepared")
-    parser.add_argument("--keep", type=Path, help="keep (and reuse) the SQLite database here")
-    parser.add_argument("--operations", help="comma-separated operations (default: all five)")
-    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
-    args = parser.parse_args(argv)
-    operations = args.operations.split(",") if args.operations else []
+    p.add_argument(
+        f"--{prefix}windows",
+        type=int,
+        default=3,
+        help="open-loop windows per operation and kind; the median window's figures (3)",
+    )
+    p.add_argument(f"--{prefix}operations", help="comma-separated operations (default: all five)")
+
+
+def run(
+    events: int,
+    seconds: float,
+    windows: int,
+    backends: dict[str, str],
+    *,
+    operations: list[str] | None = None,
+    records: int | None = None,
+    pg_ready: bool = False,
+) -> dict[str, Any]:
+    """Measure every backend of `backends` (name: a SQLite file's path, or an empty
+    PostgreSQL database's asyncpg URL); the results, as `bench/results.json` keeps them."""
     results: dict[str, Any] = {
+        "command": "",
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "load_generator": (
             "asyncio client on uvloop speaking HTTP/1.1 itself (bench/api_client.py), in its"
             " own process, same 2 cores as the server"
         ),
         "clients_closed_loop": 50,
         "offered_rate_open_loop": 100,
-        "seconds": args.seconds,
+        "seconds": seconds,
+        "open_loop_windows": windows,
         "log": (
-            f"bundled history + {args.records} generated records imported"
-            if args.records is not None
-            else f"synthetic-{args.events} (bench/synthetic.py, seed {synthetic.SEED})"
+            f"bundled history + {records} generated records imported"
+            if records is not None
+            else f"synthetic-{events} (bench/synthetic.py, seed {synthetic.SEED})"
         ),
-        "load_before": os.getloadavg()[0],
+        "load_before": round(os.getloadavg()[0], 2),
     }
     with tempfile.TemporaryDirectory() as tmp:
-        backends: dict[str, str] = {}
-        if not args.no_sqlite:
-            folder = args.keep or Path(tmp)
-            folder.mkdir(parents=True, exist_ok=True)
-            name = (
-                f"api-{args.records}r.db" if args.records is not None else f"api-{args.events}.db"
-            )
-            backends["sqlite"] = str(folder / name)
-        if args.pg:
-            backends["postgresql"] = args.pg
-        history = (
-            None if args.records is None else write_history(Path(tmp) / "s.json", args.records)
-        )
+        history = None if records is None else write_history(Path(tmp) / "s.json", records)
         for name, where in backends.items():
             if name == "sqlite":
                 url = f"sqlite+aiosqlite:///{where}"
                 if history is not None:
-                    events = _head(url) if Path(where).is_file() else _prepare(url, history)
+                    head = _head(url) if Path(where).is_file() else _prepare(url, history)
                 else:
-                    events = prepare_sqlite(args.events, Path(where))
+                    head = prepare_sqlite(events, Path(where))
             else:
                 url = where
-                if args.pg_ready:
-                    events = _head(url)
+                if pg_ready:
+                    head = _head(url)
                 elif history is not None:
-                    events = _prepare(url, history)
+                    head = _prepare(url, history)
                 else:
-                    events = prepare_pg(args.events, url)
+                    head = prepare_pg(events, url)
                 settle_pg(url)
-            _log(f"{name}: {events:,} events; measuring")
+            _log(f"{name}: {head:,} events; measuring")
             results[name] = {
-                "events": events,
-                "operations": _measure(url, args.seconds, operations),
+                "events": head,
+                "operations": _measure(url, seconds, operations or [], windows),
             }
-    results["load_after"] = os.getloadavg()[0]
-    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    results["load_after"] = round(os.getloadavg()[0], 2)
+    return results
+
+
+@contextlib.contextmanager
+def databases(
+    backends: list[str],
+    pg_url: str,
+    *,
+    name: str,
+    keep: Path | None = None,
+    pg: str | None = None,
+) -> Iterator[dict[str, str]]:
+    """Where each backend of `backends` is measured: the SQLite file `name` in `keep` (kept,
+    and reused by the next run) or in a temporary folder; the empty PostgreSQL database `pg`
+    (kept) or else a fresh one on the server of `pg_url`, dropped afterwards."""
+    from bench.targets import PgServer
+
+    with contextlib.ExitStack() as stack:
+        where: dict[str, str] = {}
+        if "sqlite" in backends:
+            folder = keep or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            folder.mkdir(parents=True, exist_ok=True)
+            where["sqlite"] = str(folder / name)
+        if "postgresql" in backends:
+            if pg is None:
+                target = stack.enter_context(PgServer(pg_url).fresh_database("api"))
+                assert target.pg_url is not None
+                pg = target.pg_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+            where["postgresql"] = pg
+        yield where
+
+
+def default_pg_url() -> str:
+    from bench.targets import DEFAULT_PG_URL
+
+    return (
+        os.environ.get("SCO_REGISTRY_BENCH_PG_URL")
+        or os.environ.get("SCO_REGISTRY_TEST_PG_URL")
+        or DEFAULT_PG_URL
+    )
+
+
+def merge_results(path: Path, api: dict[str, Any]) -> None:
+    """The API run into an existing results file (`machine.api`; the rest kept)."""
+    data = json.loads(path.read_text()) if path.is_file() else {"machine": {}, "results": []}
+    data["machine"]["api"] = api
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.api_bench", description=__doc__)
+    add_arguments(parser)
+    parser.add_argument(
+        "--records", type=int, help="instead: the bundled history plus N records imported"
+    )
+    parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated")
+    parser.add_argument(
+        "--pg-url",
+        default=default_pg_url(),
+        help="the PostgreSQL server a fresh database is made on (and dropped), unless --pg",
+    )
+    parser.add_argument("--pg", help="an empty PostgreSQL database to use and keep")
+    parser.add_argument("--pg-ready", action="store_true", help="--pg is already prepared")
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the SQLite database here")
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help=f"results JSON to merge into ({RESULTS})"
+    )
+    parser.add_argument(
+        "--doc",
+        type=Path,
+        default=DOC,
+        help=f"Markdown report to regenerate from --out ({DOC}); 'none' for none",
+    )
+    args = parser.parse_args(argv)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    name = f"api-{args.records}r.db" if args.records is not None else f"api-{args.events}.db"
+    with databases(backends, args.pg_url, name=name, keep=args.keep, pg=args.pg) as where:
+        results = run(
+            args.events,
+            args.seconds,
+            args.windows,
+            where,
+            operations=args.operations.split(",") if args.operations else None,
+            records=args.records,
+            pg_ready=args.pg_ready,
+        )
+    results["command"] = "python -m bench.api_bench " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
     print(json.dumps(results, indent=1))
+    merge_results(args.out, results)
+    _log(f"merged the API results into {args.out}")
+    if str(args.doc) != "none":
+        from bench import report
+
+        data = json.loads(args.out.read_text())
+        report.write_doc(args.doc, data["machine"], data["results"])
+        _log(f"wrote {args.doc}")
     return 0
 
 

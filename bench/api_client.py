@@ -5,14 +5,18 @@ the server as little as a Python client can. (Session 18's client was httpx: mea
 same run, it spent several times the CPU per request, which the server then lacked;
 docs/benchmarks.md.)
 
-`python -m bench.api_client BASE_URL SECONDS [OPERATION ...]` prints one JSON object: for
-each operation (all by default), as GraphQL and as the plain endpoint, the closed-loop
-throughput with 50 concurrent clients (in two halves each, GraphQL and plain alternated)
-and the p50 / p99 latency at a fixed offered rate of 100 requests/s (open loop: requests
-start on schedule whether or not earlier ones finished, each on an idle connection or a new
-one, so a slow server shows as latency; a request's latency runs from its scheduled start,
-so the client's own lateness is charged too, not hidden: coordinated omission), and the
-client's own CPU per request (and the server's, given its pid).
+`python -m bench.api_client BASE_URL SECONDS [OPERATION ...] [--windows K]` prints one JSON
+object: for each operation (all by default), as GraphQL and as the plain endpoint, the
+closed-loop throughput with 50 concurrent clients (in two halves each, GraphQL and plain
+alternated) and the p50 / p99 latency at a fixed offered rate of 100 requests/s (open loop:
+requests start on schedule whether or not earlier ones finished, each on an idle connection
+or a new one, so a slow server shows as latency; a request's latency runs from its scheduled
+start, so the client's own lateness is charged too, not hidden: coordinated omission), and
+the client's own CPU per request (and the server's, given its pid). The open loop runs in K
+windows of SECONDS per kind, alternated (G P G P ...): each window's percentiles and the
+machine's busy and stolen CPU in it are reported, and the median window's are the figures
+(a slow spell of the shared machine spoils one window, not the verdict; the percentiles
+pooled over every window are reported beside them).
 
 The fifth operation is a write: `recordMeeting` with a writer's bearer token (taken from
 `SCO_BENCH_WRITER_TOKEN`), a new meeting of `SCO_BENCH_BODY` each request, against the
@@ -20,13 +24,13 @@ GraphQL mutation and a plain endpoint calling the same application `handle`."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import itertools
 import json
 import os
 import statistics
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -243,8 +247,11 @@ async def closed_loop(
     return done / (time.perf_counter() - start), done
 
 
-async def open_loop(once: Callable[[], Awaitable[None]], seconds: float) -> dict[str, Any]:
-    """Latency at `RATE` requests per second offered (from each request's scheduled start)."""
+async def open_loop(
+    once: Callable[[], Awaitable[None]], seconds: float, keep: list[float] | None = None
+) -> dict[str, Any]:
+    """Latency at `RATE` requests per second offered (from each request's scheduled start);
+    each request's latency (seconds) also appended to `keep`, when given."""
     latencies: list[float] = []
     late: list[float] = []
     in_flight = 0
@@ -272,6 +279,8 @@ async def open_loop(once: Callable[[], Awaitable[None]], seconds: float) -> dict
             break
         tasks.append(asyncio.create_task(timed(due)))
     await asyncio.gather(*tasks)
+    if keep is not None:
+        keep.extend(latencies)
     q = statistics.quantiles(latencies, n=100)
     return {
         "p50_ms": round(q[49] * 1000, 2),
@@ -282,7 +291,54 @@ async def open_loop(once: Callable[[], Awaitable[None]], seconds: float) -> dict
     }
 
 
-async def main(base: str, seconds: float, names: list[str] | None = None) -> dict[str, Any]:
+def _machine() -> tuple[int, int, int]:
+    """The whole machine's busy, stolen and total CPU ticks so far (`/proc/stat`)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    steal = ticks[7] if len(ticks) > 7 else 0
+    return sum(ticks) - idle, steal, sum(ticks)
+
+
+async def windowed(
+    senders: dict[str, Callable[[], Awaitable[None]]], seconds: float, windows: int
+) -> dict[str, dict[str, Any]]:
+    """The open loop in `windows` windows of `seconds` per kind, the kinds alternated
+    (G P G P ...), so that a slow spell of the shared machine falls in one window of one
+    kind, and shows there beside its neighbours. Per kind: every window's figures (with the
+    whole machine's busy and stolen share of its CPU in that window), the median window's
+    p50 and p99 (the verdict), and the percentiles pooled over all its requests."""
+    found: dict[str, list[dict[str, Any]]] = {kind: [] for kind in senders}
+    pooled: dict[str, list[float]] = {kind: [] for kind in senders}
+    for _ in range(windows):
+        for kind, once in senders.items():
+            busy, steal, total = _machine()
+            window = await open_loop(once, seconds, keep=pooled[kind])
+            busy2, steal2, total2 = _machine()
+            elapsed = max(total2 - total, 1)
+            window["machine_busy_pct"] = round(100 * (busy2 - busy) / elapsed, 1)
+            window["machine_steal_pct"] = round(100 * (steal2 - steal) / elapsed, 1)
+            found[kind].append(window)
+    out: dict[str, dict[str, Any]] = {}
+    for kind, rows in found.items():
+        q = statistics.quantiles(pooled[kind], n=100)
+        out[kind] = {
+            "p50_ms": statistics.median(w["p50_ms"] for w in rows),
+            "p99_ms": statistics.median(w["p99_ms"] for w in rows),
+            "p99_worst_window_ms": max(w["p99_ms"] for w in rows),
+            "p50_pooled_ms": round(q[49] * 1000, 2),
+            "p99_pooled_ms": round(q[98] * 1000, 2),
+            "sent": sum(w["sent"] for w in rows),
+            "saturated": any(w["saturated"] for w in rows),
+            "client_late_max_ms": max(w["client_late_max_ms"] for w in rows),
+            "windows": rows,
+        }
+    return out
+
+
+async def main(
+    base: str, seconds: float, names: list[str] | None = None, windows: int = 1
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     pool = Pool(base)
     # The server's pid (`bench/api_bench.py` passes it): its CPU per request is measured too.
@@ -314,7 +370,8 @@ async def main(base: str, seconds: float, names: list[str] | None = None) -> dic
                     total[1] += time.perf_counter() - wall
                     total[2] += time.process_time() - cpu
                     total[3] += _cpu_of(server) - served
-            for kind, once in senders.items():
+            latency = await windowed(senders, seconds, windows)
+            for kind in senders:
                 done, wall, cpu, served = totals[kind]
                 row[kind] = {
                     "closed_rps": round(done / wall, 1),
@@ -324,7 +381,7 @@ async def main(base: str, seconds: float, names: list[str] | None = None) -> dic
                         if server is not None
                         else {}
                     ),
-                    **await open_loop(once, seconds),
+                    **latency[kind],
                 }
             row["graphql_over_plain"] = round(
                 row["graphql"]["closed_rps"] / row["plain"]["closed_rps"], 2
@@ -335,15 +392,21 @@ async def main(base: str, seconds: float, names: list[str] | None = None) -> dic
     return out
 
 
-def run(base: str, seconds: float, names: list[str]) -> dict[str, Any]:
+def run(base: str, seconds: float, names: list[str], windows: int = 1) -> dict[str, Any]:
     import uvloop
 
     # The client's garbage is acyclic and short-lived (reference counting frees it): with the
     # cyclic collector off, none of its pauses lands in a measured latency.
     gc.disable()
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(main(base, seconds, names))
+        return runner.run(main(base, seconds, names, windows))
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(sys.argv[1], float(sys.argv[2]), sys.argv[3:])))
+    parser = argparse.ArgumentParser(prog="python -m bench.api_client")
+    parser.add_argument("base", help="the server's base URL")
+    parser.add_argument("seconds", type=float, help="per operation, kind and mode (window)")
+    parser.add_argument("operations", nargs="*", help="the operations (default: all five)")
+    parser.add_argument("--windows", type=int, default=1, help="open-loop windows per kind")
+    args = parser.parse_args()
+    print(json.dumps(run(args.base, args.seconds, args.operations, args.windows)))

@@ -270,7 +270,9 @@ def read_analysis(doc: Path) -> str:
 HOW_TO_RUN = """\
 ```sh
 make bench                          # = .venv/bin/python -m bench (20,000 events, 3 runs)
-make bench BENCH_ARGS="--quick"     # smoke run: 1,000 events, 1 run, writes nothing
+make bench BENCH_ARGS="--quick"     # smoke: 1,000 events, 1 run, no read side or API, no files
+make bench BENCH_ARGS="--no-api"    # all but the API's benchmark (its last results are kept)
+make bench-api                      # the API's benchmark alone (below)
 .venv/bin/python -m bench --events 5000 --runs 1 --backends sqlite
 .venv/bin/python -m bench --help
 ```
@@ -336,8 +338,12 @@ def render_doc(
     rows: list[dict[str, Any]],
     analysis: str,
     readside_analysis: str | None = None,
+    api_analysis: str | None = None,
 ) -> str:
-    from bench import readside  # the read side's section (issue 8): bench/readside.py
+    from bench import (
+        api_report,  # the API's section (issue 9): bench/api_report.py
+        readside,  # the read side's section (issue 8): bench/readside.py
+    )
 
     return "\n".join(
         [
@@ -373,28 +379,33 @@ def render_doc(
             readside.render_section(
                 machine, rows, readside_analysis or readside.ANALYSIS_PLACEHOLDER
             ),
+            api_report.render_section(
+                machine.get("api"), api_analysis or api_report.ANALYSIS_PLACEHOLDER
+            ),
         ]
     )
 
 
 def write_doc(doc: Path, machine: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-    from bench import readside
+    from bench import api_report, readside
 
     analysis = read_analysis(doc)
     tail = read_tail(doc)
     doc.parent.mkdir(parents=True, exist_ok=True)
-    text = render_doc(machine, rows, analysis, readside.read_analysis(doc))
+    text = render_doc(
+        machine, rows, analysis, readside.read_analysis(doc), api_report.read_analysis(doc)
+    )
     doc.write_text(text + ("\n" + tail if tail else ""))
 
 
 def read_tail(doc: Path) -> str:
-    """The hand-written sections after the read side's (the API's, the cache's: their
-    benchmarks are other commands), kept as they are when this file is regenerated."""
-    from bench import readside
+    """The hand-written sections after the API's (the read cache's: its benchmark is another
+    command), kept as they are when this file is regenerated."""
+    from bench import api_report
 
     if not doc.is_file():
         return ""
     text = doc.read_text()
-    at = text.find(readside.ANALYSIS_END)
-    tail = text[at + len(readside.ANALYSIS_END) :].strip() if at >= 0 else ""
+    at = text.find(api_report.ANALYSIS_END)
+    tail = text[at + len(api_report.ANALYSIS_END) :].strip() if at >= 0 else ""
     return tail + "\n" if tail else ""

@@ -1,4 +1,5 @@
-"""The benchmark driver: build the plan, run every subject on every backend, write results.
+"""The benchmark driver: build the plan, run every subject on every backend, then the read
+side's benchmark (`bench/readside.py`) and the API's (`bench/api_bench.py`), write results.
 
 Runs are interleaved (run 1 of each subject, then run 2, ...) with the subject order
 rotated each run, so a burst of load from other work on a shared machine does not land on
@@ -11,6 +12,7 @@ import argparse
 import datetime as dt
 import gc
 import importlib.metadata
+import json
 import os
 import platform
 import sqlite3
@@ -24,7 +26,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from bench import readside, report
+from bench import api_bench, readside, report
 from bench.payloads import payload_size_stats
 from bench.plan import W4_LOADS, W4_STREAM_LENGTH, Plan, build_plan
 from bench.report import Measurement
@@ -74,8 +76,9 @@ def subject_factories() -> dict[str, SubjectFactory]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmark the event log against eventsourcing and raw SQL "
-        "(SQLite and PostgreSQL); writes bench/results.json and docs/benchmarks.md.",
+        description="Benchmark the event log against eventsourcing and raw SQL, the read "
+        "side, and the API (SQLite and PostgreSQL); writes bench/results.json and "
+        "docs/benchmarks.md.",
     )
     p.add_argument("--events", type=int, default=20_000, help="events per workload (20000)")
     p.add_argument("--runs", type=int, default=3, help="runs per subject; medians (3)")
@@ -116,6 +119,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--quick)",
     )
     readside.add_arguments(p, "readside-")
+    p.add_argument(
+        "--api",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also run the API's benchmark (bench/api_bench.py: GraphQL against a plain "
+        "endpoint over HTTP, 100,000 events; default: on, off with --quick)",
+    )
+    api_bench.add_arguments(p, "api-")
     p.add_argument("--out", type=Path, default=None, help=f"results JSON ({DEFAULT_OUT})")
     p.add_argument("--doc", type=Path, default=None, help=f"Markdown report ({DEFAULT_DOC})")
     args = p.parse_args(argv)
@@ -126,6 +137,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.doc = args.doc or DEFAULT_DOC
     if args.readside is None:
         args.readside = not args.quick
+    if args.api is None:
+        args.api = not args.quick
     if args.imports is None:
         args.imports = "import_1k" if args.quick else ",".join(report.IMPORT_RECORDS)
     args.imports = [w.strip() for w in args.imports.split(",") if w.strip() and w.strip() != "none"]
@@ -414,6 +427,28 @@ def main(argv: list[str] | None = None) -> int:
         rows += found
         machine["readside"] = {"runs": [info]}
         failures += info["failures"]
+    if args.api:  # the API (issue 9): GraphQL against a plain endpoint, over HTTP
+        log("the API's benchmark")
+        try:
+            name = f"api-{args.api_events}.db"
+            with api_bench.databases(args.backends, args.pg_url, name=name) as where:
+                api = api_bench.run(
+                    args.api_events,
+                    args.api_seconds,
+                    args.api_windows,
+                    where,
+                    operations=args.api_operations.split(",") if args.api_operations else None,
+                )
+            api["command"] = "python -m bench " + " ".join(machine["run"]["argv"])
+            machine["api"] = api
+        except Exception as e:
+            failures.append(f"api: {e!r}")
+            log(f"  the API's benchmark FAILED: {e!r}")
+            traceback.print_exc()
+    elif args.out is not None and args.out.is_file():  # the last API run's results kept
+        kept = json.loads(args.out.read_text()).get("machine", {}).get("api")
+        if kept:
+            machine["api"] = kept
     machine["run"]["duration_s"] = round(time.perf_counter() - t0, 1)
     machine["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     if failures:
