@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sco_registry.domain.corrections import CORRECTION_TYPES
 from sco_registry.domain.folding import StoredEvent
 from sco_registry.domain.ids import DOCUMENT
-from sco_registry.domain.periods import VALID_TIME_COLUMNS, Answer, Period, RecordPeriod, Span
+from sco_registry.domain.periods import Answer, Period, RecordPeriod, Span
 from sco_registry.domain.time import PartialDate
 from sco_registry.projections import asof, bitemporal, records
 from sco_registry.projections.base import Tables, metadata
@@ -225,7 +225,9 @@ def _date(text: str | None) -> PartialDate | None:
     return asof.date_of(text)
 
 
-# The columns a document is read from, in this order (`_row`); an `answer` may follow.
+# The columns a document is read from, in this order (`_row`); an `answer` may follow. Not
+# the valid period's: they are the signature's and the supersession's dates' (`facts`), and
+# its period is made from them (`records.period_of_dates`, as the meetings').
 _READ = (
     "record_id",
     "category",
@@ -240,7 +242,6 @@ _READ = (
     "signed_on",
     "in_force_on",
     "superseded_on",
-    *VALID_TIME_COLUMNS,
     "parties",
     "founding_parties",
     "ratifications",
@@ -251,7 +252,6 @@ _READ = (
     "sources",
 )
 _AT = {name: i for i, name in enumerate(_READ)}
-_PERIOD = slice(_AT["valid_from"], _AT["valid_from"] + len(VALID_TIME_COLUMNS))
 _ANSWER = len(_READ)
 
 
@@ -274,7 +274,7 @@ Document.decoders = {
     "signed_on": _date_at(_AT["signed_on"]),
     "in_force_on": _date_at(_AT["in_force_on"]),
     "superseded_on": _date_at(_AT["superseded_on"]),
-    "period": lambda r: asof.period_from(tuple(r[_PERIOD])),
+    "period": lambda r: records.period_of_dates(r[_AT["signed_on"]], r[_AT["superseded_on"]]),
     "parties": _parties,
     "founding_parties": records.json_tuple_at(_AT["founding_parties"]),
     "ratifications": _ratifications,

@@ -35,8 +35,8 @@ from sco_registry.db import decode_json as decode_json
 from sco_registry.domain import catalog
 from sco_registry.domain.corrections import CORRECTION_TYPES
 from sco_registry.domain.folding import StoredEvent, effective
-from sco_registry.domain.periods import record_time_sql
-from sco_registry.projections import bitemporal, streams, unit
+from sco_registry.domain.periods import VALID_TIME_COLUMNS, Period, record_time_sql
+from sco_registry.projections import asof, bitemporal, streams, unit
 from sco_registry.projections.base import Position, Projection, Tables
 from sco_registry.store.base import RecordedEvent
 
@@ -333,6 +333,14 @@ def json_at(i: int) -> Callable[[Sequence[Any]], Any]:
 def json_tuple_at(i: int) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     """The decoder of a JSON list at `i` as a tuple (as the eager rows made them)."""
     return lambda row: tuple(decode_json(row[i]))
+
+
+def period_of_dates(start: Any, end: Any) -> Period:
+    """A row's valid period from the dates its `facts` made it of (`bitemporal.valid_columns`
+    of the stored start and end), as `asof.period_from` reads it from the row's valid
+    columns: the same columns, so the same period, without selecting them (`_READ`s)."""
+    columns = bitemporal.valid_columns(start, end)
+    return asof.period_from(tuple(columns[c] for c in VALID_TIME_COLUMNS))
 
 
 def events_at(i: int) -> Callable[[Sequence[Any]], tuple[tuple[uuid.UUID, int], ...]]:
