@@ -340,9 +340,8 @@ def main(argv: list[str] | None = None) -> int:
             records=args.records,
             pg_ready=args.pg_ready,
         )
-    results["command"] = "python -m bench.api_bench " + " ".join(
-        sys.argv[1:] if argv is None else argv
-    )
+    given = sys.argv[1:] if argv is None else argv
+    results["command"] = " ".join(["python -m bench.api_bench", *given])
     print(json.dumps(results, indent=1))
     merge_results(args.out, results)
     _log(f"merged the API results into {args.out}")
