@@ -41,6 +41,7 @@ import httpx
 
 from bench import synthetic
 from bench.history import write_history
+from bench.targets import PgServer, default_pg_url
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
@@ -269,8 +270,6 @@ def databases(
     """Where each backend of `backends` is measured: the SQLite file `name` in `keep` (kept,
     and reused by the next run) or in a temporary folder; the empty PostgreSQL database `pg`
     (kept) or else a fresh one on the server of `pg_url`, dropped afterwards."""
-    from bench.targets import PgServer
-
     with contextlib.ExitStack() as stack:
         where: dict[str, str] = {}
         if "sqlite" in backends:
@@ -284,16 +283,6 @@ def databases(
                 pg = target.pg_url.replace("postgresql://", "postgresql+asyncpg://", 1)
             where["postgresql"] = pg
         yield where
-
-
-def default_pg_url() -> str:
-    from bench.targets import DEFAULT_PG_URL
-
-    return (
-        os.environ.get("SCO_REGISTRY_BENCH_PG_URL")
-        or os.environ.get("SCO_REGISTRY_TEST_PG_URL")
-        or DEFAULT_PG_URL
-    )
 
 
 def merge_results(path: Path, api: dict[str, Any]) -> None:

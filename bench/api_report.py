@@ -5,7 +5,6 @@ is kept when the file is regenerated."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -152,9 +151,6 @@ def render_section(api: dict[str, Any] | None, analysis: str) -> str:
 
 
 def read_analysis(doc: Path) -> str:
-    if not doc.is_file():
-        return ANALYSIS_PLACEHOLDER
-    m = re.search(
-        re.escape(ANALYSIS_START) + r"\n(.*?)\n?" + re.escape(ANALYSIS_END), doc.read_text(), re.S
-    )
-    return m.group(1).strip() if m else ANALYSIS_PLACEHOLDER
+    from bench.report import read_marked
+
+    return read_marked(doc, ANALYSIS_START, ANALYSIS_END, ANALYSIS_PLACEHOLDER)

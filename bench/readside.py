@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from bench import synthetic
-from bench.targets import DEFAULT_PG_URL, PgServer, plain_pg_url
+from bench.targets import PgServer, default_pg_url, plain_pg_url
 
 SUBJECT = "sco_registry"
 LATENCY_MODELS = ("membership", "meetings", "documents", "timeline", "audit")
@@ -668,14 +668,9 @@ def _model_names(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def read_analysis(doc: Path) -> str:
-    import re
+    from bench.report import read_marked
 
-    if not doc.is_file():
-        return ANALYSIS_PLACEHOLDER
-    m = re.search(
-        re.escape(ANALYSIS_START) + r"\n(.*?)\n?" + re.escape(ANALYSIS_END), doc.read_text(), re.S
-    )
-    return m.group(1).strip() if m else ANALYSIS_PLACEHOLDER
+    return read_marked(doc, ANALYSIS_START, ANALYSIS_END, ANALYSIS_PLACEHOLDER)
 
 
 # --- the command ------------------------------------------------------------------------------
@@ -711,9 +706,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backends", default="sqlite,postgresql")
     p.add_argument(
         "--pg-url",
-        default=os.environ.get("SCO_REGISTRY_BENCH_PG_URL")
-        or os.environ.get("SCO_REGISTRY_TEST_PG_URL")
-        or DEFAULT_PG_URL,
+        default=default_pg_url(),
     )
     p.add_argument("--out", type=Path, default=None, help="results JSON to merge the rows into")
     p.add_argument("--doc", type=Path, default=None, help="Markdown report to regenerate")

@@ -258,13 +258,17 @@ def _sqlite_setting(name: str, value: Any) -> str:
     return f"{name}={value}"
 
 
-def read_analysis(doc: Path) -> str:
+def read_marked(doc: Path, start: str, end: str, placeholder: str) -> str:
+    """The hand-written text between the markers `start` and `end` in `doc` (kept when the
+    file is regenerated), or `placeholder` where there is none yet."""
     if not doc.is_file():
-        return ANALYSIS_PLACEHOLDER
-    m = re.search(
-        re.escape(ANALYSIS_START) + r"\n(.*?)\n?" + re.escape(ANALYSIS_END), doc.read_text(), re.S
-    )
-    return m.group(1).strip() if m else ANALYSIS_PLACEHOLDER
+        return placeholder
+    m = re.search(re.escape(start) + r"\n(.*?)\n?" + re.escape(end), doc.read_text(), re.S)
+    return m.group(1).strip() if m else placeholder
+
+
+def read_analysis(doc: Path) -> str:
+    return read_marked(doc, ANALYSIS_START, ANALYSIS_END, ANALYSIS_PLACEHOLDER)
 
 
 HOW_TO_RUN = """\

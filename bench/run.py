@@ -32,12 +32,12 @@ from bench.plan import W4_LOADS, W4_STREAM_LENGTH, Plan, build_plan
 from bench.report import Measurement
 from bench.subject import BenchError, Subject, check_count
 from bench.targets import (
-    DEFAULT_PG_URL,
     POSTGRESQL,
     SQLITE,
     PgParts,
     PgServer,
     Target,
+    default_pg_url,
     fresh_sqlite,
     plain_pg_url,
 )
@@ -93,9 +93,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--pg-url",
-        default=os.environ.get("SCO_REGISTRY_BENCH_PG_URL")
-        or os.environ.get("SCO_REGISTRY_TEST_PG_URL")
-        or DEFAULT_PG_URL,
+        default=default_pg_url(),
         help="PostgreSQL server to create the bench databases on",
     )
     p.add_argument(

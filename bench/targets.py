@@ -18,6 +18,17 @@ import psycopg
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
+
+def default_pg_url() -> str:
+    """The PostgreSQL server the benchmarks make their databases on, unless told:
+    `SCO_REGISTRY_BENCH_PG_URL`, else `SCO_REGISTRY_TEST_PG_URL`, else `DEFAULT_PG_URL`."""
+    return (
+        os.environ.get("SCO_REGISTRY_BENCH_PG_URL")
+        or os.environ.get("SCO_REGISTRY_TEST_PG_URL")
+        or DEFAULT_PG_URL
+    )
+
+
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
 
